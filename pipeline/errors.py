@@ -1,0 +1,37 @@
+"""Expected failures, each printed as one clean line with the right exit code (never a traceback)."""
+
+from __future__ import annotations
+
+import click
+
+
+class InputError(click.ClickException):
+    """Input that cannot be read at all: a missing folder, bad YAML, a wrong encoding.
+
+    Exit code 2, like a usage error: nothing was checked, so there is nothing to report yet.
+    """
+
+    exit_code = 2
+
+    def __init__(self, problems: list["InputProblem"] | str):
+        if isinstance(problems, str):
+            problems = [InputProblem(None, None, problems, "")]
+        self.problems = problems
+        super().__init__("\n".join(p.line() for p in problems))
+
+    def format_message(self) -> str:
+        return self.message
+
+
+class InputProblem:
+    """One unreadable-input reason: where, what, and the fix."""
+
+    def __init__(self, file: str | None, line: int | None, reason: str, fix: str):
+        self.file, self.line, self.reason, self.fix = file, line, reason, fix
+
+    def line(self) -> str:
+        where = f"{self.file}:{self.line}: " if self.file and self.line else f"{self.file}: " if self.file else ""
+        return f"{where}{self.reason}" + (f"  → {self.fix}" if self.fix else "")
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "reason": self.reason, "fix": self.fix}

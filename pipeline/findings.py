@@ -1,0 +1,120 @@
+"""Findings: what is wrong, exactly where, and how to fix it; plus the text and JSON reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from pipeline.rules.catalog import RULES
+
+ERROR, WARNING = "error", "warning"
+
+
+def dotted(path: tuple) -> str:
+    """('items', 0, 'vin') → 'items[0].vin'."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(record)"
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str
+    file: str
+    line: int
+    record: str
+    kind: str
+    field: str
+    rule: str
+    message: str
+    fix: str
+
+    def text(self) -> str:
+        fix = f"  → {self.fix}" if self.fix else ""
+        return f"{self.file}:{self.line}  {self.record}  {self.field} [{self.rule}]  {self.message}{fix}"
+
+
+@dataclass
+class Report:
+    """Every finding of a batch, plus what the rules computed along the way."""
+
+    batch: str
+    findings: list[Finding] = field(default_factory=list)
+    records: list[dict] = field(default_factory=list)  # id, kind, file, line, status, derived facts
+
+    def add(self, record, rule: str, path: tuple, message: str, fix: str = "", severity: str | None = None) -> None:
+        """Record a finding against `record` at `path`; severity comes from the rule catalog."""
+        self.findings.append(
+            Finding(
+                severity=severity or RULES[rule].severity,
+                file=record.file,
+                line=record.line(path),
+                record=record.id,
+                kind=record.kind,
+                field=dotted(tuple(path)),
+                rule=rule,
+                message=message,
+                fix=fix,
+            )
+        )
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == WARNING]
+
+    def records_with_errors(self) -> set[tuple[str, str]]:
+        return {(f.kind, f.record) for f in self.errors}
+
+    def blocked(self) -> list[str]:
+        return [r["id"] for r in self.records if r["blocked"]]
+
+    def sorted_groups(self) -> list[list[Finding]]:
+        """Findings grouped by record in file order; errors before warnings inside a group."""
+        groups: dict[tuple, list[Finding]] = {}
+        for f in self.findings:
+            groups.setdefault((f.file, f.record), []).append(f)
+        ordered = sorted(groups.values(), key=lambda g: (min(x.file for x in g), min(x.line for x in g)))
+        return [sorted(g, key=lambda f: (f.severity != ERROR, f.line, f.field)) for g in ordered]
+
+    def summary_line(self) -> str:
+        e, w = len(self.errors), len(self.warnings)
+        blocked = len(self.blocked())
+        checked = len(self.records)
+        return (
+            f"{_plural(e, 'error')}, {_plural(w, 'warning')} in {_plural(checked, 'record')} checked"
+            + (f"; {blocked} held back by errors" if blocked else "; nothing blocks")
+        )
+
+    def as_text(self) -> str:
+        lines: list[str] = []
+        for group in self.sorted_groups():
+            lines.extend(f.text() for f in group)
+            lines.append("")
+        ranked = sorted((r for r in self.records if "priority_tier" in r), key=lambda r: (r["priority_tier"], r["id"]))
+        if ranked:
+            lines.append("Donation requests by priority (neighbours, then active sister cities, then others):")
+            lines.extend(f"  {r['priority_tier']}  {r['id']}  {r['priority']}" for r in ranked)
+            lines.append("")
+        lines.append(self.summary_line())
+        return "\n".join(lines)
+
+    def as_data(self) -> dict:
+        return {
+            "batch": self.batch,
+            "summary": {
+                "errors": len(self.errors),
+                "warnings": len(self.warnings),
+                "records": len(self.records),
+                "blocked": self.blocked(),
+            },
+            "findings": [asdict(f) for g in self.sorted_groups() for f in g],
+            "records": self.records,
+        }
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -1,0 +1,177 @@
+"""Load stage: read a batch folder into plain records that remember file and line.
+
+Layout of a batch (a folder under records/):
+
+    records/city.yaml                 the issuing city (a batch may carry its own city.yaml)
+    records/<batch>/batch.yaml        the council meeting and its agenda
+    records/<batch>/partnerships/*.yaml
+    records/<batch>/donations/*.yaml  each file one record, or a list of records
+
+Every unreadable file is collected, so a clerk sees all of them at once, then reported as
+one InputError (exit 2). Nothing here judges content: that is the validate stage's job.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import InputError, InputProblem
+from pipeline.yamlsource import SourceError, parse, read_text
+
+RECORD_FOLDERS = {"partnerships": "partnership", "donations": "donation"}
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Record:
+    """One record: its data, where it came from, and the line of every field."""
+
+    kind: str
+    data: dict
+    file: str
+    lines: dict = field(repr=False, default_factory=dict)
+    index: int | None = None  # position when a file holds a list of records
+
+    @property
+    def id(self) -> str:
+        value = self.data.get("id")
+        if isinstance(value, str) and value.strip():
+            return value
+        stem = Path(self.file).stem
+        return stem if self.index is None else f"{stem}[{self.index}]"
+
+    def line(self, path: tuple = ()) -> int:
+        """The line of a field, or of its nearest present parent when the field is missing."""
+        path = tuple(path)
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+
+@dataclass
+class Batch:
+    name: str
+    folder: Path
+    city: Record
+    meeting: Record
+    records: list[Record]
+
+    def of_kind(self, kind: str) -> list[Record]:
+        return [r for r in self.records if r.kind == kind]
+
+    def all_records(self) -> list[Record]:
+        return [self.city, self.meeting, *self.records]
+
+
+def display_path(path: Path) -> str:
+    """Paths as the user typed them: relative to the working folder where possible."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - another drive on Windows
+        return str(path)
+
+
+def resolve_batch_folder(batch: str, records_root: Path = Path("records")) -> Path:
+    """Accept a folder path or a batch name under records/."""
+    candidate = Path(batch)
+    if candidate.is_dir():
+        return candidate
+    named = records_root / batch
+    if named.is_dir():
+        return named
+    if candidate.exists():
+        raise InputError(f"{batch}: is a file, not a batch folder  → give the folder that holds batch.yaml")
+    raise InputError(
+        f"{batch}: no such batch folder (looked for ./{batch} and {records_root}/{batch})"
+        "  → give the path of a folder that holds batch.yaml, e.g. records/example"
+    )
+
+
+def load_batch(folder: Path) -> Batch:
+    folder = Path(folder)
+    problems: list[InputProblem] = []
+
+    city_file = folder / "city.yaml" if (folder / "city.yaml").is_file() else folder.parent / "city.yaml"
+    city = _load_single(city_file, "city", problems, missing_fix=(
+        f"create {display_path(folder.parent / 'city.yaml')} (the issuing city) or a city.yaml inside the batch folder"))
+    meeting = _load_single(folder / "batch.yaml", "batch", problems, missing_fix=(
+        "create batch.yaml with the meeting date, number and agenda"))
+
+    records: list[Record] = []
+    for entry in sorted(folder.iterdir()):
+        if entry.is_file() and entry.suffix in YAML_SUFFIXES and entry.name not in ("batch.yaml", "city.yaml"):
+            problems.append(InputProblem(display_path(entry), None, "a record file outside partnerships/ and donations/",
+                                         "move it into partnerships/ or donations/"))
+        elif entry.is_dir() and entry.name not in RECORD_FOLDERS and any(entry.rglob("*.y*ml")):
+            problems.append(InputProblem(display_path(entry), None, f"unknown records folder '{entry.name}'",
+                                         "records go in partnerships/ or donations/"))
+    for folder_name, kind in RECORD_FOLDERS.items():
+        sub = folder / folder_name
+        if not sub.is_dir():
+            continue
+        for path in sorted(p for p in sub.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file()):
+            records.extend(_load_many(path, kind, problems))
+
+    if not problems and not records:
+        problems.append(InputProblem(display_path(folder), None, "the batch is empty: no partnership or donation records",
+                                     "add record files under partnerships/ or donations/"))
+    if problems:
+        raise InputError(problems)
+    return Batch(folder.name, folder, city, meeting, records)
+
+
+def _read(path: Path, problems: list, missing_fix: str = "") -> object:
+    shown = display_path(path)
+    if not path.is_file():
+        problems.append(InputProblem(shown, None, "file not found", missing_fix))
+        return None
+    try:
+        doc = parse(read_text(path))
+    except SourceError as exc:
+        problems.append(InputProblem(shown, exc.line, exc.reason, exc.fix))
+        return None
+    except OSError as exc:
+        problems.append(InputProblem(shown, None, f"cannot read the file ({exc.strerror})", "check its permissions"))
+        return None
+    if doc.value is None:
+        problems.append(InputProblem(shown, None, "the file is empty", "write the record, or delete the file"))
+        return None
+    return doc
+
+
+def _load_single(path: Path, kind: str, problems: list, missing_fix: str) -> Record | None:
+    doc = _read(path, problems, missing_fix)
+    if doc is None:
+        return None
+    if not isinstance(doc.value, dict):
+        problems.append(InputProblem(display_path(path), 1, f"a {kind} file must be a set of 'field: value' lines",
+                                     "remove the leading '-' or the stray text"))
+        return None
+    return Record(kind, doc.value, display_path(path), doc.lines)
+
+
+def _load_many(path: Path, kind: str, problems: list) -> list[Record]:
+    doc = _read(path, problems)
+    if doc is None:
+        return []
+    shown = display_path(path)
+    if isinstance(doc.value, dict):
+        return [Record(kind, doc.value, shown, doc.lines)]
+    if isinstance(doc.value, list):
+        lines_by_index: dict[int, dict] = {}
+        for key, line in doc.lines.items():
+            if key:
+                lines_by_index.setdefault(key[0], {})[key[1:]] = line
+        out = []
+        for i, item in enumerate(doc.value):
+            if not isinstance(item, dict):
+                problems.append(InputProblem(shown, doc.lines.get((i,), 1), f"list entry {i + 1} is not a {kind} record",
+                                             "each '-' entry must hold 'field: value' lines"))
+                continue
+            out.append(Record(kind, item, shown, lines_by_index.get(i, {}), index=i))
+        return out
+    problems.append(InputProblem(shown, 1, f"a {kind} file must hold a record ('field: value' lines)",
+                                 "write the record as 'field: value' lines"))
+    return []

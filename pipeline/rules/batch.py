@@ -1,0 +1,189 @@
+"""Rules across records: ids, unit numbers, resolution numbers, the agenda, references, priority."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+
+from pipeline.rules import partnership
+from pipeline.rules.values import Env, get, present
+
+PRIORITY_TIERS = {
+    1: "neighbouring municipality",
+    2: "community with an active sister-city agreement",
+    3: "other community",
+}
+
+
+def resolution_pattern(city: dict) -> re.Pattern | None:
+    """The city's resolution-number pattern, or None when absent or broken (check_city reports it)."""
+    pattern = get(city, "resolution_number", "pattern")
+    if not isinstance(pattern, str):
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def check_city(city_record, report) -> None:
+    pattern = get(city_record.data, "resolution_number", "pattern")
+    example = get(city_record.data, "resolution_number", "example")
+    if not isinstance(pattern, str):
+        return
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        report.add(city_record, "city.profile", ("resolution_number", "pattern"),
+                   f"the resolution-number pattern is not a valid regular expression ({exc})",
+                   "write it like '\\d{4}-R-\\d{2,3}' (\\d is a digit, {4} four of them)")
+        return
+    if isinstance(example, str) and not compiled.fullmatch(example):
+        report.add(city_record, "city.profile", ("resolution_number", "example"),
+                   f"the example '{example}' does not fit the pattern '{pattern}'",
+                   "correct the pattern or the example so that they agree")
+
+
+def check(batch, report, env: Env) -> None:
+    """Run every cross-record rule; return nothing, but attach derived facts to the records."""
+    by_id = _unique_ids(batch, report)
+    _unique_unit_numbers(batch, report)
+    _resolution_numbers(batch, report, env)
+    _agenda(batch, report, env, by_id)
+    _references(batch, report, by_id)
+
+
+def _council_records(batch):
+    return [r for r in batch.records if isinstance(r.data.get("council"), dict)]
+
+
+def _unique_ids(batch, report) -> dict:
+    by_id: dict = {}
+    for record in batch.records:
+        if not isinstance(record.data.get("id"), str):
+            continue
+        first = by_id.get(record.id)
+        if first is not None:
+            report.add(record, "batch.duplicate_id", ("id",),
+                       f"id '{record.id}' is already used by the {first.kind} at {first.file}:{first.line(('id',))}",
+                       "give this record its own id")
+        else:
+            by_id[record.id] = record
+    return by_id
+
+
+def _unique_unit_numbers(batch, report) -> None:
+    seen: dict = {}
+    for record in batch.of_kind("donation"):
+        items = record.data.get("items")
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            unit = get(item, "unit_number")
+            if not present(unit) or isinstance(unit, (dict, list, bool)):
+                continue
+            key = str(unit).strip().upper()
+            if key in seen:
+                other, other_i = seen[key]
+                where = "earlier in this donation" if other is record else f"in donation {other.id} ({other.file}:{other.line(('items', other_i))})"
+                report.add(record, "batch.unit_number", ("items", i, "unit_number"),
+                           f"unit {unit} is already offered {where}",
+                           "a unit can be donated once: remove one of the two")
+            else:
+                seen[key] = (record, i)
+
+
+def _resolution_numbers(batch, report, env: Env) -> None:
+    pattern = resolution_pattern(env.city)
+    example = get(env.city, "resolution_number", "example")
+    seen: dict = {}
+    for record in _council_records(batch):
+        number = get(record.data, "council", "resolution_number")
+        if not isinstance(number, str) or not number:
+            continue
+        path = ("council", "resolution_number")
+        if pattern and not pattern.fullmatch(number):
+            report.add(record, "resolution.pattern", path,
+                       f"'{number}' does not match the city's resolution numbering ({pattern.pattern})",
+                       f"use the clerk's numbering, e.g. {example}")
+        if number in seen:
+            other = seen[number]
+            report.add(record, "resolution.duplicate", path,
+                       f"resolution {number} is already used by {other.kind} {other.id} ({other.file}:{other.line(path)})",
+                       "ask the clerk for the right number")
+        else:
+            seen[number] = record
+
+
+def _agenda(batch, report, env: Env, by_id: dict) -> None:
+    meeting = batch.meeting
+    items = meeting.data.get("agenda")
+    meeting_date = env.date(meeting.data, "meeting", "date")
+    on_agenda: dict = {}
+    numbers: dict = {}
+    for i, entry in enumerate(items if isinstance(items, list) else []):
+        number, record_id = get(entry, "item"), get(entry, "record")
+        if isinstance(number, str):
+            if number in numbers:
+                report.add(meeting, "agenda.duplicate", ("agenda", i, "item"),
+                           f"item number {number} is already used (line {numbers[number]})", "number every item once")
+            numbers.setdefault(number, meeting.line(("agenda", i, "item")))
+        if not isinstance(record_id, str):
+            continue
+        if record_id in on_agenda:
+            report.add(meeting, "agenda.duplicate", ("agenda", i, "record"),
+                       f"record {record_id} is already item {on_agenda[record_id]}", "list each record once")
+            continue
+        on_agenda[record_id] = number
+        record = by_id.get(record_id)
+        if record is None:
+            report.add(meeting, "batch.reference", ("agenda", i, "record"),
+                       f"no partnership or donation has id '{record_id}'",
+                       _suggest(record_id, by_id) or "check the id against the record files")
+            continue
+        council_date = env.date(record.data, "council", "meeting_date")
+        if meeting_date and council_date and council_date != meeting_date:
+            report.add(record, "agenda.meeting_date", ("council", "meeting_date"),
+                       f"the record is on the agenda of the {meeting_date.isoformat()} meeting but its council date is {council_date.isoformat()}",
+                       f"set council.meeting_date to {meeting_date.isoformat()}, or take it off this agenda")
+    for record in batch.records:
+        if isinstance(record.data.get("id"), str) and record.id not in on_agenda and by_id.get(record.id) is record:
+            report.add(record, "agenda.missing", ("id",), "the record is in the batch but not on the agenda",
+                       f"add it to the agenda in {meeting.file}, or move it out of this batch")
+
+
+def _references(batch, report, by_id: dict) -> None:
+    for record in batch.of_kind("donation"):
+        ref = get(record.data, "recipient", "partnership")
+        if not isinstance(ref, str):
+            continue
+        target = by_id.get(ref)
+        if target is None or target.kind != "partnership":
+            report.add(record, "batch.reference", ("recipient", "partnership"),
+                       f"no partnership has id '{ref}'",
+                       _suggest(ref, {k: v for k, v in by_id.items() if v.kind == "partnership"}) or "check the id")
+
+
+def _suggest(name: str, by_id: dict) -> str:
+    close = difflib.get_close_matches(name, list(by_id), n=1)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _place_key(name, state) -> tuple:
+    text = unicodedata.normalize("NFKD", str(name or "")).encode("ascii", "ignore").decode().casefold().strip()
+    return (" ".join(text.split()), str(state or "").upper())
+
+
+def priority_tier(donation: dict, city: dict, partnerships: list) -> tuple[int, str]:
+    """Neighbours first, then active sister cities, then everyone else (the donation process)."""
+    recipient = donation.get("recipient") if isinstance(donation.get("recipient"), dict) else {}
+    place = _place_key(recipient.get("municipality"), recipient.get("state"))
+    neighbours = get(city, "neighbouring_municipalities") or []
+    if any(isinstance(n, dict) and _place_key(n.get("name"), n.get("state")) == place for n in neighbours):
+        return 1, PRIORITY_TIERS[1]
+    for record in partnerships:
+        data = record.data
+        same_place = _place_key(get(data, "partner", "name"), get(data, "partner", "state")) == place
+        named = recipient.get("partnership") == data.get("id")
+        if partnership.is_active(data) and (same_place or named):
+            return 2, f"{PRIORITY_TIERS[2]} ({data.get('id')})"
+    return 3, PRIORITY_TIERS[3]

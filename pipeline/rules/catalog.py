@@ -1,0 +1,70 @@
+"""Every rule `check` enforces, with its severity: the single list the README and tests read."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Rule(NamedTuple):
+    severity: str
+    summary: str
+
+
+E, W = "error", "warning"
+
+RULES: dict[str, Rule] = {
+    # shape, from the Cerberus schemas in schemas/*.yaml
+    "schema.required": Rule(E, "a required field is missing"),
+    "schema.unknown": Rule(E, "a field the schema does not know (usually a typo)"),
+    "schema.type": Rule(E, "a value of the wrong type (text, number, list, true/false)"),
+    "schema.allowed": Rule(E, "a value outside the field's controlled vocabulary"),
+    "schema.empty": Rule(E, "an empty value where text is required"),
+    "schema.length": Rule(E, "a list or text shorter or longer than allowed"),
+    "schema.pattern": Rule(E, "text that does not match the field's required form"),
+    "schema.range": Rule(E, "a number outside the allowed range"),
+    "schema.other": Rule(E, "any other schema rule"),
+    # field rules (pipeline/rules/fields.py)
+    "text.bilingual": Rule(E, "text that goes into a bilingual document must be given in English (en) and Spanish (es)"),
+    "text.untranslated": Rule(W, "the Spanish text is identical to the English text"),
+    "text.control": Rule(E, "text holding control characters that cannot go into a document"),
+    "date.format": Rule(E, "a date that cannot be read"),
+    "date.ambiguous": Rule(E, "a numeric date such as 03/04/2026 that reads two ways"),
+    "rfc.format": Rule(E, "an RFC with the wrong length, letters or an impossible date"),
+    "rfc.check_digit": Rule(W, "an RFC whose check digit does not match (about 1.5% of issued RFCs)"),
+    "rfc.generic": Rule(E, "SAT's generic RFC (general public / foreigners) cannot identify a donee"),
+    "rfc.person": Rule(W, "a 13-character RFC belongs to a person, not an organization"),
+    "vin.format": Rule(E, "a VIN that is not 17 characters of A-Z/0-9 without I, O, Q"),
+    "vin.check_digit": Rule(E, "a North American VIN whose check digit (position 9) does not match"),
+    "place.subdivision": Rule(E, "a state/province that is not an ISO 3166-2 code of the record's country"),
+    "place.country": Rule(E, "a country that is not an ISO 3166-1 alpha-2 code"),
+    "sat.purpose": Rule(E, "a donation purpose Mexico does not exempt (culture, teaching, research, public health, social service)"),
+    "sat.entity_type": Rule(E, "a recipient Mexico does not allow to receive exempt donations"),
+    "vehicle.permit": Rule(W, "a used-vehicle type outside the Secretaría de Economía donation permit list"),
+    # donation rules (pipeline/rules/donation.py)
+    "donee.authorization": Rule(E, "a donataria autorizada needs its RFC and SAT authorization reference"),
+    "equipment.book_value": Rule(E, "equipment must be fully depreciated: book value exactly 0"),
+    "equipment.in_use": Rule(E, "equipment still in use by its department cannot be donated"),
+    "equipment.auctioned": Rule(E, "equipment must have gone through the auction process first"),
+    "equipment.fund": Rule(E, "equipment must come from a fund that allows donations"),
+    "vehicle.vin": Rule(E, "a vehicle needs its VIN"),
+    "vehicle.title_holder": Rule(E, "a vehicle needs the title holder named (Fleet gets the title signed)"),
+    "donation.status": Rule(E, "the donation's status does not match the council action and pickup recorded"),
+    # partnership rules (pipeline/rules/partnership.py)
+    "partnership.official": Rule(E, "a top official without a usable title"),
+    "partnership.status": Rule(E, "the lifecycle status does not match the dates and approvals recorded"),
+    "partnership.dates": Rule(E, "dates out of order (council approval ≤ signing ≤ SCI submission)"),
+    "partnership.evaluation": Rule(E, "the evaluation date is not six months to two years after signing"),
+    "partnership.mexican_approval": Rule(W, "a signed agreement without the partner's cabildo approval or SRE dictamen recorded"),
+    "partnership.legal_review": Rule(W, "a signed agreement without an approved legal review"),
+    "partnership.sci_member": Rule(W, "SCI recognizes partnerships only of members in good standing"),
+    # cross-record rules (pipeline/rules/batch.py)
+    "batch.duplicate_id": Rule(E, "two records with the same id"),
+    "batch.unit_number": Rule(E, "one unit number in two donations (or twice in one)"),
+    "batch.reference": Rule(E, "a reference to a record that does not exist"),
+    "resolution.pattern": Rule(E, "a resolution number that does not match the city's numbering pattern"),
+    "resolution.duplicate": Rule(E, "one resolution number used by two records"),
+    "agenda.duplicate": Rule(E, "an agenda item number or record listed twice"),
+    "agenda.meeting_date": Rule(E, "a record on the agenda whose council meeting date is not this meeting's"),
+    "agenda.missing": Rule(W, "a record in the batch that is not on the agenda"),
+    "city.profile": Rule(E, "a city profile setting that cannot be used (pattern, date order)"),
+}

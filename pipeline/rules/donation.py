@@ -1,0 +1,86 @@
+"""The equipment-donation process: what every item and request must show before council acts."""
+
+from __future__ import annotations
+
+from pipeline.rules.values import Env, get, is_number, present
+
+APPROVED = ("council_approved", "picked_up")
+
+
+def check(record, report, env: Env) -> None:
+    data = record.data
+    _check_donee(record, report, data)
+    items = data.get("items")
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict):
+            _check_item(record, report, ("items", i), item)
+    _check_status(record, report, data, env)
+
+
+def _check_donee(record, report, data) -> None:
+    if get(data, "recipient", "entity_type") != "donataria_autorizada":
+        return
+    if not present(get(data, "recipient", "rfc")):
+        report.add(record, "donee.authorization", ("recipient", "rfc"),
+                   "a donataria autorizada must give its RFC",
+                   "add 'rfc:' with the 12-character RFC from its constancia de situación fiscal")
+    if not present(get(data, "recipient", "authorization", "reference")):
+        report.add(record, "donee.authorization", ("recipient", "authorization"),
+                   "a donataria autorizada must give its SAT authorization to receive deductible donations",
+                   "add 'authorization:' with 'reference:' (the SAT oficio number or DOF listing) and 'date:'")
+
+
+def _check_item(record, report, path: tuple, item: dict) -> None:
+    book_value = item.get("book_value")
+    if is_number(book_value) and book_value != 0:
+        report.add(record, "equipment.book_value", path + ("book_value",),
+                   f"the book value is ${book_value:,.2f}; only fully depreciated equipment (book value exactly $0.00) can be donated",
+                   "take the item off this request, or correct the value from the asset register")
+    if item.get("in_use") is True:
+        report.add(record, "equipment.in_use", path + ("in_use",), "the item is still in use by its department",
+                   "donate it only once the department has released it (in_use: false)")
+    if item.get("auctioned") is False:
+        report.add(record, "equipment.auctioned", path + ("auctioned",), "the item has not been through the auction process",
+                   "send it through auction first; donate only what did not sell")
+    if item.get("fund_allows_donation") is False:
+        report.add(record, "equipment.fund", path + ("fund_allows_donation",),
+                   f"the fund '{item.get('fund_source', '?')}' does not allow donations",
+                   "take the item off this request; Finance decides which funds allow donations")
+    if item.get("category") == "vehicle":
+        if not present(item.get("vin")):
+            report.add(record, "vehicle.vin", path + ("vin",), "a vehicle needs its VIN",
+                       "add 'vin:' with the 17 characters from the title")
+        if not present(item.get("title_holder")):
+            report.add(record, "vehicle.title_holder", path + ("title_holder",), "a vehicle needs its title holder",
+                       "add 'title_holder:' as printed on the title (Fleet gets management's signature on it)")
+        if not present(item.get("vehicle_type")):
+            report.add(record, "schema.required", path + ("vehicle_type",), "a vehicle needs its vehicle_type",
+                       "add 'vehicle_type:' (school_bus, garbage_truck, fire_truck, ...): Mexico permits only some used vehicles")
+
+
+def _check_status(record, report, data, env: Env) -> None:
+    status = data.get("status")
+    council = data.get("council")
+    if status in APPROVED and not isinstance(council, dict):
+        report.add(record, "donation.status", ("status",), f"status is {status} but no council action is recorded",
+                   "add 'council:' with resolution_number and meeting_date, or set status: requested")
+    meeting = env.date(data, "council", "meeting_date")
+    if status in APPROVED and meeting and meeting > env.as_of:
+        report.add(record, "donation.status", ("council", "meeting_date"),
+                   f"status is {status} but the council meets on {meeting.isoformat()}",
+                   "set status: requested until the council has voted")
+    requested = env.date(data, "requested_on")
+    if meeting and requested and meeting < requested:
+        report.add(record, "donation.status", ("council", "meeting_date"),
+                   f"the council meeting ({meeting.isoformat()}) is before the request ({requested.isoformat()})",
+                   "correct one of the two dates")
+    picked_up = get(data, "pickup", "picked_up_on")
+    if status in APPROVED and not isinstance(data.get("pickup"), dict):
+        report.add(record, "donation.status", ("pickup",), "the recipient has not named the person who will pick up",
+                   "add 'pickup:' with name, id_type and id_number (a matching ID is checked at pickup)")
+    if status == "picked_up" and not present(picked_up):
+        report.add(record, "donation.status", ("pickup", "picked_up_on"), "status is picked_up but no pickup date is recorded",
+                   "add 'picked_up_on:' under pickup")
+    if status in ("requested", "council_approved") and present(picked_up):
+        report.add(record, "donation.status", ("status",), f"a pickup date is recorded but status is {status}",
+                   "set status: picked_up")

@@ -1,0 +1,154 @@
+"""Partnership lifecycle: the status must be backed by the approvals and dates it implies.
+
+prospective → proposed → council_approved → signed → submitted_to_sci → active, then emeritus or
+terminated; grandfathered agreements predate the program and carry their original date instead.
+"""
+
+from __future__ import annotations
+
+from dateutil.relativedelta import relativedelta
+
+from pipeline.rules.values import Env, get, present
+
+STAGES = ("prospective", "proposed", "council_approved", "signed", "submitted_to_sci", "active")
+ENDED = ("emeritus", "terminated")
+LIVE_AGREEMENT = ("signed", "submitted_to_sci", "active")  # statuses that mean an agreement is in force
+EVALUATION_WINDOW = (relativedelta(months=6), relativedelta(years=2))
+
+
+def check(record, report, env: Env) -> None:
+    data = record.data
+    _check_officials(record, report, data)
+    _check_legal_review_complete(record, report, data)
+    status = data.get("status")
+    if status in STAGES:
+        _check_stage_evidence(record, report, data, env, STAGES.index(status))
+    elif status in ENDED:
+        _check_ended(record, report, data)
+    elif status == "grandfathered" and not present(data.get("established")):
+        report.add(record, "partnership.status", ("established",),
+                   "a grandfathered agreement needs the date it was originally signed",
+                   "add 'established:' with the original signing date")
+    _check_order(record, report, data, env)
+    _check_evaluation(record, report, data, env, status)
+    if status in LIVE_AGREEMENT:
+        _check_signed_agreement(record, report, data, env, status)
+
+
+def _check_officials(record, report, data) -> None:
+    for side in ("city", "partner"):
+        official = get(data, "officials", side)
+        if isinstance(official, dict) and official.get("office") == "other" and not present(official.get("title")):
+            report.add(record, "partnership.official", ("officials", side, "title"),
+                       "office is 'other', so the title must be written out",
+                       "add 'title:' with en: and es:, or choose office mayor, municipal_president or governor")
+
+
+def _check_stage_evidence(record, report, data, env: Env, stage: int) -> None:
+    status = STAGES[stage]
+    needs = [
+        (2, "council", "a council resolution number and meeting date", "add 'council:' with resolution_number and meeting_date"),
+        (3, "signing", "a signing date and place", "add 'signing:' with date and place"),
+        (4, "sci_submission", "the date it was sent to Sister Cities International", "add 'sci_submission:' with date"),
+    ]
+    for needed_from, key, what, fix in needs:
+        has = isinstance(data.get(key), dict)
+        if stage >= needed_from and not has:
+            report.add(record, "partnership.status", (key,), f"status is {status}, which requires {what}",
+                       f"{fix}, or set the status the record really has")
+        elif stage < needed_from and has and key != "council":
+            report.add(record, "partnership.status", ("status",), f"the record has '{key}' but status is {status}",
+                       f"set status: {STAGES[needed_from]} (or later), or remove '{key}'")
+    for key, from_stage, label in (("council", 2, "council meeting"), ("signing", 3, "signing")):
+        when = env.date(data, key, "meeting_date" if key == "council" else "date")
+        if stage >= from_stage and when and when > env.as_of:
+            report.add(record, "partnership.status", (key,),
+                       f"status is {status} but the {label} date {when.isoformat()} is still ahead",
+                       f"keep the earlier status until the {label} has happened")
+
+
+def _check_ended(record, report, data) -> None:
+    if not isinstance(data.get("ended"), dict):
+        report.add(record, "partnership.status", ("ended",),
+                   f"status is {data['status']}: the mayor's letter to the partner and the written notice to SCI must be recorded",
+                   "add 'ended:' with date, mayor_letter_date and sci_notice_date")
+
+
+def _check_order(record, report, data, env: Env) -> None:
+    council = env.date(data, "council", "meeting_date")
+    signing = env.date(data, "signing", "date")
+    sci = env.date(data, "sci_submission", "date")
+    grandfathered = data.get("status") == "grandfathered"
+    if council and signing and signing < council and not grandfathered:
+        report.add(record, "partnership.dates", ("signing", "date"),
+                   f"signed on {signing.isoformat()}, before the council approved it on {council.isoformat()}",
+                   "the council resolution must precede the signing: correct the dates")
+    if signing and sci and sci < signing:
+        report.add(record, "partnership.dates", ("sci_submission", "date"),
+                   f"sent to SCI on {sci.isoformat()}, before the signing on {signing.isoformat()}",
+                   "only the signed agreement goes to SCI: correct the dates")
+    for key, path, label in (("cabildo", ("cabildo", "date"), "the cabildo approved it"),
+                             ("sre", ("sre", "date"), "SRE issued its dictamen")):
+        when = env.date(data, *path)
+        if when and signing and when > signing:
+            report.add(record, "partnership.dates", path,
+                       f"{label} on {when.isoformat()}, after the signing on {signing.isoformat()}",
+                       "the Mexican approvals precede the signing: correct the dates")
+
+
+def _check_evaluation(record, report, data, env: Env, status) -> None:
+    if status == "grandfathered":
+        anchor, anchor_label = env.date(data, "council", "meeting_date"), "the council adopts the new plan"
+    elif status in LIVE_AGREEMENT:
+        anchor, anchor_label = env.date(data, "signing", "date"), "signing"
+    else:
+        return
+    evaluation = env.date(data, "evaluation_date")
+    if not present(data.get("evaluation_date")):
+        report.add(record, "partnership.evaluation", ("evaluation_date",),
+                   f"a {status} partnership needs an evaluation date",
+                   "add 'evaluation_date:' six months to two years after " + anchor_label)
+        return
+    if not (anchor and evaluation):
+        return
+    earliest, latest = anchor + EVALUATION_WINDOW[0], anchor + EVALUATION_WINDOW[1]
+    if not earliest <= evaluation <= latest:
+        report.add(record, "partnership.evaluation", ("evaluation_date",),
+                   f"{evaluation.isoformat()} is not six months to two years after {anchor_label} ({anchor.isoformat()})",
+                   f"choose a date from {earliest.isoformat()} to {latest.isoformat()}")
+
+
+def _check_signed_agreement(record, report, data, env: Env, status) -> None:
+    if get(data, "partner", "country") == "MX":
+        if not isinstance(data.get("cabildo"), dict):
+            report.add(record, "partnership.mexican_approval", ("cabildo",),
+                       "the partner's cabildo approval is not recorded",
+                       "add 'cabildo:' with the acta number and date from the partner's secretario del ayuntamiento")
+        if not isinstance(data.get("sre"), dict):
+            report.add(record, "partnership.mexican_approval", ("sre",),
+                       "the SRE dictamen de procedencia is not recorded (Mexican municipalities must consult SRE before signing)",
+                       "add 'sre:' with the dictamen number and date")
+    if get(data, "legal_review", "status") != "approved":
+        report.add(record, "partnership.legal_review", ("legal_review",),
+                   "the agreement is signed but the legal review is not recorded as approved",
+                   "record the city attorney's approval (legal_review: status approved, reviewer, date)")
+    if status in ("submitted_to_sci", "active") and get(env.city, "sci_membership", "status") != "good_standing":
+        report.add(record, "partnership.sci_member", ("sci_submission",),
+                   "the city is not an SCI member in good standing, so SCI will not list the partnership",
+                   "renew the SCI membership (sci_membership.status in the city profile)")
+
+
+def is_active(data: dict) -> bool:
+    """An agreement in force, for the donation priority tier."""
+    return data.get("status") in (*LIVE_AGREEMENT, "grandfathered")
+
+
+def _check_legal_review_complete(record, report, data) -> None:
+    """An approval without who and when is not an approval a clerk can rely on."""
+    review = data.get("legal_review")
+    if isinstance(review, dict) and review.get("status") == "approved":
+        for key in ("reviewer", "date"):
+            if not present(review.get(key)):
+                report.add(record, "schema.required", ("legal_review", key),
+                           f"an approved legal review needs its {key}", f"add '{key}:' under legal_review")
+

@@ -1,0 +1,158 @@
+"""Validate stage: schemas, field rules, record rules and cross-record rules → one Report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+
+from pipeline.findings import Report
+from pipeline.records import Batch, Record
+from pipeline.rules import batch as batch_rules
+from pipeline.rules import donation as donation_rules
+from pipeline.rules import partnership as partnership_rules
+from pipeline.rules.fields import Context, has_control_characters
+from pipeline.rules.values import Env, get
+from pipeline.schemas import field_rules, make_validators
+
+RECORD_RULES = {"partnership": partnership_rules.check, "donation": donation_rules.check}
+
+TYPE_WORDS = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "float": "a number",
+    "boolean": "true or false",
+    "dict": "'field: value' lines",
+    "list": "a list of '- ' lines",
+}
+
+
+def validate(batch: Batch, as_of: dt.date | None = None) -> Report:
+    """Check every record of the batch; the report says what blocks which record and why."""
+    report = Report(batch.name)
+    date_order = get(batch.city.data, "date_order")
+    context = Context(date_order=date_order if date_order in ("MDY", "DMY") else None)
+    validators = make_validators(context)
+    env = Env(city=batch.city.data, date_order=context.date_order, as_of=as_of or dt.date.today())
+
+    for record in batch.all_records():
+        check_shape(record, validators[record.kind], context, report)
+        rule = RECORD_RULES.get(record.kind)
+        if rule:
+            rule(record, report, env)
+    batch_rules.check_city(batch.city, report)
+    batch_rules.check(batch, report, env)
+    report.records = _summaries(batch, report, env)
+    return report
+
+
+def check_shape(record: Record, validator, context: Context, report: Report) -> None:
+    """Cerberus schema plus field rules. Normalization is skipped: the schemas neither coerce nor default."""
+    context.issues.clear()
+    validator.validate(record.data, normalize=False)
+    for error in _leaf_errors(validator._errors):
+        _translate(record, error, report)
+    for rule, path, message, fix in context.issues:
+        report.add(record, rule, path, message, fix)
+    _check_text(record, record.data, (), report)
+
+
+def _leaf_errors(errors):
+    for error in errors:
+        if error.is_group_error:
+            yield from _leaf_errors(error.child_errors)
+        else:
+            yield error
+
+
+def _translate(record: Record, error, report: Report) -> None:
+    """A Cerberus error in the words of the person who has to fix it."""
+    path = tuple(error.document_path)
+    name = path[-1] if path else record.kind
+    rules = field_rules(record.kind, tuple(error.schema_path[:-1])) if error.rule else {}
+    help_text = (rules.get("meta") or {}).get("help", "")
+    value = error.value
+    if error.rule is None:  # an unknown field
+        known = list(field_rules(record.kind, tuple(error.schema_path)))
+        close = difflib.get_close_matches(str(name), known, n=1)
+        fix = f"did you mean '{close[0]}'?" if close else f"remove it; the fields here are {', '.join(known)}"
+        report.add(record, "schema.unknown", path, f"unknown field '{name}'", fix)
+    elif error.rule == "required":
+        report.add(record, "schema.required", path, f"'{name}' is missing", help_text or f"add '{name}:'")
+    elif error.rule == "nullable" or (error.rule == "type" and value is None):
+        report.add(record, "schema.empty", path, f"'{name}' has no value", help_text or "fill it in, or remove the line")
+    elif error.rule == "type":
+        expected = error.constraint if isinstance(error.constraint, list) else [error.constraint]
+        wanted = " or ".join(TYPE_WORDS.get(t, t) for t in expected)
+        fix = help_text or f"write {wanted}"
+        if "string" in expected and isinstance(value, (int, float)) and not isinstance(value, bool):
+            fix = f"put it in quotes ('{value}') so it stays exactly as typed"
+        report.add(record, "schema.type", path, f"expected {wanted}, got {_described(value)}", fix)
+    elif error.rule == "allowed":
+        allowed = [str(a) for a in error.constraint]
+        close = difflib.get_close_matches(str(value), allowed, n=1)
+        fix = (f"did you mean '{close[0]}'? " if close else "") + f"use one of: {', '.join(allowed)}"
+        report.add(record, "schema.allowed", path, f"'{value}' is not allowed for {name}", fix)
+    elif error.rule == "empty":
+        report.add(record, "schema.empty", path, f"'{name}' is empty", help_text or "fill it in, or remove the line")
+    elif error.rule in ("minlength", "maxlength"):
+        word = "at least" if error.rule == "minlength" else "at most"
+        report.add(record, "schema.length", path, f"'{name}' needs {word} {error.constraint} entries, has {len(value)}",
+                   help_text or f"list {word} {error.constraint}")
+    elif error.rule == "regex":
+        report.add(record, "schema.pattern", path, f"'{value}' is not in the form expected for {name}",
+                   help_text or f"match {error.constraint}")
+    elif error.rule in ("min", "max"):
+        word = "at least" if error.rule == "min" else "at most"
+        report.add(record, "schema.range", path, f"{value} is out of range for {name}", f"use a value {word} {error.constraint}")
+    else:
+        report.add(record, "schema.other", path, f"{name} breaks rule {error.rule} ({error.constraint})", help_text)
+
+
+def _described(value) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true/false)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text '{value[:40]}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a group of fields"
+    if isinstance(value, dt.date):
+        return f"the date {value.isoformat()}"
+    return type(value).__name__
+
+
+def _check_text(record: Record, value, path: tuple, report: Report) -> None:
+    if isinstance(value, str):
+        if has_control_characters(value):
+            report.add(record, "text.control", path, "the text holds invisible control characters",
+                       "retype the value; it was probably pasted from another program")
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            _check_text(record, child, path + (key,), report)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            _check_text(record, child, path + (i,), report)
+
+
+def _summaries(batch: Batch, report: Report, env: Env) -> list[dict]:
+    with_errors = report.records_with_errors()
+    city_broken = ("city", batch.city.id) in with_errors  # every document prints the city's names and officials
+    out = []
+    for record in batch.records:
+        summary = {
+            "id": record.id,
+            "kind": record.kind,
+            "file": record.file,
+            "line": record.line(),
+            "status": record.data.get("status"),
+            "blocked": city_broken or (record.kind, record.id) in with_errors,
+        }
+        if record.kind == "donation":
+            tier, reason = batch_rules.priority_tier(record.data, env.city, batch.of_kind("partnership"))
+            summary["priority_tier"], summary["priority"] = tier, reason
+        out.append(summary)
+    return out

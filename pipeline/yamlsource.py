@@ -1,0 +1,206 @@
+"""Strict YAML reading that remembers the line of every value.
+
+Clerks type records by hand, so YAML 1.1's guesses are traps: `no` becoming False, `012345`
+becoming the octal number 5349, `1:30` becoming 90. Only plain decimal numbers, true/false,
+null and YYYY-MM-DD dates are read as anything but text. Duplicate keys, anchors/aliases and
+custom tags are refused. Parsing and composing run in libyaml's C code; only the small walk
+that builds Python values (and the line map) is Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.resolver import BaseResolver
+
+try:  # libyaml ships inside PyYAML's wheels; the pure-Python parser is the fallback
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # pragma: no cover - only without libyaml
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        def __init__(self, stream):
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+        def dispose(self):
+            pass
+
+
+MAX_DEPTH = 40
+
+STR = "tag:yaml.org,2002:str"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+BOOL = "tag:yaml.org,2002:bool"
+NULL = "tag:yaml.org,2002:null"
+DATE = "tag:yaml.org,2002:timestamp"
+MAP = "tag:yaml.org,2002:map"
+SEQ = "tag:yaml.org,2002:seq"
+
+
+class StrictResolver(BaseResolver):
+    """YAML 1.2-like implicit typing: no yes/no booleans, no octal, no sexagesimal."""
+
+
+for _tag, _pattern, _first in [
+    (BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    (INT, r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
+    (FLOAT, r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$", "-+0123456789."),
+    (NULL, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    (DATE, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "0123456789"),
+]:
+    StrictResolver.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
+class _StrictParser(_Parser, StrictResolver):
+    def __init__(self, stream):
+        _Parser.__init__(self, stream)
+        StrictResolver.__init__(self)
+
+
+Path_ = tuple  # a value's address inside a document: ("items", 0, "vin")
+
+
+@dataclass
+class SourceError(Exception):
+    """Why a file cannot be read, with the line and the fix."""
+
+    line: int | None
+    reason: str
+    fix: str
+
+
+@dataclass
+class Document:
+    """One YAML document: its Python value and the line of every value in it."""
+
+    value: object
+    lines: dict[Path_, int] = field(default_factory=dict)
+
+
+def read_text(path: Path) -> str:
+    """Decode a record file, refusing anything but UTF-8 (a BOM is tolerated)."""
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError(1, "the file is UTF-16, not UTF-8", "save it as UTF-8 (in Notepad: Save As → Encoding: UTF-8)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        byte = raw[exc.start : exc.start + 1].hex().upper()
+        raise SourceError(
+            line,
+            f"the file is not UTF-8 (byte 0x{byte} cannot be decoded; it looks like Latin-1/Windows-1252)",
+            "save the file as UTF-8 so accents such as 'ó' and 'ñ' survive",
+        ) from None
+
+
+def parse(text: str) -> Document:
+    """Parse one YAML document into plain values plus a line map; raise SourceError on any trap."""
+    parser = _StrictParser(text)
+    try:
+        node = parser.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "malformed YAML"
+        if "expected a single document" in str(exc):
+            raise SourceError(line, "the file holds more than one YAML document ('---')", "keep one document per file") from None
+        source_line = text.splitlines()[line - 1] if line and line <= len(text.splitlines()) else ""
+        fix = "indent with spaces, not tabs" if "\t" in source_line else _yaml_fix(problem)
+        raise SourceError(line, f"malformed YAML: {problem}", fix) from None
+    except yaml.YAMLError as exc:
+        raise SourceError(None, f"malformed YAML: {exc}", "check the indentation and quoting") from None
+    finally:
+        parser.dispose()
+    if node is None:
+        return Document(None)
+    doc = Document(None)
+    doc.value = _Builder(doc.lines).build(node, ())
+    return doc
+
+
+def _yaml_fix(problem: str) -> str:
+    if "mapping values are not allowed" in problem:
+        return "put text that contains ': ' in quotes"
+    if "could not find expected ':'" in problem or "simple key" in problem:
+        return "every field needs 'name: value'; check the line above for a missing ':' or quote"
+    if "found character" in problem:
+        return "put the value in quotes"
+    return "check the indentation and the quoting around this line"
+
+
+class _Builder:
+    def __init__(self, lines: dict):
+        self.lines = lines
+        self.seen: set[int] = set()
+
+    def build(self, node, path: tuple, depth: int = 0):
+        line = node.start_mark.line + 1
+        if depth > MAX_DEPTH:
+            raise SourceError(line, f"the data is nested more than {MAX_DEPTH} levels deep", "flatten the record")
+        if id(node) in self.seen:
+            raise SourceError(line, "anchors and aliases (&name / *name) are not supported", "write the value out in full")
+        self.seen.add(id(node))
+        self.lines[path] = line
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            if node.tag != SEQ:
+                raise SourceError(line, f"unsupported tag {node.tag}", "remove the '!' tag")
+            return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
+        return _scalar(node)
+
+    def _mapping(self, node, path, depth):
+        if node.tag != MAP:
+            raise SourceError(node.start_mark.line + 1, f"unsupported tag {node.tag}", "remove the '!' tag")
+        out: dict = {}
+        first_line: dict = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key_node, ScalarNode):
+                raise SourceError(key_line, "a field name must be plain text", "write the field name as 'name:'")
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise SourceError(key_line, "merge keys ('<<') are not supported", "write the fields out in full")
+            key = key_node.value
+            if key in out:
+                raise SourceError(
+                    key_line,
+                    f"duplicate field '{key}' (first at line {first_line[key]})",
+                    "keep one of them; YAML would silently drop the first",
+                )
+            first_line[key] = key_line
+            out[key] = self.build(value_node, path + (key,), depth + 1)
+            self.lines[path + (key,)] = key_line
+        return out
+
+
+def _scalar(node: ScalarNode):
+    tag, text = node.tag, node.value
+    if tag == STR:
+        return text
+    if tag == NULL:
+        return None
+    if tag == BOOL:
+        return text.lower() == "true"
+    if tag == INT:
+        return int(text)
+    if tag == FLOAT:
+        return float(text)
+    if tag == DATE:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            return text  # e.g. 2026-02-30: left as text so the date rule reports it with its field
+    raise SourceError(node.start_mark.line + 1, f"unsupported tag {tag}", "remove the '!' tag or quote the value")
