@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import click
 
 
@@ -17,21 +19,24 @@ class InputError(click.ClickException):
         if isinstance(problems, str):
             problems = [InputProblem(None, None, problems, "")]
         self.problems = problems
-        super().__init__("\n".join(p.line() for p in problems))
+        super().__init__("\n".join(p.text() for p in problems))
 
     def format_message(self) -> str:
         return self.message
 
 
+@dataclass(frozen=True)
 class InputProblem:
     """One unreadable-input reason: where, what, and the fix."""
 
-    def __init__(self, file: str | None, line: int | None, reason: str, fix: str):
-        self.file, self.line, self.reason, self.fix = file, line, reason, fix
+    file: str | None
+    line: int | None
+    reason: str
+    fix: str
 
-    def line(self) -> str:
+    def text(self) -> str:
         where = f"{self.file}:{self.line}: " if self.file and self.line else f"{self.file}: " if self.file else ""
         return f"{where}{self.reason}" + (f"  → {self.fix}" if self.fix else "")
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "line": self.line, "reason": self.reason, "fix": self.fix}
+        return asdict(self)

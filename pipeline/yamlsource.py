@@ -132,6 +132,8 @@ def parse(text: str) -> Document:
 
 
 def _yaml_fix(problem: str) -> str:
+    if "did not find expected key" in problem or "expected <block end>" in problem:
+        return "line this field up with the fields around it (same number of spaces)"
     if "mapping values are not allowed" in problem:
         return "put text that contains ': ' in quotes"
     if "could not find expected ':'" in problem or "simple key" in problem:

@@ -1,0 +1,68 @@
+"""Shared helpers: a private copy of the example batch to break one field at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.records import load_batch
+from pipeline.validate import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+AS_OF = dt.date(2026, 11, 23)
+
+
+class BatchCopy:
+    """records/city.yaml + records/example copied under tmp, with edit helpers."""
+
+    def __init__(self, root: Path):
+        self.records = root / "records"
+        shutil.copytree(ROOT / "records", self.records, ignore=shutil.ignore_patterns("*.pyc"))
+        self.folder = self.records / "example"
+
+    def path(self, relative: str) -> Path:
+        return self.records / relative if relative == "city.yaml" else self.folder / relative
+
+    def replace(self, relative: str, old: str, new: str, count: int = 1) -> int:
+        """Replace text in a record file; returns the 1-based line where the replacement starts."""
+        path = self.path(relative)
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {relative}"
+        line = text[: text.index(old)].count("\n") + 1
+        path.write_text(text.replace(old, new, count), encoding="utf-8")
+        return line
+
+    def line_of(self, relative: str, needle: str) -> int:
+        text = self.path(relative).read_text(encoding="utf-8")
+        assert needle in text, f"{needle!r} not in {relative}"
+        return text[: text.index(needle)].count("\n") + 1
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.path(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def check(self, as_of: dt.date = AS_OF):
+        return validate(load_batch(self.folder), as_of=as_of)
+
+
+@pytest.fixture
+def batch(tmp_path, monkeypatch) -> BatchCopy:
+    monkeypatch.chdir(tmp_path)
+    return BatchCopy(tmp_path)
+
+
+def only(report, rule: str, field: str | None = None):
+    """The single finding of `rule` (at `field`), failing loudly with all findings otherwise."""
+    hits = [f for f in report.findings if f.rule == rule and (field is None or f.field == field)]
+    assert len(hits) == 1, f"expected one {rule} at {field}, got {hits}\nall: {[f.text() for f in report.findings]}"
+    return hits[0]
+
+
+def rules_of(report) -> set[str]:
+    return {f.rule for f in report.findings}
