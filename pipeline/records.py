@@ -13,7 +13,9 @@ one InputError (exit 2). Nothing here judges content: that is the validate stage
 
 from __future__ import annotations
 
+import gc
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,7 @@ class Record:
     file: str
     lines: dict = field(repr=False, default_factory=dict)
     index: int | None = None  # position when a file holds a list of records
+    printable: bool = False  # True when the file's text cannot hold a control character (see yamlsource)
 
     @property
     def id(self) -> str:
@@ -66,11 +69,12 @@ class Batch:
 
 
 def display_path(path: Path) -> str:
-    """Paths as the user typed them: relative to the working folder where possible."""
+    """Paths as a clerk reads them: relative to the working folder when inside it, else absolute."""
+    absolute = Path(os.path.abspath(path))
     try:
-        return os.path.relpath(path)
-    except ValueError:  # pragma: no cover - another drive on Windows
-        return str(path)
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
 
 
 def resolve_batch_folder(batch: str, records_root: Path = Path("records")) -> Path:
@@ -89,8 +93,25 @@ def resolve_batch_folder(batch: str, records_root: Path = Path("records")) -> Pa
     )
 
 
+@contextmanager
+def _cyclic_gc_paused():
+    """Loading builds only trees (aliases are refused), so the cyclic GC has nothing to find:
+    pausing it saves about a tenth of the load time of a 1,000-record batch."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_batch(folder: Path) -> Batch:
-    folder = Path(folder)
+    with _cyclic_gc_paused():
+        return _load_batch(Path(folder))
+
+
+def _load_batch(folder: Path) -> Batch:
     problems: list[InputProblem] = []
 
     city_file = folder / "city.yaml" if (folder / "city.yaml").is_file() else folder.parent / "city.yaml"
@@ -111,8 +132,9 @@ def load_batch(folder: Path) -> Batch:
         sub = folder / folder_name
         if not sub.is_dir():
             continue
+        shown_folder = display_path(sub)  # once per folder: path arithmetic per file adds up at 1,000 files
         for path in sorted(p for p in sub.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file()):
-            records.extend(_load_many(path, kind, problems))
+            records.extend(_load_many(path, f"{shown_folder}/{path.name}", kind, problems))
 
     if not problems and not records:
         problems.append(InputProblem(display_path(folder), None, "the batch is empty: no partnership or donation records",
@@ -122,8 +144,7 @@ def load_batch(folder: Path) -> Batch:
     return Batch(folder.name, folder, city, meeting, records)
 
 
-def _read(path: Path, problems: list, missing_fix: str = "") -> object:
-    shown = display_path(path)
+def _read(path: Path, shown: str, problems: list, missing_fix: str = "") -> object:
     if not path.is_file():
         problems.append(InputProblem(shown, None, "file not found", missing_fix))
         return None
@@ -142,23 +163,23 @@ def _read(path: Path, problems: list, missing_fix: str = "") -> object:
 
 
 def _load_single(path: Path, kind: str, problems: list, missing_fix: str) -> Record | None:
-    doc = _read(path, problems, missing_fix)
+    shown = display_path(path)
+    doc = _read(path, shown, problems, missing_fix)
     if doc is None:
         return None
     if not isinstance(doc.value, dict):
-        problems.append(InputProblem(display_path(path), 1, f"a {kind} file must be a set of 'field: value' lines",
+        problems.append(InputProblem(shown, 1, f"a {kind} file must be a set of 'field: value' lines",
                                      "remove the leading '-' or the stray text"))
         return None
-    return Record(kind, doc.value, display_path(path), doc.lines)
+    return Record(kind, doc.value, shown, doc.lines, printable=doc.printable)
 
 
-def _load_many(path: Path, kind: str, problems: list) -> list[Record]:
-    doc = _read(path, problems)
+def _load_many(path: Path, shown: str, kind: str, problems: list) -> list[Record]:
+    doc = _read(path, shown, problems)
     if doc is None:
         return []
-    shown = display_path(path)
     if isinstance(doc.value, dict):
-        return [Record(kind, doc.value, shown, doc.lines)]
+        return [Record(kind, doc.value, shown, doc.lines, printable=doc.printable)]
     if isinstance(doc.value, list):
         lines_by_index: dict[int, dict] = {}
         for key, line in doc.lines.items():
@@ -170,7 +191,7 @@ def _load_many(path: Path, kind: str, problems: list) -> list[Record]:
                 problems.append(InputProblem(shown, doc.lines.get((i,), 1), f"list entry {i + 1} is not a {kind} record",
                                              "each '-' entry must hold 'field: value' lines"))
                 continue
-            out.append(Record(kind, item, shown, lines_by_index.get(i, {}), index=i))
+            out.append(Record(kind, item, shown, lines_by_index.get(i, {}), index=i, printable=doc.printable))
         return out
     problems.append(InputProblem(shown, 1, f"a {kind} file must hold a record ('field: value' lines)",
                                  "write the record as 'field: value' lines"))

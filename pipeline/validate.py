@@ -54,7 +54,8 @@ def check_shape(record: Record, validator, context: Context, report: Report) -> 
         _translate(record, error, report)
     for rule, path, message, fix in context.issues:
         report.add(record, rule, path, message, fix)
-    _check_text(record, record.data, (), report)
+    if not record.printable:
+        _check_text(record, record.data, (), report)
 
 
 def _leaf_errors(errors):
@@ -141,6 +142,7 @@ def _check_text(record: Record, value, path: tuple, report: Report) -> None:
 def _summaries(batch: Batch, report: Report, env: Env) -> list[dict]:
     with_errors = report.records_with_errors()
     city_broken = ("city", batch.city.id) in with_errors  # every document prints the city's names and officials
+    ranker = batch_rules.PriorityRanker(env.city, batch.of_kind("partnership"))
     out = []
     for record in batch.records:
         summary = {
@@ -152,7 +154,6 @@ def _summaries(batch: Batch, report: Report, env: Env) -> list[dict]:
             "blocked": city_broken or (record.kind, record.id) in with_errors,
         }
         if record.kind == "donation":
-            tier, reason = batch_rules.priority_tier(record.data, env.city, batch.of_kind("partnership"))
-            summary["priority_tier"], summary["priority"] = tier, reason
+            summary["priority_tier"], summary["priority"] = ranker.tier(record.data)
         out.append(summary)
     return out

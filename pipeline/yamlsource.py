@@ -50,9 +50,29 @@ SEQ = "tag:yaml.org,2002:seq"
 
 
 class StrictResolver(BaseResolver):
-    """YAML 1.2-like implicit typing: no yes/no booleans, no octal, no sexagesimal."""
+    """YAML 1.2-like implicit typing: no yes/no booleans, no octal, no sexagesimal.
+
+    resolve() is called for every node from libyaml's composer, so it skips PyYAML's
+    path-resolver machinery (unused here) and looks patterns up by first character.
+    """
+
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
+    def resolve(self, kind, value, implicit):
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, pattern in _BY_FIRST_CHAR.get(value[:1], ()):
+                    if pattern.match(value):
+                        return tag
+            return STR
+        return SEQ if kind is SequenceNode else MAP
 
 
+_BY_FIRST_CHAR: dict[str, list] = {}
 for _tag, _pattern, _first in [
     (BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
     (INT, r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
@@ -60,7 +80,8 @@ for _tag, _pattern, _first in [
     (NULL, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     (DATE, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "0123456789"),
 ]:
-    StrictResolver.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+    for _char in _first:
+        _BY_FIRST_CHAR.setdefault(_char, []).append((_tag, re.compile(_pattern)))
 
 
 class _StrictParser(_Parser, StrictResolver):
@@ -81,12 +102,19 @@ class SourceError(Exception):
     fix: str
 
 
+# Control characters but tab/newline/return, lone surrogates, private use and the XML
+# non-characters: none of them can go into a DOCX (XML) or read as text in a PDF.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufffe\uffff"
+                         "\U000f0000-\U0010ffff]")
+
+
 @dataclass
 class Document:
     """One YAML document: its Python value and the line of every value in it."""
 
     value: object
     lines: dict[Path_, int] = field(default_factory=dict)
+    printable: bool = False  # no unprintable character in the text, and no escape that could make one
 
 
 def read_text(path: Path) -> str:
@@ -126,8 +154,8 @@ def parse(text: str) -> Document:
         parser.dispose()
     if node is None:
         return Document(None)
-    doc = Document(None)
-    doc.value = _Builder(doc.lines).build(node, ())
+    doc = Document(None, printable="\\" not in text and UNPRINTABLE.search(text) is None)
+    doc.value = _Builder(doc.lines, may_alias="&" in text).build(node, ())
     return doc
 
 
@@ -144,53 +172,62 @@ def _yaml_fix(problem: str) -> str:
 
 
 class _Builder:
-    def __init__(self, lines: dict):
+    """Walks composed nodes into plain values, noting each value's line.
+
+    This walk runs once per value of every record, so scalars are handled inline; alias
+    bookkeeping is needed only when the text holds an anchor ('&').
+    """
+
+    def __init__(self, lines: dict, may_alias: bool):
         self.lines = lines
-        self.seen: set[int] = set()
+        self.seen: set[int] | None = set() if may_alias else None
 
     def build(self, node, path: tuple, depth: int = 0):
         line = node.start_mark.line + 1
         if depth > MAX_DEPTH:
             raise SourceError(line, f"the data is nested more than {MAX_DEPTH} levels deep", "flatten the record")
-        if id(node) in self.seen:
-            raise SourceError(line, "anchors and aliases (&name / *name) are not supported", "write the value out in full")
-        self.seen.add(id(node))
+        if self.seen is not None:
+            if id(node) in self.seen:
+                raise SourceError(line, "anchors and aliases (&name / *name) are not supported", "write the value out in full")
+            self.seen.add(id(node))
         self.lines[path] = line
-        if isinstance(node, MappingNode):
+        cls = node.__class__
+        if cls is ScalarNode:
+            return _scalar(node)
+        if cls is MappingNode:
             return self._mapping(node, path, depth)
-        if isinstance(node, SequenceNode):
-            if node.tag != SEQ:
-                raise SourceError(line, f"unsupported tag {node.tag}", "remove the '!' tag")
-            return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
-        return _scalar(node)
+        if node.tag != SEQ:
+            raise SourceError(line, f"unsupported tag {node.tag}", "remove the '!' tag")
+        return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
 
     def _mapping(self, node, path, depth):
         if node.tag != MAP:
             raise SourceError(node.start_mark.line + 1, f"unsupported tag {node.tag}", "remove the '!' tag")
         out: dict = {}
-        first_line: dict = {}
+        lines = self.lines
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
-            if not isinstance(key_node, ScalarNode):
+            if key_node.__class__ is not ScalarNode:
                 raise SourceError(key_line, "a field name must be plain text", "write the field name as 'name:'")
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise SourceError(key_line, "merge keys ('<<') are not supported", "write the fields out in full")
             key = key_node.value
             if key in out:
                 raise SourceError(
                     key_line,
-                    f"duplicate field '{key}' (first at line {first_line[key]})",
+                    f"duplicate field '{key}' (first at line {lines[path + (key,)]})",
                     "keep one of them; YAML would silently drop the first",
                 )
-            first_line[key] = key_line
-            out[key] = self.build(value_node, path + (key,), depth + 1)
-            self.lines[path + (key,)] = key_line
+            key_path = path + (key,)
+            if value_node.__class__ is ScalarNode and self.seen is None:
+                out[key] = _scalar(value_node)
+            else:
+                out[key] = self.build(value_node, key_path, depth + 1)
+            lines[key_path] = key_line
         return out
 
 
 def _scalar(node: ScalarNode):
     tag, text = node.tag, node.value
-    if tag == STR:
+    if tag is STR or tag == STR:
         return text
     if tag == NULL:
         return None

@@ -173,17 +173,31 @@ def _place_key(name, state) -> tuple:
     return (" ".join(text.split()), str(state or "").upper())
 
 
-def priority_tier(donation: dict, city: dict, partnerships: list) -> tuple[int, str]:
-    """Neighbours first, then active sister cities, then everyone else (the donation process)."""
-    recipient = donation.get("recipient") if isinstance(donation.get("recipient"), dict) else {}
-    place = _place_key(recipient.get("municipality"), recipient.get("state"))
-    neighbours = get(city, "neighbouring_municipalities") or []
-    if any(isinstance(n, dict) and _place_key(n.get("name"), n.get("state")) == place for n in neighbours):
-        return 1, PRIORITY_TIERS[1]
-    for record in partnerships:
-        data = record.data
-        same_place = _place_key(get(data, "partner", "name"), get(data, "partner", "state")) == place
-        named = recipient.get("partnership") == data.get("id")
-        if partnership.is_active(data) and (same_place or named):
-            return 2, f"{PRIORITY_TIERS[2]} ({data.get('id')})"
-    return 3, PRIORITY_TIERS[3]
+class PriorityRanker:
+    """Neighbours first, then active sister cities, then everyone else (the donation process).
+
+    Built once per batch: places and partnership ids are indexed, so ranking is O(1) a donation.
+    """
+
+    def __init__(self, city: dict, partnerships: list):
+        neighbours = get(city, "neighbouring_municipalities") or []
+        self.neighbours = {_place_key(n.get("name"), n.get("state")) for n in neighbours if isinstance(n, dict)}
+        self.active_by_place: dict = {}
+        self.active_ids: set = set()
+        for record in partnerships:
+            data = record.data
+            if partnership.is_active(data):
+                place = _place_key(get(data, "partner", "name"), get(data, "partner", "state"))
+                self.active_by_place.setdefault(place, data.get("id"))
+                self.active_ids.add(data.get("id"))
+
+    def tier(self, donation: dict) -> tuple[int, str]:
+        recipient = donation.get("recipient") if isinstance(donation.get("recipient"), dict) else {}
+        place = _place_key(recipient.get("municipality"), recipient.get("state"))
+        if place in self.neighbours:
+            return 1, PRIORITY_TIERS[1]
+        named = recipient.get("partnership")
+        partner_id = named if named in self.active_ids else self.active_by_place.get(place)
+        if partner_id is not None:
+            return 2, f"{PRIORITY_TIERS[2]} ({partner_id})"
+        return 3, PRIORITY_TIERS[3]

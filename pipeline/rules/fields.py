@@ -8,7 +8,6 @@ schemas/*.yaml, so a change in the law is an edit to a YAML file.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -19,6 +18,7 @@ from stdnum.mx import rfc as mx_rfc
 from vininfo import Vin
 
 from pipeline.dates import DateProblem, parse_date
+from pipeline.yamlsource import UNPRINTABLE
 
 GENERIC_RFCS = {
     "XAXX010101000": "the general public (público en general)",
@@ -228,4 +228,4 @@ def subdivision_issues(code: str, country: str | None) -> tuple:
 
 def has_control_characters(text: str) -> bool:
     """True when text holds characters Word and PDF cannot carry (tabs and newlines are fine)."""
-    return any(unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in "\t\n\r" for ch in text)
+    return UNPRINTABLE.search(text) is not None
