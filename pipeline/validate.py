@@ -70,8 +70,7 @@ def _translate(record: Record, error, report: Report) -> None:
     """A Cerberus error in the words of the person who has to fix it."""
     path = tuple(error.document_path)
     name = path[-1] if path else record.kind
-    rules = field_rules(record.kind, tuple(error.schema_path[:-1])) if error.rule else {}
-    help_text = (rules.get("meta") or {}).get("help", "")
+    help_text = _help(record.kind, tuple(error.schema_path[:-1])) if error.rule else ""
     value = error.value
     if error.rule is None:  # an unknown field
         known = list(field_rules(record.kind, tuple(error.schema_path)))
@@ -108,6 +107,18 @@ def _translate(record: Record, error, report: Report) -> None:
         report.add(record, "schema.range", path, f"{value} is out of range for {name}", f"use a value {word} {error.constraint}")
     else:
         report.add(record, "schema.other", path, f"{name} breaks rule {error.rule} ({error.constraint})", help_text)
+
+
+def _help(kind: str, schema_path: tuple) -> str:
+    """The field's meta.help, else the nearest enclosing field's: its rule usually explains the child."""
+    while schema_path:
+        help_text = (field_rules(kind, schema_path).get("meta") or {}).get("help")
+        if help_text:
+            return help_text
+        schema_path = schema_path[:-1]
+        while schema_path and schema_path[-1] == "schema":
+            schema_path = schema_path[:-1]
+    return ""
 
 
 def _described(value) -> str:

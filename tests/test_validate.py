@@ -350,3 +350,38 @@ def test_priority_tiers_neighbour_then_sister_city_then_other(batch):
     tiers = {r["id"]: (r["priority_tier"], r["priority"]) for r in batch.check().records if "priority_tier" in r}
     assert tiers["don-2026-nld-public-works"][0] == 2 and "dos-laredos" in tiers["don-2026-nld-public-works"][1]
     assert tiers["don-2026-nld-bomberos"][0] == 3  # Saltillo's agreement is only proposed
+
+
+# --- a whole invalid batch, finding by finding ---------------------------------------------------
+
+def test_invalid_fixture_batch_reports_every_problem_where_it_is(monkeypatch):
+    from pipeline.records import load_batch
+    from pipeline.validate import validate
+    from tests.conftest import FIXTURES, ROOT
+
+    monkeypatch.chdir(ROOT)
+    report = validate(load_batch(FIXTURES / "invalid-records"), as_of=dt.date(2026, 11, 23))
+    got = {(f.file.rsplit("/", 1)[-1], f.line, f.record, f.field, f.rule, f.severity) for f in report.findings}
+    assert got == {
+        ("batch.yaml", 5, "batch", "agenda[2].item", "agenda.duplicate", "error"),
+        ("batch.yaml", 5, "batch", "agenda[2].record", "batch.reference", "error"),
+        ("don-club.yaml", 3, "don-club", "requested_on", "date.ambiguous", "error"),
+        ("don-club.yaml", 6, "don-club", "recipient.entity_type", "sat.entity_type", "error"),
+        ("don-club.yaml", 11, "don-club", "purpose.category", "sat.purpose", "error"),
+        ("don-club.yaml", 14, "don-club", "items[0].title_holder", "vehicle.title_holder", "error"),
+        ("don-club.yaml", 18, "don-club", "items[0].vin", "vin.check_digit", "error"),
+        ("don-club.yaml", 22, "don-club", "items[0].book_value", "equipment.book_value", "error"),
+        ("don-club.yaml", 24, "don-club", "items[0].auctioned", "schema.type", "error"),  # 'no' is text, not false
+        ("torreon.yaml", 7, "torreon", "partner.state", "place.subdivision", "error"),
+        ("torreon.yaml", 11, "torreon", "officials.partner.gender", "schema.required", "error"),
+        ("torreon.yaml", 15, "torreon", "components[0].funding_source", "schema.required", "error"),
+        ("torreon.yaml", 24, "torreon", "contacts.partner.volunteer", "schema.required", "error"),
+        ("torreon.yaml", 26, "torreon", "council", "partnership.status", "error"),
+        ("torreon.yaml", 27, "torreon", "signing.date", "partnership.dates", "error"),
+        ("torreon.yaml", 28, "torreon", "evaluation_date", "partnership.evaluation", "error"),
+        ("torreon.yaml", 1, "torreon", "cabildo", "partnership.mexican_approval", "warning"),
+        ("torreon.yaml", 1, "torreon", "sre", "partnership.mexican_approval", "warning"),
+        ("torreon.yaml", 1, "torreon", "legal_review", "partnership.legal_review", "warning"),
+    }
+    assert "did you mean MX-COA?" in only(report, "place.subdivision").fix
+    assert report.blocked() == ["torreon", "don-club"]

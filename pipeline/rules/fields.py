@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import difflib
+
 import cerberus
 import pycountry
 from stdnum import exceptions as stdnum_errors
@@ -217,9 +219,10 @@ def subdivision_issues(code: str, country: str | None) -> tuple:
         return (("place.subdivision", f"'{code}' is a retired code", f"write {RETIRED_SUBDIVISIONS[code]}"),)
     found = pycountry.subdivisions.get(code=code) if "-" in code else None
     if found is None:
-        hint = f" such as {country}-..." if country else ""
-        return (("place.subdivision", f"'{code}' is not an ISO 3166-2 state or province code",
-                 f"write the ISO 3166-2 code{hint}, e.g. MX-TAM, MX-COA, US-TX, CA-AB"),)
+        codes = [s.code for s in pycountry.subdivisions.get(country_code=country) or []] if _country(country or "") else []
+        close = difflib.get_close_matches(code.upper(), codes, n=1)
+        fix = f"did you mean {close[0]}?" if close else "write the ISO 3166-2 code, e.g. MX-TAM, MX-COA, US-TX, CA-AB"
+        return (("place.subdivision", f"'{code}' is not an ISO 3166-2 state or province code", fix),)
     if country and found.country_code != country:
         return (("place.subdivision", f"'{code}' ({found.name}) is not in country {country}",
                  "correct the state code or the country"),)
