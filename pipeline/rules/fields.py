@@ -128,38 +128,40 @@ class RecordValidator(cerberus.Validator):
         for rule, message, fix in subdivision_issues(value, country if isinstance(country, str) else None):
             self.context.report(rule, self._path(field), message, fix)
 
+    def _outside_vocabulary(self, vocabulary, field, value, rule, message, fix):
+        """Report `value` when it is not in `vocabulary`; `message` may use {value} and {allowed}."""
+        if isinstance(value, str) and value not in vocabulary:
+            self.context.report(rule, self._path(field), message.format(value=value, allowed=", ".join(vocabulary)), fix)
+
     def _validate_sat_purpose(self, constraint, field, value):
         """A purpose for which Mexico exempts donated goods from duties.
 
         The rule's arguments are validated against this schema: {'type': 'list'}
         """
-        if isinstance(value, str) and value not in constraint:
-            self.context.report(
-                "sat.purpose", self._path(field),
-                f"'{value}' is not a purpose Mexico exempts (Ley Aduanera art. 61): allowed are {', '.join(constraint)}",
-                "choose the purpose the equipment will serve; other purposes pay import duties or are refused at customs")
+        self._outside_vocabulary(
+            constraint, field, value, "sat.purpose",
+            "'{value}' is not a purpose Mexico exempts (Ley Aduanera art. 61): allowed are {allowed}",
+            "choose the purpose the equipment will serve; other purposes pay import duties or are refused at customs")
 
     def _validate_eligible_entity(self, constraint, field, value):
         """An entity type allowed to receive duty-free donations in Mexico.
 
         The rule's arguments are validated against this schema: {'type': 'list'}
         """
-        if isinstance(value, str) and value not in constraint:
-            self.context.report(
-                "sat.entity_type", self._path(field),
-                f"'{value}' cannot receive an exempt donation: allowed are {', '.join(constraint)}",
-                "name the government, agency or donataria autorizada that will operate the equipment as the recipient")
+        self._outside_vocabulary(
+            constraint, field, value, "sat.entity_type",
+            "'{value}' cannot receive an exempt donation: allowed are {allowed}",
+            "name the government, agency or donataria autorizada that will operate the equipment as the recipient")
 
     def _validate_permit_listed(self, constraint, field, value):
         """Used-vehicle types covered by the Secretaría de Economía donation permit list (warning otherwise).
 
         The rule's arguments are validated against this schema: {'type': 'list'}
         """
-        if isinstance(value, str) and value not in constraint:
-            self.context.report(
-                "vehicle.permit", self._path(field),
-                f"'{value}' is not on the used-vehicle donation permit list ({', '.join(constraint)})",
-                "have the recipient's customs broker confirm a Secretaría de Economía permit before council action")
+        self._outside_vocabulary(
+            constraint, field, value, "vehicle.permit",
+            "'{value}' is not on the used-vehicle donation permit list ({allowed})",
+            "have the recipient's customs broker confirm a Secretaría de Economía permit before council action")
 
 
 def _shown(value) -> str:
