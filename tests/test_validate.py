@@ -385,3 +385,13 @@ def test_invalid_fixture_batch_reports_every_problem_where_it_is(monkeypatch):
     }
     assert "did you mean MX-COA?" in only(report, "place.subdivision").fix
     assert report.blocked() == ["torreon", "don-club"]
+
+
+def test_a_canadian_city_profile_works_without_code_changes(batch):
+    for old, new in [("name: Laredo\n", "name: Lacombe\n"), ("state: US-TX", "state: CA-AB"), ("country: US", "country: CA"),
+                     (r"pattern: '\d{4}-R-\d{2,3}'", r"pattern: 'RES-\d{2}-\d{5}'"), ("example: 2026-R-101", "example: RES-26-00430")]:
+        batch.replace("city.yaml", old, new)
+    for record, number in [(DOS, "2026-R-118"), (SALTILLO, "2026-R-119"), (FLEET, "2026-R-120"), (BOMBEROS, "2026-R-121")]:
+        batch.replace(record, number, "RES-26-00" + number[-3:])
+    report = batch.check()
+    assert report.errors == [], [f.text() for f in report.errors]
