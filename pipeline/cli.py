@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -56,6 +57,41 @@ def check(batch, as_json, as_of):
         click.echo(json.dumps(report.as_data(), indent=2, ensure_ascii=False))
     else:
         click.echo(report.as_text())
+    sys.exit(1 if report.errors else 0)
+
+
+@cli.command()
+@click.argument("batch")
+@click.option("--out", "out_root", type=click.Path(file_okay=False), default="out", show_default=True,
+              help="Output folder; documents go to OUT/<batch>/.")
+@click.option("--keep-going", is_flag=True, help="Build the valid records' documents even when others have errors.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@click.option("--as-of", type=_IsoDate(), default=None, help="Judge gates (council adopted, ...) against this date.")
+def build(batch, out_root, keep_going, jobs, as_of):
+    """Check BATCH, then write its documents (PDF and DOCX) and manifest.json to OUT/<batch>/.
+
+    Records with errors get no documents; without --keep-going nothing is built when any
+    record has errors. Exit 0: built; 1: errors held records back; 2: unreadable input.
+    """
+    from pipeline.build import build as run_build
+    from pipeline.render import RenderError
+
+    try:
+        result = run_build(resolve_batch_folder(batch), Path(out_root), as_of=as_of, keep_going=keep_going, jobs=jobs)
+    except RenderError as exc:
+        raise click.ClickException(f"rendering failed, nothing was written: {exc}") from None
+    report = result.report
+    if report.findings:
+        click.echo(report.as_text())
+    if result.plan is None:
+        click.echo("nothing built: fix the errors above, or use --keep-going to build the valid records")
+        sys.exit(1)
+    documents = len({f["document_id"] for f in result.written})
+    click.echo(f"wrote {len(result.written)} files ({documents} documents) to {result.out_folder}/")
+    for held in result.plan.held_back:
+        click.echo(f"  held back  {held.record_id}  {held.document}: {held.reason}")
+    for warning in dict.fromkeys(result.warnings):
+        click.echo(f"warning: {warning}")
     sys.exit(1 if report.errors else 0)
 
 

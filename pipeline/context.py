@@ -1,0 +1,283 @@
+"""What a template sees: one record turned into plain strings in one language.
+
+Templates never format dates, pick titles or choose between en/es texts: that is done here,
+once, with babel and pycountry, so the English and Spanish twins receive the same variables
+holding the same facts. Every value stays text; autoescaping in the renderers makes it safe.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pycountry
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from pipeline.dates import parse_date
+from pipeline.rules.values import get
+
+LANGS = ("en", "es")
+LOCALES = {"en": "en_US", "es": "es_MX"}
+
+# (male, female) title for each office, per language
+OFFICE_TITLES = {
+    "mayor": {"en": ("Mayor", "Mayor"), "es": ("Alcalde", "Alcaldesa")},
+    "municipal_president": {"en": ("Municipal President", "Municipal President"),
+                            "es": ("Presidente Municipal", "Presidenta Municipal")},
+    "governor": {"en": ("Governor", "Governor"), "es": ("Gobernador", "Gobernadora")},
+}
+HONORIFIC = {"en": "The Honorable", "es": "C."}
+
+LABELS = {
+    "kind": {
+        "sister_city": {"en": "Sister City", "es": "Ciudad Hermana"},
+        "friendship_city": {"en": "Friendship City", "es": "Ciudad Amiga"},
+        "binational_collaboration": {"en": "Binational Collaboration", "es": "Colaboración Binacional"},
+    },
+    "area": {
+        "economic_development_and_trade": {"en": "Economic development and trade", "es": "Desarrollo económico y comercio"},
+        "cultural_tourism_and_educational_exchange": {"en": "Cultural, tourism and educational exchange",
+                                                      "es": "Intercambio cultural, turístico y educativo"},
+        "infrastructure_and_community_projects": {"en": "Infrastructure and community projects",
+                                                  "es": "Infraestructura y proyectos comunitarios"},
+        "public_safety": {"en": "Public safety", "es": "Seguridad pública"},
+        "public_health_and_environment": {"en": "Public health and environmental sustainability",
+                                          "es": "Salud pública y sustentabilidad ambiental"},
+        "governance_and_community_engagement": {"en": "Governance and community engagement",
+                                                "es": "Gobernanza y participación comunitaria"},
+    },
+    "purpose": {
+        "culture": {"en": "culture", "es": "cultura"},
+        "teaching": {"en": "teaching", "es": "enseñanza"},
+        "research": {"en": "research", "es": "investigación"},
+        "public_health": {"en": "public health", "es": "salud pública"},
+        "social_service": {"en": "social service", "es": "servicio social"},
+    },
+    "entity_type": {
+        "federal_government": {"en": "federal government", "es": "gobierno federal"},
+        "state_government": {"en": "state government", "es": "gobierno estatal"},
+        "municipal_government": {"en": "municipal government", "es": "gobierno municipal"},
+        "government_agency": {"en": "authorized government agency", "es": "organismo público autorizado"},
+        "donataria_autorizada": {"en": "authorized donee (donataria autorizada)", "es": "donataria autorizada"},
+    },
+    "id_type": {
+        "ine": {"en": "INE voter ID", "es": "credencial del INE"},
+        "passport": {"en": "passport", "es": "pasaporte"},
+        "drivers_license": {"en": "driver's license", "es": "licencia de conducir"},
+        "other": {"en": "official ID", "es": "identificación oficial"},
+    },
+}
+
+
+def label(group: str, key, lang: str) -> str:
+    return LABELS[group].get(key, {}).get(lang, str(key or ""))
+
+
+def text(value, lang: str) -> str:
+    """A bilingual {en, es} text in `lang`; plain text as is."""
+    if isinstance(value, dict):
+        return str(value.get(lang, ""))
+    return "" if value is None else str(value)
+
+
+def long_date(value, lang: str, date_order: str | None = None) -> str:
+    if value in (None, ""):
+        return ""
+    return format_date(parse_date(value, date_order), "long", locale=LOCALES[lang])
+
+
+def money(amount, lang: str) -> str:
+    amount = float(amount or 0)
+    if lang == "en":
+        return "$" + format_decimal(amount, format="#,##0.00", locale="en_US")
+    return format_decimal(amount, format="#,##0.00", locale="es_MX") + " USD"
+
+
+@lru_cache(maxsize=256)
+def country_name(code: str, lang: str) -> str:
+    return Locale.parse(LOCALES[lang]).territories.get(code, code)
+
+
+@lru_cache(maxsize=256)
+def state_name(code: str) -> str:
+    found = pycountry.subdivisions.get(code=code) if code else None
+    return found.name if found else (code or "")
+
+
+def official_title(official: dict, lang: str) -> str:
+    if official.get("office") in OFFICE_TITLES:
+        male, female = OFFICE_TITLES[official["office"]][lang]
+        return female if official.get("gender") == "female" else male
+    return text(official.get("title"), lang)
+
+
+def _salutation(title: str, official: dict, lang: str) -> str:
+    if lang == "es":
+        return ("Estimada " if official.get("gender") == "female" else "Estimado ") + title
+    return f"Dear {title} {official.get('name', '')}"
+
+
+class ContextBuilder:
+    """Builds template contexts for one batch: the city and meeting are shared by every record."""
+
+    def __init__(self, batch):
+        self.batch = batch
+        self.city_data = batch.city.data
+        self.date_order = self.city_data.get("date_order")
+        self.meeting = batch.meeting.data.get("meeting", {})
+        self.meeting_date = parse_date(self.meeting.get("date"), self.date_order)
+        self.agenda = {e.get("record"): e.get("item") for e in batch.meeting.data.get("agenda", []) if isinstance(e, dict)}
+
+    def date(self, value, lang: str) -> str:
+        return long_date(value, lang, self.date_order)
+
+    def city(self, lang: str) -> dict:
+        c = self.city_data
+        officials = c.get("officials", {})
+
+        def person(key):
+            p = officials.get(key, {})
+            return {"name": p.get("name", ""), "title": text(p.get("title"), lang) or p.get("title", "")}
+
+        def contact(key):
+            p = officials.get(key, {})
+            return {k: p.get(k, "") for k in ("name", "title", "organization", "email", "phone")}
+
+        return {
+            "name": c.get("name", ""),
+            "legal_name": text(c.get("legal_name"), lang),
+            "state": state_name(c.get("state")),
+            "country": country_name(c.get("country", ""), lang),
+            "council_body": text(c.get("council_body"), lang),
+            "mayor": person("mayor"),
+            "clerk": person("clerk"),
+            "attorney": person("attorney"),
+            "international_affairs": contact("international_affairs"),
+            "volunteer_contact": contact("volunteer_contact"),
+            "letterhead": {k: get(c, "letterhead", k) or "" for k in ("address", "phone", "website")},
+            "council_size": c.get("council_size", ""),
+        }
+
+    def meeting_info(self, record_id: str, lang: str) -> dict:
+        return {
+            "date": self.date(self.meeting_date, lang),
+            "number": self.meeting.get("number", ""),
+            "agenda_item": self.agenda.get(record_id, ""),
+        }
+
+    def partnership(self, record, lang: str) -> dict:
+        d = record.data
+        partner = d.get("partner", {})
+        officials = d.get("officials", {})
+
+        def official(side):
+            o = officials.get(side, {})
+            title = official_title(o, lang)
+            article = ("la " if o.get("gender") == "female" else "el ") if lang == "es" else ""
+            return {"name": o.get("name", ""), "title": title, "the_title": article + title,
+                    "salutation": _salutation(title, o, lang)}
+
+        def contact(side, role):
+            c = get(d, "contacts", side, role) or {}
+            return {k: c.get(k, "") for k in ("name", "title", "organization", "email", "phone")}
+
+        council = d.get("council") or {}
+        signing = d.get("signing") or {}
+        prefix = partner.get("ayuntamiento", "H.")
+        return {
+            "id": d.get("id", ""),
+            "kind": label("kind", d.get("kind"), lang),
+            "status": d.get("status", ""),
+            "grandfathered": d.get("status") == "grandfathered",
+            "established": self.date(d.get("established"), lang),
+            "texts": d.get("texts", "equally_authentic"),
+            "partner": {
+                "name": partner.get("name", ""),
+                "state": state_name(partner.get("state")),
+                "country": country_name(partner.get("country", ""), lang),
+                "ayuntamiento": f"{prefix} Ayuntamiento de {partner.get('name', '')}",
+                "profile": text(partner.get("profile"), lang),
+                "population": format_decimal(partner["population"], locale=LOCALES[lang]) if partner.get("population") else "",
+            },
+            "city_official": official("city"),
+            "partner_official": official("partner"),
+            "honorific": HONORIFIC[lang],
+            "reasons": [text(r, lang) for r in d.get("reasons", [])],
+            "objectives": [text(o, lang) for o in d.get("objectives", [])],
+            "components": [
+                {
+                    "area": label("area", c.get("area"), lang),
+                    "description": text(c.get("description"), lang),
+                    "funding_source": text(c.get("funding_source"), lang),
+                    "kpis": [text(k, lang) for k in c.get("kpis", [])],
+                }
+                for c in d.get("components", [])
+            ],
+            "committee": {side: [{k: m.get(k, "") for k in ("name", "role", "organization")}
+                                 for m in get(d, "committee", side) or []] for side in ("city", "partner")},
+            "contacts": {side: {role: contact(side, role) for role in ("mayors_office", "volunteer")}
+                         for side in ("city", "partner")},
+            "evaluation_date": self.date(d.get("evaluation_date"), lang),
+            "council": {"resolution_number": council.get("resolution_number", ""),
+                        "meeting_date": self.date(council.get("meeting_date"), lang)},
+            "signing": {"date": self.date(signing.get("date"), lang), "place": text(signing.get("place"), lang)},
+        }
+
+    def donation(self, record, lang: str) -> dict:
+        d = record.data
+        recipient = d.get("recipient", {})
+        council = d.get("council") or {}
+        pickup = d.get("pickup") or {}
+        items = []
+        for item in d.get("items", []):
+            items.append({
+                "unit_number": str(item.get("unit_number", "")),
+                "description": text(item.get("description"), lang),
+                "category": item.get("category", ""),
+                "is_vehicle": item.get("category") == "vehicle",
+                "vin": item.get("vin", "") or item.get("serial_number", ""),
+                "year": item.get("year", ""),
+                "make": item.get("make", ""),
+                "model": item.get("model", ""),
+                "title_holder": item.get("title_holder", ""),
+                "department": item.get("department", ""),
+                "location": item.get("location", ""),
+                "fund_source": item.get("fund_source", ""),
+                "book_value": money(item.get("book_value"), lang),
+                "condition": text(item.get("condition"), lang),
+            })
+        departments = sorted({i["department"] for i in items if i["department"]})
+        return {
+            "id": d.get("id", ""),
+            "status": d.get("status", ""),
+            "requested_on": self.date(d.get("requested_on"), lang),
+            "recipient": {
+                "name": recipient.get("name", ""),
+                "entity_type": label("entity_type", recipient.get("entity_type"), lang),
+                "rfc": recipient.get("rfc", ""),
+                "authorization": get(recipient, "authorization", "reference") or "",
+                "municipality": recipient.get("municipality", ""),
+                "state": state_name(recipient.get("state")),
+                "country": country_name(recipient.get("country", ""), lang),
+                "contact": {k: get(recipient, "contact", k) or "" for k in ("name", "title", "email")},
+            },
+            "purpose": {"category": label("purpose", get(d, "purpose", "category"), lang),
+                        "description": text(get(d, "purpose", "description"), lang)},
+            "items": items,
+            "vehicles": [i for i in items if i["is_vehicle"]],
+            "departments": departments,
+            "total_book_value": money(sum(float(i.get("book_value") or 0) for i in d.get("items", [])), lang),
+            "pickup": {"name": pickup.get("name", ""), "id_type": label("id_type", pickup.get("id_type"), lang),
+                       "phone": pickup.get("phone", "")},
+            "council": {"resolution_number": council.get("resolution_number", ""),
+                        "meeting_date": self.date(council.get("meeting_date"), lang)},
+        }
+
+    def for_record(self, record, lang: str) -> dict:
+        """The full context: this language's view, plus both languages for bilingual documents."""
+        build = self.partnership if record.kind == "partnership" else self.donation
+        views = {code: {"city": self.city(code), "meeting": self.meeting_info(record.id, code),
+                        record.kind: build(record, code)} for code in LANGS}
+        return {"lang": lang, "issued": self.meeting_date.isoformat(), **views[lang], "en": views["en"], "es": views["es"]}
+

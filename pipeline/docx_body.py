@@ -1,0 +1,229 @@
+"""The body of a DOCX, built from the same rendered HTML as the PDF.
+
+Our templates use a small vocabulary — headings, paragraphs, lists, tables, signature blocks,
+side-by-side bilingual pairs — and this module maps each to ordinary Word paragraphs and
+tables with built-in styles, so the legal office edits a normal Word document. Anything the
+PDF shows only on paper (letterhead, watermark, page furniture) carries class "pdf-only" and
+lives in the DOCX template's header and footer instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt
+
+VOID = {"br", "meta", "link", "img", "hr"}
+ALIGN = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT, "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3}
+
+
+@dataclass
+class Node:
+    tag: str
+    attrs: dict
+    children: list = field(default_factory=list)
+
+    @property
+    def classes(self) -> set[str]:
+        return set(self.attrs.get("class", "").split())
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("root", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, {k: v or "" for k, v in attrs})
+        self.stack[-1].children.append(node)
+        if tag not in VOID:
+            self.stack.append(node)
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, 0, -1):
+            if self.stack[i].tag == tag:
+                del self.stack[i:]
+                break
+
+    def handle_data(self, data):
+        self.stack[-1].children.append(data)
+
+
+def parse_html(html: str) -> Node:
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+def _find(node: Node, tag: str) -> Node | None:
+    for child in node.children:
+        if isinstance(child, Node):
+            if child.tag == tag:
+                return child
+            found = _find(child, tag)
+            if found:
+                return found
+    return None
+
+
+def fill_body(container, html: str) -> None:
+    """Append the <body> of `html` to a python-docx container (a docxtpl subdoc)."""
+    root = parse_html(html)
+    body = _find(root, "body") or root
+    _blocks(container, body)
+
+
+def _blocks(container, node: Node) -> None:
+    for child in node.children:
+        if isinstance(child, str):
+            if child.strip():
+                _paragraph(container, Node("p", {}, [child]))
+            continue
+        if "pdf-only" in child.classes or child.tag in ("style", "script", "head", "title"):
+            continue
+        if child.tag in HEADINGS:
+            paragraph = container.add_paragraph(style=f"Heading {HEADINGS[child.tag]}")
+            _inline(paragraph, child)
+            _align(paragraph, child)
+            paragraph.paragraph_format.keep_with_next = True
+        elif child.tag == "p":
+            _paragraph(container, child)
+        elif child.tag in ("ol", "ul"):
+            _list(container, child)
+        elif child.tag == "table":
+            _table(container, child)
+        elif "signatures" in child.classes:
+            _signatures(container, child)
+        elif "pair" in child.classes:
+            _pair(container, child)
+        else:  # section, div, main, article: their children are the blocks
+            _blocks(container, child)
+
+
+def _paragraph(container, node: Node, prefix: str = "", style: str | None = None):
+    paragraph = container.add_paragraph(style=style)
+    if prefix:
+        paragraph.add_run(prefix)
+    _inline(paragraph, node)
+    _align(paragraph, node)
+    if "keep" in node.classes:
+        paragraph.paragraph_format.keep_with_next = True
+    return paragraph
+
+
+def _align(paragraph, node: Node) -> None:
+    for name, value in ALIGN.items():
+        if name in node.classes:
+            paragraph.alignment = value
+
+
+def _inline(paragraph, node: Node, bold: bool = False, italic: bool = False) -> None:
+    for child in node.children:
+        if isinstance(child, str):
+            text = " ".join(child.split())
+            if child[:1].isspace() and text:
+                text = " " + text
+            if child[-1:].isspace() and text:
+                text += " "
+            if text:
+                run = paragraph.add_run(text)
+                run.bold, run.italic = bold or None, italic or None
+        elif child.tag == "br":
+            paragraph.add_run().add_break()
+        elif "pdf-only" in child.classes:
+            continue
+        else:
+            _inline(paragraph, child, bold or child.tag in ("strong", "b") or "bold" in child.classes,
+                    italic or child.tag in ("em", "i"))
+
+
+def _list(container, node: Node) -> None:
+    number = int(node.attrs.get("start", "1") or 1)
+    for child in node.children:
+        if isinstance(child, Node) and child.tag == "li":
+            prefix = f"{number}. " if node.tag == "ol" else "• "
+            paragraph = _paragraph(container, child, prefix=prefix)
+            paragraph.paragraph_format.left_indent = Pt(18)
+            paragraph.paragraph_format.first_line_indent = Pt(-18)
+            number += 1
+
+
+def _rows(node: Node):
+    for child in node.children:
+        if isinstance(child, Node):
+            if child.tag == "tr":
+                yield child
+            elif child.tag in ("thead", "tbody", "tfoot"):
+                yield from _rows(child)
+
+
+def _table(container, node: Node) -> None:
+    rows = [[c for c in row.children if isinstance(c, Node) and c.tag in ("td", "th")] for row in _rows(node)]
+    if not rows:
+        return
+    width = max(len(r) for r in rows)
+    table = container.add_table(rows=len(rows), cols=width)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for r, cells in enumerate(rows):
+        _no_split(table.rows[r])
+        for c, cell_node in enumerate(cells):
+            cell = table.cell(r, c)
+            paragraph = cell.paragraphs[0]
+            _inline(paragraph, cell_node, bold=cell_node.tag == "th")
+            _align(paragraph, cell_node)
+
+
+def _no_split(row) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
+
+
+def _cell_blocks(cell, node: Node) -> None:
+    """Blocks into a table cell, reusing the empty first paragraph Word puts there."""
+    first = cell.paragraphs[0]
+    _blocks(cell, node)
+    if len(cell.paragraphs) > 1 and not first.text:
+        first._p.getparent().remove(first._p)
+
+
+def _columns(node: Node, cls: str) -> list[Node]:
+    return [c for c in node.children if isinstance(c, Node) and cls in c.classes]
+
+
+def _signatures(container, node: Node) -> None:
+    """Signature blocks side by side in a borderless table whose rows never split across pages."""
+    blocks = _columns(node, "signature")
+    per_row = 2
+    rows = [blocks[i:i + per_row] for i in range(0, len(blocks), per_row)]
+    table = container.add_table(rows=len(rows), cols=per_row)
+    for r, row_blocks in enumerate(rows):
+        _no_split(table.rows[r])
+        for c, block in enumerate(row_blocks):
+            _cell_blocks(table.cell(r, c), block)
+            for paragraph in table.cell(r, c).paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+    _keep_table_together(table)
+
+
+def _pair(container, node: Node) -> None:
+    """A bilingual clause pair: two cells on one row, so the languages stay aligned clause by clause."""
+    columns = _columns(node, "col")
+    table = container.add_table(rows=1, cols=len(columns) or 1)
+    for c, column in enumerate(columns):
+        _cell_blocks(table.cell(0, c), column)
+
+
+def _keep_table_together(table) -> None:
+    tbl_pr = table._tbl.tblPr
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    tbl_pr.append(layout)

@@ -1,0 +1,127 @@
+"""Plan stage: which documents each valid record yields, and which gates hold others back.
+
+A plan is plain data (record id, template, language, formats, final or draft), so rendering
+can run in any process and the manifest can say where every file came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from pipeline.dates import parse_date
+from pipeline.rules.values import get
+
+ADOPTED = ("council_approved", "signed", "submitted_to_sci", "active")
+NEW_RELATIONSHIP = ("prospective", "proposed")
+DONATION_APPROVED = ("council_approved", "picked_up")
+DOCX_DOCUMENTS = ("partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual",
+                  "donation_resolution", "approval_letter")  # the rest are PDF only
+
+
+@dataclass(frozen=True)
+class DocumentPlan:
+    record_id: str
+    record_kind: str
+    document: str  # the template's stem in templates_<lang>/
+    lang: str
+    formats: tuple[str, ...]
+    final: bool = True  # False: DRAFT — FOR LEGAL REVIEW watermark
+    variant: str = ""  # e.g. the city's or the recipient's copy, or the department notified
+    title: str = ""
+
+    @property
+    def name(self) -> str:
+        """The file name without extension: <document>[-<variant>].<lang>."""
+        return f"{self.document}{'-' + self.variant if self.variant else ''}.{self.lang}"
+
+    @property
+    def doc_id(self) -> str:
+        return f"{self.record_id}/{self.name}"
+
+    def path(self, fmt: str) -> str:
+        """Where the file goes inside out/<batch>/."""
+        return f"{self.record_kind}s/{self.record_id}/{self.name}.{fmt}"
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    record_id: str
+    document: str
+    reason: str
+
+
+@dataclass
+class Plan:
+    documents: list[DocumentPlan] = field(default_factory=list)
+    held_back: list[HeldBack] = field(default_factory=list)
+
+
+def plan(batch, report, as_of: dt.date) -> Plan:
+    """Documents for every record that no error blocks; gates decide drafts and held-back ones."""
+    blocked = set(report.blocked())
+    result = Plan()
+    for record in batch.records:
+        if record.id in blocked:
+            result.held_back.append(HeldBack(record.id, "*", "the record has errors (see the findings)"))
+            continue
+        planner = _plan_partnership if record.kind == "partnership" else _plan_donation
+        planner(record, as_of, result)
+    return result
+
+
+def _both(record, document, formats, title, **kw) -> list[DocumentPlan]:
+    return [DocumentPlan(record.id, record.kind, document, lang, formats, title=title, **kw) for lang in ("en", "es")]
+
+
+def _plan_partnership(record, as_of, result: Plan) -> None:
+    data = record.data
+    status = data.get("status")
+    result.documents += _both(record, "partnership_resolution", ("pdf", "docx"), "Council resolution")
+    if status in NEW_RELATIONSHIP:
+        result.documents += _both(record, "introduction_letter", ("pdf", "docx"), "Letter of introduction")
+    else:
+        result.held_back.append(HeldBack(record.id, "introduction_letter",
+                                         f"not needed: the relationship is {status}, past introductions"))
+    final = get(data, "legal_review", "status") == "approved" and status in ADOPTED and _happened(data, as_of)
+    for document in ("agreement", "agreement_bilingual"):
+        result.documents += _both(record, document, ("pdf", "docx"), "Partnership agreement", final=final)
+    if not final:
+        result.held_back.append(HeldBack(record.id, "agreement (final)",
+                                         "drafts only until legal review is approved and the council has adopted the resolution"))
+
+
+def _happened(data, as_of) -> bool:
+    meeting = get(data, "council", "meeting_date")
+    try:
+        return meeting is not None and parse_date(meeting) <= as_of
+    except ValueError:
+        return False
+
+
+def _plan_donation(record, as_of, result: Plan) -> None:
+    data = record.data
+    result.documents += _both(record, "donation_resolution", ("pdf", "docx"), "Council resolution")
+    approved = data.get("status") in DONATION_APPROVED and _happened(data, as_of)
+    later = ["approval_letter", "notice", "release_receipt"]
+    if not approved:
+        result.held_back += [HeldBack(record.id, d, "waits for council approval of the donation") for d in later]
+        return
+    result.documents += _both(record, "approval_letter", ("pdf", "docx"), "Donation approval letter")
+    items = data.get("items", [])
+    for department in sorted({i.get("department") for i in items if isinstance(i, dict) and i.get("department")}):
+        result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",),
+                                             variant=_slug(department), title=f"Notice to {department}"))
+    if any(isinstance(i, dict) and i.get("category") == "vehicle" for i in items):
+        result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",), variant="fleet",
+                                             title="Notice to Fleet"))
+    # The city's copy carries the pickup ID number; the recipient's copy never does.
+    result.documents.append(DocumentPlan(record.id, record.kind, "release_receipt", "en", ("pdf",), variant="city-copy",
+                                         title="Release and receipt"))
+    result.documents.append(DocumentPlan(record.id, record.kind, "release_receipt", "es", ("pdf",), variant="recipient-copy",
+                                         title="Release and receipt"))
+
+
+def _slug(text: str) -> str:
+    out = "".join(ch.lower() if ch.isalnum() else "-" for ch in text)
+    return "-".join(part for part in out.split("-") if part)

@@ -1,0 +1,197 @@
+"""Render stage: one document plan + its context → bytes per format (PDF via WeasyPrint, DOCX via docxtpl).
+
+Both formats start from the same rendered HTML (templates_<lang>/<document>.html), so the PDF
+and the DOCX carry the same words. Record values reach the templates only as data: Jinja
+autoescapes everything, undefined variables fail the build, and WeasyPrint may read files only
+from the template and asset folders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+import mimetypes
+import zipfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+
+from pipeline.schemas import PROJECT_ROOT
+
+ASSETS = PROJECT_ROOT / "pipeline" / "assets"
+TEMPLATE_DIRS = {"en": PROJECT_ROOT / "templates_en", "es": PROJECT_ROOT / "templates_es"}
+READABLE_ROOTS = (ASSETS, *TEMPLATE_DIRS.values())
+DOCX_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed zip timestamps: the same inputs give the same bytes
+
+
+class RenderError(Exception):
+    """A document could not be rendered; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class RenderTask:
+    """Everything one document needs, as plain data that can cross a process boundary."""
+
+    plan: object  # DocumentPlan
+    context: dict
+    revision: str
+
+
+# --- Jinja -----------------------------------------------------------------------------------
+
+@lru_cache(maxsize=2)
+def jinja_env(lang: str) -> jinja2.Environment:
+    """Own-language templates by plain name; either language as 'en/...' or 'es/...' (bilingual documents)."""
+    loader = jinja2.ChoiceLoader([
+        jinja2.FileSystemLoader(str(TEMPLATE_DIRS[lang])),
+        jinja2.PrefixLoader({code: jinja2.FileSystemLoader(str(path)) for code, path in TEMPLATE_DIRS.items()}),
+    ])
+    return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+
+
+def render_html(task: RenderTask) -> str:
+    plan = task.plan
+    context = dict(task.context)
+    context["doc"] = {
+        "id": plan.doc_id,
+        "revision": task.revision,
+        "title": plan.title,
+        "final": plan.final,
+        "variant": plan.variant,
+        "lang": plan.lang,
+    }
+    try:
+        return jinja_env(plan.lang).get_template(f"{plan.document}.html").render(context)
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"{plan.lang}/{plan.document}.html: {exc}") from None
+
+
+# --- WeasyPrint ------------------------------------------------------------------------------
+
+def _inside(path: Path, roots) -> bool:
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(root.resolve()) for root in roots)
+
+
+def make_url_fetcher(roots=READABLE_ROOTS):
+    """A WeasyPrint URL fetcher that reads files under `roots` and nothing else: no network,
+    no data: URLs, no file outside (allowed_protocols alone would still let file: read any path)."""
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    class ProjectFilesOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            parts = urlsplit(url)
+            if parts.scheme != "file":
+                raise FatalURLFetchingError(f"refused to fetch {url!r}: only the project's template and asset files may be read")
+            path = Path(unquote(parts.path))
+            if not _inside(path, roots) or not path.is_file():
+                raise FatalURLFetchingError(f"refused to read {path}: outside the template and asset folders, or missing")
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+
+    return ProjectFilesOnly()
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def render_pdf(task: RenderTask, html: str) -> tuple[bytes, list[str]]:
+    """PDF bytes and WeasyPrint's warnings; an error WeasyPrint only logs (a missing stylesheet,
+    font or image) fails the document instead of silently dropping the letterhead."""
+    import weasyprint
+
+    logger = logging.getLogger("weasyprint")
+    handler = _Collect()
+    logger.addHandler(handler)
+    try:
+        pdf = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=make_url_fetcher()).write_pdf(
+            pdf_identifier=hashlib.sha256(task.plan.doc_id.encode()).hexdigest()[:32].encode(),
+            custom_metadata=True,
+        )
+    except Exception as exc:  # WeasyPrint raises many kinds; the document is what failed
+        raise RenderError(f"{task.plan.doc_id}: WeasyPrint failed: {exc}") from None
+    finally:
+        logger.removeHandler(handler)
+    errors = [r.getMessage() for r in handler.records if r.levelno >= logging.ERROR]
+    if errors:
+        raise RenderError(f"{task.plan.doc_id}: " + "; ".join(errors))
+    return pdf, [r.getMessage() for r in handler.records]
+
+
+# --- docxtpl ---------------------------------------------------------------------------------
+
+def render_docx(task: RenderTask, html: str) -> bytes:
+    from docxtpl import DocxTemplate
+
+    from pipeline.docx_body import fill_body
+
+    plan = task.plan
+    template = TEMPLATE_DIRS[plan.lang] / f"{plan.document}.docx"
+    if not template.is_file():
+        raise RenderError(f"{plan.doc_id}: no DOCX template {template.relative_to(PROJECT_ROOT)}")
+    tpl = DocxTemplate(str(template))
+    body = tpl.new_subdoc()
+    fill_body(body, html)
+    context = {"body": body, "doc_id": plan.doc_id, "revision": task.revision,
+               "draft_mark": "" if plan.final else _draft_mark(plan.lang),
+               "letterhead": task.context["city"]["legal_name"], "letterhead_address": task.context["city"]["letterhead"]["address"]}
+    try:
+        tpl.render(context, jinja_env=jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True),
+                   autoescape=True)
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"{template.relative_to(PROJECT_ROOT)}: {exc}") from None
+    props = tpl.docx.core_properties
+    props.title = plan.title
+    props.identifier = plan.doc_id
+    props.keywords = f"{plan.doc_id}, rev {task.revision}"
+    props.subject = f"rev {task.revision}"
+    props.author = task.context["city"]["legal_name"]
+    props.last_modified_by = "sisterdocs"
+    props.revision = 1
+    issued = dt.datetime.fromisoformat(task.context["issued"])  # the meeting date: fixed, so the bytes are too
+    props.created = props.modified = props.last_printed = issued
+    buffer = io.BytesIO()
+    tpl.save(buffer)
+    return reproducible_zip(buffer.getvalue())
+
+
+def _draft_mark(lang: str) -> str:
+    return "DRAFT — FOR LEGAL REVIEW" if lang == "en" else "BORRADOR — PARA REVISIÓN JURÍDICA"
+
+
+def reproducible_zip(data: bytes) -> bytes:
+    """The same DOCX with fixed entry timestamps and order, so equal content gives equal bytes."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in sorted(source.namelist(), key=lambda n: (n != "[Content_Types].xml", n)):
+            info = zipfile.ZipInfo(name, DOCX_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, source.read(name))
+    return out.getvalue()
+
+
+# --- one document ----------------------------------------------------------------------------
+
+def render(task: RenderTask) -> dict:
+    """{format: bytes} for every format the plan asks for, plus 'warnings'. Runs in any process."""
+    html = render_html(task)
+    out: dict = {"warnings": []}
+    if "pdf" in task.plan.formats:
+        out["pdf"], out["warnings"] = render_pdf(task, html)
+    if "docx" in task.plan.formats:
+        out["docx"] = render_docx(task, html)
+    return out
