@@ -65,7 +65,8 @@ def make_tasks(batch, the_plan: Plan) -> list[RenderTask]:
             number = (record.data.get("pickup") or {}).get("id_number", "") if doc.variant == "city-copy" else ""
             for view in (context, context["en"], context["es"]):
                 view["donation"]["pickup"]["id_number"] = number
-        context["notice_to"] = doc.title.removeprefix("Notice to ") if doc.document == "notice" else ""
+        fleet = doc.document == "notice" and doc.variant == "fleet"
+        context["notice"] = {"to": doc.title.removeprefix("Notice to ") if doc.document == "notice" else "", "fleet": fleet}
         revision = _digest([record.data, batch.city.data, batch.meeting.data, doc.__dict__, fingerprint, __version__])[:10]
         tasks.append(RenderTask(doc, context, revision))
     return tasks

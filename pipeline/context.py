@@ -138,7 +138,12 @@ class ContextBuilder:
 
         def person(key):
             p = officials.get(key, {})
-            return {"name": p.get("name", ""), "title": text(p.get("title"), lang) or p.get("title", "")}
+            title = text(p.get("title"), lang)
+            if lang == "es":  # "autoriza a la Alcaldesa" / "autoriza al Alcalde"
+                to_title = ("a la " if p.get("gender") == "female" else "al ") + title
+            else:
+                to_title = "the " + title
+            return {"name": p.get("name", ""), "title": title, "to_title": to_title}
 
         def contact(key):
             p = officials.get(key, {})
@@ -150,6 +155,7 @@ class ContextBuilder:
             "state": state_name(c.get("state")),
             "country": country_name(c.get("country", ""), lang),
             "council_body": text(c.get("council_body"), lang),
+            "profile": text(c.get("profile"), lang),
             "mayor": person("mayor"),
             "clerk": person("clerk"),
             "attorney": person("attorney"),
@@ -264,7 +270,7 @@ class ContextBuilder:
             },
             "purpose": {"category": label("purpose", get(d, "purpose", "category"), lang),
                         "description": text(get(d, "purpose", "description"), lang)},
-            "items": items,
+            "equipment": items,
             "vehicles": [i for i in items if i["is_vehicle"]],
             "departments": departments,
             "total_book_value": money(sum(float(i.get("book_value") or 0) for i in d.get("items", [])), lang),

@@ -94,6 +94,7 @@ def _blocks(container, node: Node) -> None:
             _inline(paragraph, child)
             _align(paragraph, child)
             paragraph.paragraph_format.keep_with_next = True
+            paragraph.paragraph_format.page_break_before = "new-page" in child.classes or None
         elif child.tag == "p":
             _paragraph(container, child)
         elif child.tag in ("ol", "ul"):

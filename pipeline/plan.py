@@ -114,7 +114,7 @@ def _plan_donation(record, as_of, result: Plan) -> None:
                                              variant=_slug(department), title=f"Notice to {department}"))
     if any(isinstance(i, dict) and i.get("category") == "vehicle" for i in items):
         result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",), variant="fleet",
-                                             title="Notice to Fleet"))
+                                             title="Notice to Fleet Management"))
     # The city's copy carries the pickup ID number; the recipient's copy never does.
     result.documents.append(DocumentPlan(record.id, record.kind, "release_receipt", "en", ("pdf",), variant="city-copy",
                                          title="Release and receipt"))
