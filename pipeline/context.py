@@ -161,7 +161,7 @@ class ContextBuilder:
             "attorney": person("attorney"),
             "international_affairs": contact("international_affairs"),
             "volunteer_contact": contact("volunteer_contact"),
-            "letterhead": {k: get(c, "letterhead", k) or "" for k in ("address", "phone", "website")},
+            "letterhead": {"line": " · ".join(v for v in (get(c, "letterhead", k) for k in ("address", "phone", "website")) if v)},
             "council_size": c.get("council_size", ""),
         }
 

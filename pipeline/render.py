@@ -111,6 +111,7 @@ def render_pdf(task: RenderTask, html: str) -> tuple[bytes, list[str]]:
     """PDF bytes and WeasyPrint's warnings; an error WeasyPrint only logs (a missing stylesheet,
     font or image) fails the document instead of silently dropping the letterhead."""
     import weasyprint
+    from weasyprint.urls import FatalURLFetchingError
 
     logger = logging.getLogger("weasyprint")
     handler = _Collect()
@@ -120,7 +121,7 @@ def render_pdf(task: RenderTask, html: str) -> tuple[bytes, list[str]]:
             pdf_identifier=hashlib.sha256(task.plan.doc_id.encode()).hexdigest()[:32].encode(),
             custom_metadata=True,
         )
-    except Exception as exc:  # WeasyPrint raises many kinds; the document is what failed
+    except (Exception, FatalURLFetchingError) as exc:  # the fetch error is a BaseException, on purpose
         raise RenderError(f"{task.plan.doc_id}: WeasyPrint failed: {exc}") from None
     finally:
         logger.removeHandler(handler)
@@ -146,7 +147,7 @@ def render_docx(task: RenderTask, html: str) -> bytes:
     fill_body(body, html)
     context = {"body": body, "doc_id": plan.doc_id, "revision": task.revision,
                "draft_mark": "" if plan.final else _draft_mark(plan.lang),
-               "letterhead": task.context["city"]["legal_name"], "letterhead_address": task.context["city"]["letterhead"]["address"]}
+               "letterhead": task.context["city"]["legal_name"], "letterhead_address": task.context["city"]["letterhead"]["line"]}
     try:
         tpl.render(context, jinja_env=jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True),
                    autoescape=True)

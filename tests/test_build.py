@@ -1,0 +1,232 @@
+"""Build: every document of the example, read back as a person would (pypdf, python-docx)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+
+import docx
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from pipeline.build import build
+from pipeline.cli import cli
+from tests.conftest import BatchCopy
+
+AFTER_MEETING = dt.date(2026, 12, 9)
+PW = "donations/don-2026-nld-public-works/"
+BOMB = "donations/don-2026-nld-bomberos/"
+DOS = "partnerships/dos-laredos/"
+SAL = "partnerships/laredo-saltillo/"
+
+
+def approve_donations(batch: BatchCopy) -> None:
+    """The example after the council meeting: both donations approved, pickup people named."""
+    for name in ("don-2026-nld-public-works", "don-2026-nld-bomberos"):
+        batch.replace(f"donations/{name}.yaml", "status: requested", "status: council_approved")
+    with open(batch.path("donations/don-2026-nld-bomberos.yaml"), "a", encoding="utf-8") as handle:
+        handle.write("pickup:\n  name: Héctor Villarreal Garza\n  id_type: ine\n  id_number: VLGRHC75021428H700\n")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("built")
+    batch = BatchCopy(root)
+    approve_donations(batch)
+    result = build(batch.folder, root / "out", as_of=AFTER_MEETING, jobs=2)
+    return result, root / "out" / "example"
+
+
+def pdf_text(path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def docx_text(path) -> str:
+    document = docx.Document(path)
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                parts.extend(p.text for p in cell.paragraphs)
+                for inner in cell.tables:
+                    parts.extend(c.text for r in inner.rows for c in r.cells)
+    return "\n".join(parts)
+
+
+def words(text: str) -> list[str]:
+    """Words in order-free form; a word hyphenated at a PDF line end is joined again."""
+    text = re.sub(r"-\s*\n\s*", "-", text.replace("\u00a0", " "))
+    return re.findall(r"[\w$.,:/'()-]+", text)
+
+
+def test_every_planned_document_is_written_with_its_hash_in_the_manifest(built):
+    result, out = built
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["files"], "nothing was built"
+    for entry in manifest["files"]:
+        data = (out / entry["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        assert entry["template"].startswith(("templates_en/", "templates_es/")) and entry["record"]
+    paths = {entry["path"] for entry in manifest["files"]}
+    for expected in [DOS + "partnership_resolution.en.pdf", DOS + "agreement_bilingual.es.docx",
+                     SAL + "introduction_letter.es.pdf", PW + "notice-fleet.en.pdf",
+                     PW + "notice-solid-waste-services.en.pdf", BOMB + "release_receipt-city-copy.en.pdf",
+                     BOMB + "release_receipt-recipient-copy.es.pdf", PW + "approval_letter.es.docx"]:
+        assert expected in paths
+    assert DOS + "introduction_letter.en.pdf" not in paths  # a 1986 relationship needs no introduction
+    assert {h["document"] for h in manifest["held_back"] if h["record_id"] == "dos-laredos"} == {
+        "introduction_letter", "agreement (final)"}
+
+
+def test_partnership_resolution_has_the_parts_a_clerk_expects(built):
+    text = pdf_text(built[1] / (SAL + "partnership_resolution.en.pdf"))
+    flat = " ".join(text.split())
+    for phrase in ["RESOLUTION NO. 2026-R-119",
+                   "A RESOLUTION OF THE CITY COUNCIL OF THE CITY OF LAREDO, TEXAS, AUTHORIZING THE MAYOR TO SIGN",
+                   "WHEREAS,", "NOW, THEREFORE, BE IT RESOLVED", "Section 1.", "Section 4. This resolution takes effect",
+                   "December 8, 2026", "AYES:", "NAYS:", "ABSENT:", "ABSTAIN:", "ATTEST:", "APPROVED AS TO FORM:",
+                   "Elena R. Garza", "José A. Valdez", "City Secretary", "Marisa L. Benavides", "Page 1 of 2"]:
+        assert phrase in flat, phrase
+    es = " ".join(pdf_text(built[1] / (SAL + "partnership_resolution.es.pdf")).split())
+    assert "QUE AUTORIZA A LA ALCALDESA A FIRMAR" in es and "8 de diciembre de 2026" in es and "DA FE:" in es
+
+
+def test_spanish_dates_are_long_form_and_titles_agree_in_gender(built):
+    es = " ".join(pdf_text(built[1] / (DOS + "agreement.es.pdf")).split())
+    assert "15 de noviembre de 1986" in es and "8 de diciembre de 2027" in es
+    assert "la Presidenta Municipal Adriana P. Cantú Villarreal" in es
+    assert "R. Ayuntamiento de Nuevo Laredo" in es
+    saltillo = " ".join(pdf_text(built[1] / (SAL + "agreement.es.pdf")).split())
+    assert "el Presidente Municipal Javier H. Dávila Treviño" in saltillo and "H. Ayuntamiento de Saltillo" in saltillo
+    letter = " ".join(pdf_text(built[1] / (SAL + "introduction_letter.es.pdf")).split())
+    assert "Laredo, Texas, 8 de diciembre de 2026" in letter and "Estimado Presidente Municipal:" in letter
+
+
+def test_agreements_are_drafts_until_legal_approval_and_adoption(built):
+    text = pdf_text(built[1] / (SAL + "agreement.en.pdf"))
+    assert "DRAFT — FOR LEGAL REVIEW" in text
+    assert "BORRADOR — PARA REVISIÓN JURÍDICA" in pdf_text(built[1] / (SAL + "agreement.es.pdf"))
+    header = "\n".join(p.text for p in docx.Document(built[1] / (SAL + "agreement.en.docx")).sections[0].header.paragraphs)
+    assert "DRAFT — FOR LEGAL REVIEW" in header
+    assert "DRAFT" not in pdf_text(built[1] / (SAL + "partnership_resolution.en.pdf"))
+
+
+def test_agreement_is_final_after_legal_approval_and_adoption(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace("partnerships/laredo-saltillo.yaml", "status: proposed", "status: council_approved")
+    batch.replace("partnerships/laredo-saltillo.yaml", "legal_review:\n  status: pending\n",
+                  "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
+    result = build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=1)
+    out = tmp_path / "out" / "example"
+    assert "DRAFT" not in pdf_text(out / (SAL + "agreement.en.pdf"))
+    assert "BORRADOR" not in pdf_text(out / (SAL + "agreement_bilingual.es.pdf"))
+    assert "DRAFT" in pdf_text(out / (DOS + "agreement.en.pdf"))  # Dos Laredos' review is still pending
+    assert not any(h.record_id == "laredo-saltillo" and "final" in h.document for h in result.plan.held_back)
+
+
+def test_bilingual_agreement_pairs_every_article(built):
+    text = " ".join(pdf_text(built[1] / (DOS + "agreement_bilingual.en.pdf")).split())
+    for n in range(1, 9):
+        assert f"Article {n}." in text and f"Artículo {n}." in text
+    assert text.index("Article 1.") < text.index("Artículo 1.") < text.index("Article 2.")  # English on the left
+    mirrored = " ".join(pdf_text(built[1] / (DOS + "agreement_bilingual.es.pdf")).split())
+    assert mirrored.index("Artículo 1.") < mirrored.index("Article 1.")  # the partner's original: Spanish first
+    assert "both texts being equally authentic" in text and "siendo ambos textos igualmente auténticos" in text
+
+
+def test_pdf_and_docx_carry_the_same_words(built):
+    out = built[1]
+    running = re.compile(r"(Page|Página) \d+ (of|de) \d+|\S+/\S+\.(en|es) · rev\. \w+|DRAFT — FOR LEGAL REVIEW|"
+                         r"BORRADOR — PARA REVISIÓN JURÍDICA")
+    for stem in [SAL + "partnership_resolution.en", DOS + "agreement.es", DOS + "agreement_bilingual.en",
+                 SAL + "introduction_letter.en", PW + "donation_resolution.es", BOMB + "approval_letter.en"]:
+        pdf = running.sub(" ", pdf_text(out / f"{stem}.pdf"))
+        document = docx.Document(out / f"{stem}.docx")
+        header = " ".join(p.text for p in document.sections[0].header.paragraphs)
+        body = running.sub(" ", header + "\n" + docx_text(out / f"{stem}.docx"))
+        assert sorted(words(pdf)) == sorted(words(body)), stem
+
+
+def test_english_and_spanish_twins_carry_the_same_facts(built):
+    out = built[1]
+    facts = ["2026-R-120", "4521", "IT-20931", "1FVACXDT6EHFZ1234", "R. Ayuntamiento de Nuevo Laredo", "Solid Waste Fund 554"]
+    for name in ["donation_resolution", "approval_letter"]:
+        en, es = (" ".join(pdf_text(out / f"{PW}{name}.{lang}.pdf").split()) for lang in ("en", "es"))
+        for fact in facts:
+            assert fact in en and fact in es, (name, fact)
+        assert "$0.00" in en and "0.00 USD" in es
+    officials = ["Elena R. Garza", "Javier H. Dávila Treviño", "H. Ayuntamiento de Saltillo"]
+    for name, facts in [("partnership_resolution", ["Elena R. Garza", "José A. Valdez", "2026-R-119", "10.2", "2026-24"]),
+                        ("agreement", officials + ["Daniel Ochoa", "Tomás Ramos Cepeda"]),
+                        ("introduction_letter", officials + ["intl.affairs@example.org"])]:
+        en, es = (" ".join(pdf_text(out / f"{SAL}{name}.{lang}.pdf").split()) for lang in ("en", "es"))
+        for fact in facts:
+            assert fact in en and fact in es, (name, fact)
+    en_agreement, es_agreement = (pdf_text(out / f"{SAL}agreement.{lang}.pdf") for lang in ("en", "es"))
+    assert len(re.findall(r"Article \d\.", en_agreement)) == len(re.findall(r"Artículo \d\.", es_agreement)) == 8
+
+
+def test_pickup_id_number_only_on_the_citys_copy(built):
+    out = built[1]
+    assert "VLGRHC75021428H700" in pdf_text(out / (BOMB + "release_receipt-city-copy.en.pdf"))
+    for path in out.rglob("*"):
+        if path.is_file() and path.name != "release_receipt-city-copy.en.pdf":
+            text = pdf_text(path) if path.suffix == ".pdf" else docx_text(path) if path.suffix == ".docx" else path.read_text()
+            assert "VLGRHC75021428H700" not in text and "SNOLRM80031228H400" not in text, path.name
+
+
+def test_notices_go_to_each_donating_department_and_fleet(built):
+    out = built[1]
+    it = " ".join(pdf_text(out / (PW + "notice-information-technology.en.pdf")).split())
+    assert "To: Information Technology" in it and "IT-20931" in it and "4521" not in it
+    fleet = " ".join(pdf_text(out / (PW + "notice-fleet.en.pdf")).split())
+    assert "To: Fleet Management" in fleet and "1FVACXDT6EHFZ1234" in fleet and "management's signature" in fleet
+
+
+def test_signed_ready_metadata_and_embedded_fonts(built):
+    reader = PdfReader(built[1] / (SAL + "agreement.en.pdf"))
+    assert reader.metadata["/documentid"] == "laredo-saltillo/agreement.en"
+    assert re.fullmatch(r"[0-9a-f]{10}", reader.metadata["/revision"])
+    assert reader.metadata["/revision"] in pdf_text(built[1] / (SAL + "agreement.en.pdf"))
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            descriptor = font.get_object()["/FontDescriptor"] if "/FontDescriptor" in font.get_object() else \
+                font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            assert any(k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    props = docx.Document(built[1] / (SAL + "agreement.en.docx")).core_properties
+    assert props.identifier == "laredo-saltillo/agreement.en" and reader.metadata["/revision"] in props.keywords
+
+
+def test_signature_blocks_stay_on_one_page(built):
+    reader = PdfReader(built[1] / (SAL + "partnership_resolution.en.pdf"))
+    pages_with_signers = {i for i, page in enumerate(reader.pages) for name in ("Elena R. Garza", "José A. Valdez",
+                                                                                 "Marisa L. Benavides")
+                          if name in page.extract_text()}
+    assert len(pages_with_signers) == 1
+
+
+def test_same_inputs_give_byte_identical_files_with_one_or_two_jobs(built, tmp_path):
+    batch = BatchCopy(tmp_path)
+    approve_donations(batch)
+    build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=1)
+    first = json.loads((built[1] / "manifest.json").read_text())
+    again = json.loads((tmp_path / "out" / "example" / "manifest.json").read_text())
+    assert [(f["path"], f["sha256"]) for f in first["files"]] == [(f["path"], f["sha256"]) for f in again["files"]]
+
+
+def test_invalid_records_get_no_documents_unless_keep_going(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    batch = BatchCopy(tmp_path)
+    batch.replace("donations/don-2026-nld-bomberos.yaml", "book_value: 0", "book_value: 500")
+    refused = CliRunner().invoke(cli, ["build", str(batch.folder), "--out", "out", "--as-of", "2026-11-23"])
+    assert refused.exit_code == 1 and "nothing built" in refused.output and "[equipment.book_value]" in refused.output
+    assert not (tmp_path / "out").exists()
+    kept = CliRunner().invoke(cli, ["build", str(batch.folder), "--out", "out", "--as-of", "2026-11-23", "--keep-going", "-j", "1"])
+    assert kept.exit_code == 1, kept.output
+    built_paths = {p.relative_to(tmp_path / "out" / "example").as_posix() for p in (tmp_path / "out" / "example").rglob("*.pdf")}
+    assert not any(p.startswith(BOMB) for p in built_paths)
+    assert PW + "donation_resolution.en.pdf" in built_paths

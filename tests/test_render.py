@@ -1,0 +1,146 @@
+"""Render: record text is data, WeasyPrint reads only our files, and the en/es templates are twins."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import docx
+import jinja2
+import pytest
+from docxtpl import DocxTemplate
+from jinja2 import nodes
+
+from pipeline.build import build
+from pipeline.plan import DocumentPlan
+from pipeline.render import TEMPLATE_DIRS, ASSETS, RenderError, RenderTask, make_url_fetcher, render_pdf
+from tests.conftest import BatchCopy
+from tests.test_build import docx_text, pdf_text
+
+HOSTILE = {
+    "jinja": "{{ 7*7 }} {% raw %}x",
+    "html": '<img src="file:///etc/passwd"> <b>bold?</b> &amp;',
+    "xml": "Smith & <Sons> </w:t></w:r><w:r><w:t>",
+    "path": "../../x",
+}
+
+
+def test_hostile_record_text_comes_out_literally_in_pdf_and_docx(tmp_path):
+    batch = BatchCopy(tmp_path)
+    fleet = "donations/don-2026-nld-public-works.yaml"
+    batch.replace(fleet, "name: R. Ayuntamiento de Nuevo Laredo", f"name: '{HOSTILE['xml']}'")
+    batch.replace(fleet, "department: Information Technology", f"department: '{HOSTILE['path']}'")
+    batch.replace(fleet, "      en: Twelve desktop computers with monitors, fully depreciated",
+                  f"      en: '{HOSTILE['jinja']} {HOSTILE['html']}'")
+    batch.replace(fleet, "      es: Doce computadoras de escritorio con monitores, totalmente depreciadas",
+                  f"      es: '{HOSTILE['jinja']} {HOSTILE['html']}'")
+    batch.replace(fleet, "status: requested", "status: council_approved")
+    result = build(batch.folder, tmp_path / "out", as_of=dt.date(2026, 12, 9), jobs=1)
+    assert not result.report.errors
+    out = tmp_path / "out" / "example" / "donations" / "don-2026-nld-public-works"
+    for name in ("donation_resolution.en", "approval_letter.es"):
+        pdf = " ".join(pdf_text(out / f"{name}.pdf").split())
+        word = " ".join(docx_text(out / f"{name}.docx").split())
+        for value in (HOSTILE["jinja"], HOSTILE["html"], HOSTILE["xml"], HOSTILE["path"]):
+            # spaces aside (a narrow table cell wraps lines), every character comes out as typed
+            squeezed = value.replace(" ", "")
+            assert squeezed in pdf.replace(" ", "") and squeezed in word.replace(" ", ""), (name, value)
+        assert "49" not in pdf.replace("2026-R-120", "")
+    # a path-like department becomes a plain file name inside the output folder
+    assert (out / "notice-x.en.pdf").is_file()
+    assert not (tmp_path / "out" / "x.en.pdf").exists() and not (tmp_path / "x.en.pdf").exists()
+    assert "To: ../../x" in " ".join(pdf_text(out / "notice-x.en.pdf").split())
+
+
+def test_url_fetcher_reads_only_template_and_asset_files(tmp_path):
+    from weasyprint.urls import FatalURLFetchingError
+
+    fetcher = make_url_fetcher()
+    assert fetcher.fetch((ASSETS / "style.css").as_uri()).read().startswith(b"/*")
+    for url in ["file:///etc/passwd", (ASSETS / ".." / ".." / "pyproject.toml").as_uri(),
+                "http://127.0.0.1/x.png", "https://example.org/logo.png", "data:text/plain,hello", "ftp://x/y"]:
+        with pytest.raises(FatalURLFetchingError):
+            fetcher.fetch(url)
+    link = tmp_path / "logo.png"
+    os.symlink("/etc/passwd", link)
+    with pytest.raises(FatalURLFetchingError):
+        make_url_fetcher(roots=(tmp_path,)).fetch(link.as_uri())
+
+
+def _task(html_doc="x"):
+    plan = DocumentPlan("rec", "donation", "x", "en", ("pdf",), title="t")
+    return RenderTask(plan, {}, "rev")
+
+
+def test_a_template_reaching_outside_fails_the_document():
+    html = '<html><body><img src="file:///etc/passwd"><p>text</p></body></html>'
+    with pytest.raises(RenderError, match="refused"):
+        render_pdf(_task(), html)
+
+
+def test_errors_weasyprint_only_logs_fail_the_document():
+    # style.css is not an image: WeasyPrint logs "Failed to load image" and would carry on without it
+    html = '<html><body><img src="style.css"><p>letterhead</p></body></html>'
+    with pytest.raises(RenderError, match="(?i)image"):
+        render_pdf(_task(), html)
+
+
+# --- the twins -----------------------------------------------------------------------------------
+
+def template_names(lang):
+    return sorted(p.name for p in TEMPLATE_DIRS[lang].iterdir() if p.suffix in (".html", ".docx"))
+
+
+def test_english_and_spanish_folders_hold_the_same_file_names():
+    assert template_names("en") == template_names("es")
+    assert len(template_names("en")) >= 18
+
+
+def variables_used(source: str) -> set[str]:
+    """Every variable path a template reads (city.mayor.name, partnership.partner.state, ...)."""
+    env = jinja2.Environment()
+    tree = env.parse(source)
+    paths = set(jinja2.meta.find_undeclared_variables(tree))
+
+    def dotted(node):
+        if isinstance(node, nodes.Name):
+            return node.name
+        if isinstance(node, nodes.Getattr):
+            base = dotted(node.node)
+            return f"{base}.{node.attr}" if base else None
+        return None
+
+    for node in tree.find_all(nodes.Getattr):
+        path = dotted(node)
+        if path:
+            paths.add(path)
+    return paths
+
+
+@pytest.mark.parametrize("name", [n for n in template_names("en") if n.endswith(".html")])
+def test_twin_html_templates_read_the_same_variables(name):
+    en = variables_used((TEMPLATE_DIRS["en"] / name).read_text(encoding="utf-8"))
+    es = variables_used((TEMPLATE_DIRS["es"] / name).read_text(encoding="utf-8"))
+    assert en == es
+
+
+@pytest.mark.parametrize("name", [n for n in template_names("en") if n.endswith(".docx")])
+def test_every_docx_tag_parses_and_twins_use_the_same_variables(name):
+    found = {}
+    for lang in ("en", "es"):
+        template = DocxTemplate(str(TEMPLATE_DIRS[lang] / name))
+        found[lang] = template.get_undeclared_template_variables()  # parses every tag; a split tag raises
+    assert found["en"] == found["es"] == {"body", "doc_id", "revision", "draft_mark", "letterhead", "letterhead_address"}
+
+
+def test_docx_templates_have_no_curly_quotes_or_split_tags():
+    for lang in ("en", "es"):
+        for name in template_names(lang):
+            if name.endswith(".docx"):
+                document = docx.Document(TEMPLATE_DIRS[lang] / name)
+                runs = [r.text for p in document.paragraphs for r in p.runs]
+                runs += [r.text for s in document.sections for part in (s.header, s.footer)
+                         for p in part.paragraphs for r in p.runs]
+                for text in runs:
+                    assert text.count("{{") == text.count("}}") and text.count("{%") == text.count("%}"), (name, text)
+                    assert "\u201c" not in text and "\u201d" not in text
