@@ -12,7 +12,6 @@ for 1,000 records; check over bare Cerberus under 1.5x.
 from __future__ import annotations
 
 import argparse
-import copy
 import shutil
 import statistics
 import subprocess
@@ -26,43 +25,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from pipeline.records import load_batch  # noqa: E402
 from pipeline.schemas import load_schemas  # noqa: E402
 from pipeline.validate import validate  # noqa: E402
+from synthetic import generate  # noqa: E402
 
 CUSTOM_RULES = {"bilingual", "date", "rfc", "vin", "country_code", "subdivision_of", "sat_purpose",
                 "eligible_entity", "permit_listed"}
-
-
-def generate(folder: Path, count: int) -> None:
-    """Write a batch of `count` records modelled on records/example (half partnerships, half donations)."""
-    example = ROOT / "records" / "example"
-    city = yaml.safe_load((ROOT / "records" / "city.yaml").read_text(encoding="utf-8"))
-    city["resolution_number"] = {"pattern": r"\d{4}-R-\d{2,5}", "example": "2026-R-10001"}
-    templates = {
-        "partnerships": [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((example / "partnerships").glob("*.yaml"))],
-        "donations": [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((example / "donations").glob("*.yaml"))],
-    }
-    folder.mkdir(parents=True)
-    (folder / "city.yaml").write_text(yaml.safe_dump(city, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    agenda = []
-    for n in range(count):
-        kind = "partnerships" if n % 2 == 0 else "donations"
-        record = copy.deepcopy(templates[kind][(n // 2) % len(templates[kind])])
-        record["id"] = f"{kind[:3]}-{n:05d}"
-        record["council"]["resolution_number"] = f"2026-R-{10000 + n}"
-        if record.get("recipient", {}).get("partnership"):
-            record["recipient"]["partnership"] = "par-00000"  # the first partnership: Dos Laredos
-        for i, item in enumerate(record.get("items", [])):
-            item["unit_number"] = f"U{n:05d}-{i}"
-        (folder / kind).mkdir(exist_ok=True)
-        (folder / kind / f"{record['id']}.yaml").write_text(
-            yaml.safe_dump(record, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        agenda.append({"item": f"10.{n + 1}", "record": record["id"]})
-    meeting = yaml.safe_load((example / "batch.yaml").read_text(encoding="utf-8"))
-    meeting["agenda"] = agenda
-    (folder / "batch.yaml").write_text(yaml.safe_dump(meeting, sort_keys=False), encoding="utf-8")
 
 
 def strip_custom(rules):

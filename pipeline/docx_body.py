@@ -74,50 +74,40 @@ def _find(node: Node, tag: str) -> Node | None:
     return None
 
 
-def fill_body(container, html: str) -> None:
-    """Append the <body> of `html` to a python-docx container (a docxtpl subdoc)."""
+BODY_MARKER = "[[sisterdocs:body]]"  # what the template's {{ body }} tag renders to, replaced here
+
+
+class StyleIds:
+    """Style names resolved to ids once per document: python-docx rescans every style per lookup."""
+
+    def __init__(self, document):
+        self.styles = document.styles
+        self.ids: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        if name not in self.ids:
+            self.ids[name] = self.styles[name].style_id
+        return self.ids[name]
+
+
+def fill_body(document, html: str) -> None:
+    """Put the <body> of `html` where the template's {{ body }} paragraph stands.
+
+    Writing straight into the template's own document (no docxtpl subdocument) keeps the
+    template's styles and skips loading a second Word package for every document.
+    """
+    marker = next((p for p in document.paragraphs if p.text.strip() == BODY_MARKER), None)
+    if marker is None:
+        raise ValueError("the DOCX template has no {{ body }} paragraph")
     root = parse_html(html)
-    body = _find(root, "body") or root
-    _blocks(container, body)
-
-
-def _blocks(container, node: Node) -> None:
-    for child in node.children:
-        if isinstance(child, str):
-            if child.strip():
-                _paragraph(container, Node("p", {}, [child]))
-            continue
-        if "pdf-only" in child.classes or child.tag in ("style", "script", "head", "title"):
-            continue
-        if child.tag in HEADINGS:
-            paragraph = container.add_paragraph(style=f"Heading {HEADINGS[child.tag]}")
-            _inline(paragraph, child)
-            _align(paragraph, child)
-            paragraph.paragraph_format.keep_with_next = True
-            paragraph.paragraph_format.page_break_before = "new-page" in child.classes or None
-        elif child.tag == "p":
-            _paragraph(container, child)
-        elif child.tag in ("ol", "ul"):
-            _list(container, child)
-        elif child.tag == "table":
-            _table(container, child)
-        elif "signatures" in child.classes:
-            _signatures(container, child)
-        elif "pair" in child.classes:
-            _pair(container, child)
-        else:  # section, div, main, article: their children are the blocks
-            _blocks(container, child)
-
-
-def _paragraph(container, node: Node, prefix: str = "", style: str | None = None):
-    paragraph = container.add_paragraph(style=style)
-    if prefix:
-        paragraph.add_run(prefix)
-    _inline(paragraph, node)
-    _align(paragraph, node)
-    if "keep" in node.classes:
-        paragraph.paragraph_format.keep_with_next = True
-    return paragraph
+    # Keep the proxies of the elements already there: lxml reuses ids of proxies it let go.
+    before = list(document.element.body)
+    existing = {id(element) for element in before}
+    BodyWriter(document)._blocks(document, _find(root, "body") or root)
+    for element in [e for e in document.element.body if id(e) not in existing]:
+        marker._p.addprevious(element)
+    del before
+    marker._p.getparent().remove(marker._p)
 
 
 def _align(paragraph, node: Node) -> None:
@@ -135,8 +125,12 @@ def _inline(paragraph, node: Node, bold: bool = False, italic: bool = False) -> 
             if child[-1:].isspace() and text:
                 text += " "
             if text:
-                run = paragraph.add_run(text)
-                run.bold, run.italic = bold or None, italic or None
+                run = paragraph.add_run()
+                run._r.add_t(text)  # whitespace is already normalized: skip python-docx's per-character tab/newline scan
+                if bold:
+                    run.bold = True
+                if italic:
+                    run.italic = True
         elif child.tag == "br":
             paragraph.add_run().add_break()
         elif "pdf-only" in child.classes:
@@ -144,17 +138,6 @@ def _inline(paragraph, node: Node, bold: bool = False, italic: bool = False) -> 
         else:
             _inline(paragraph, child, bold or child.tag in ("strong", "b") or "bold" in child.classes,
                     italic or child.tag in ("em", "i"))
-
-
-def _list(container, node: Node) -> None:
-    number = int(node.attrs.get("start", "1") or 1)
-    for child in node.children:
-        if isinstance(child, Node) and child.tag == "li":
-            prefix = f"{number}. " if node.tag == "ol" else "• "
-            paragraph = _paragraph(container, child, prefix=prefix)
-            paragraph.paragraph_format.left_indent = Pt(18)
-            paragraph.paragraph_format.first_line_indent = Pt(-18)
-            number += 1
 
 
 def _rows(node: Node):
@@ -166,61 +149,26 @@ def _rows(node: Node):
                 yield from _rows(child)
 
 
-def _table(container, node: Node) -> None:
-    rows = [[c for c in row.children if isinstance(c, Node) and c.tag in ("td", "th")] for row in _rows(node)]
-    if not rows:
-        return
-    width = max(len(r) for r in rows)
-    table = container.add_table(rows=len(rows), cols=width)
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for r, cells in enumerate(rows):
-        _no_split(table.rows[r])
-        for c, cell_node in enumerate(cells):
-            cell = table.cell(r, c)
-            paragraph = cell.paragraphs[0]
-            _inline(paragraph, cell_node, bold=cell_node.tag == "th")
-            _align(paragraph, cell_node)
-
-
 def _no_split(row) -> None:
     tr_pr = row._tr.get_or_add_trPr()
     tr_pr.append(OxmlElement("w:cantSplit"))
 
 
-def _cell_blocks(cell, node: Node) -> None:
-    """Blocks into a table cell, reusing the empty first paragraph Word puts there."""
-    first = cell.paragraphs[0]
-    _blocks(cell, node)
-    if len(cell.paragraphs) > 1 and not first.text:
-        first._p.getparent().remove(first._p)
+def _top_border(paragraph) -> None:
+    borders = OxmlElement("w:pBdr")
+    top = OxmlElement("w:top")
+    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
+        top.set(qn(key), value)
+    borders.append(top)
+    paragraph._p.get_or_add_pPr().append(borders)
+
+
+def _in_cell(container) -> bool:
+    return container.__class__.__name__ == "_Cell"
 
 
 def _columns(node: Node, cls: str) -> list[Node]:
     return [c for c in node.children if isinstance(c, Node) and cls in c.classes]
-
-
-def _signatures(container, node: Node) -> None:
-    """Signature blocks side by side in a borderless table whose rows never split across pages."""
-    blocks = _columns(node, "signature")
-    per_row = 2
-    rows = [blocks[i:i + per_row] for i in range(0, len(blocks), per_row)]
-    table = container.add_table(rows=len(rows), cols=per_row)
-    for r, row_blocks in enumerate(rows):
-        _no_split(table.rows[r])
-        for c, block in enumerate(row_blocks):
-            _cell_blocks(table.cell(r, c), block)
-            for paragraph in table.cell(r, c).paragraphs:
-                paragraph.paragraph_format.keep_with_next = True
-    _keep_table_together(table)
-
-
-def _pair(container, node: Node) -> None:
-    """A bilingual clause pair: two cells on one row, so the languages stay aligned clause by clause."""
-    columns = _columns(node, "col")
-    table = container.add_table(rows=1, cols=len(columns) or 1)
-    for c, column in enumerate(columns):
-        _cell_blocks(table.cell(0, c), column)
 
 
 def _keep_table_together(table) -> None:
@@ -228,3 +176,113 @@ def _keep_table_together(table) -> None:
     layout = OxmlElement("w:tblLayout")
     layout.set(qn("w:type"), "fixed")
     tbl_pr.append(layout)
+
+
+class BodyWriter:
+    """Writes blocks into a python-docx document or cell, with the document's style ids at hand."""
+
+    def __init__(self, document):
+        self.style = StyleIds(document)
+
+    def _blocks(self, container, node: Node) -> None:
+        for child in node.children:
+            if isinstance(child, str):
+                if child.strip():
+                    self._paragraph(container, Node("p", {}, [child]))
+                continue
+            if "pdf-only" in child.classes or child.tag in ("style", "script", "head", "title"):
+                continue
+            if child.tag in HEADINGS:
+                paragraph = self._add_paragraph(container, f"Heading {HEADINGS[child.tag]}")
+                _inline(paragraph, child)
+                _align(paragraph, child)
+                # keep-with-next inside a table cell chains whole tables together in Word and
+                # LibreOffice (each bilingual clause would get a page): only outside tables
+                paragraph.paragraph_format.keep_with_next = not _in_cell(container)
+                paragraph.paragraph_format.page_break_before = "new-page" in child.classes or None
+            elif child.tag == "p":
+                self._paragraph(container, child)
+            elif child.tag in ("ol", "ul"):
+                self._list(container, child)
+            elif child.tag == "table":
+                self._table(container, child)
+            elif "signatures" in child.classes:
+                self._signatures(container, child)
+            elif "pair" in child.classes:
+                self._pair(container, child)
+            else:  # section, div, main, article: their children are the blocks
+                self._blocks(container, child)
+
+    def _add_paragraph(self, container, style: str | None = None):
+        paragraph = container.add_paragraph()
+        if style:
+            paragraph._p.style = self.style(style)
+        return paragraph
+
+    def _paragraph(self, container, node: Node, prefix: str = "", style: str | None = None):
+        paragraph = self._add_paragraph(container, style)
+        if prefix:
+            paragraph.add_run(prefix)
+        _inline(paragraph, node, bold="label" in node.classes)
+        _align(paragraph, node)
+        if "keep" in node.classes:
+            paragraph.paragraph_format.keep_with_next = True
+        if "rule" in node.classes:  # the line to sign on, above the printed name
+            _top_border(paragraph)
+            paragraph.paragraph_format.space_before = Pt(28)
+        return paragraph
+
+    def _list(self, container, node: Node) -> None:
+        number = int(node.attrs.get("start", "1") or 1)
+        for child in node.children:
+            if isinstance(child, Node) and child.tag == "li":
+                prefix = f"{number}. " if node.tag == "ol" else "• "
+                paragraph = self._paragraph(container, child, prefix=prefix)
+                paragraph.paragraph_format.left_indent = Pt(18)
+                paragraph.paragraph_format.first_line_indent = Pt(-18)
+                number += 1
+
+    def _table(self, container, node: Node) -> None:
+        rows = [[c for c in row.children if isinstance(c, Node) and c.tag in ("td", "th")] for row in _rows(node)]
+        if not rows:
+            return
+        width = max(len(r) for r in rows)
+        table = container.add_table(rows=len(rows), cols=width)
+        table._tbl.tblStyle_val = self.style("Table Grid")
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        for r, cells in enumerate(rows):
+            _no_split(table.rows[r])
+            for c, cell_node in enumerate(cells):
+                cell = table.cell(r, c)
+                paragraph = cell.paragraphs[0]
+                _inline(paragraph, cell_node, bold=cell_node.tag == "th")
+                _align(paragraph, cell_node)
+
+    def _cell_blocks(self, cell, node: Node) -> None:
+        """Blocks into a table cell, reusing the empty first paragraph Word puts there."""
+        first = cell.paragraphs[0]
+        self._blocks(cell, node)
+        if len(cell.paragraphs) > 1 and not first.text:
+            first._p.getparent().remove(first._p)
+
+    def _signatures(self, container, node: Node) -> None:
+        """Signature blocks side by side in a borderless table whose rows never split across pages."""
+        blocks = _columns(node, "signature")
+        per_row = 2
+        rows = [blocks[i:i + per_row] for i in range(0, len(blocks), per_row)]
+        table = container.add_table(rows=len(rows), cols=per_row)
+        for r, row_blocks in enumerate(rows):
+            _no_split(table.rows[r])
+            for c, block in enumerate(row_blocks):
+                self._cell_blocks(table.cell(r, c), block)
+                if r < len(rows) - 1:  # rows stay together; the last row must not chain onto what follows
+                    for paragraph in table.cell(r, c).paragraphs:
+                        paragraph.paragraph_format.keep_with_next = True
+        _keep_table_together(table)
+
+    def _pair(self, container, node: Node) -> None:
+        """A bilingual clause pair: two cells on one row, so the languages stay aligned clause by clause."""
+        columns = _columns(node, "col")
+        table = container.add_table(rows=1, cols=len(columns) or 1)
+        for c, column in enumerate(columns):
+            self._cell_blocks(table.cell(0, c), column)

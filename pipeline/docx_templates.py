@@ -4,7 +4,7 @@
     python -m pipeline.docx_templates --force    # rewrites all of them
 
 Each template is an ordinary Word file — page setup, styles, a letterhead header, a footer
-with the document id, revision and "Page X of Y" — whose body is one docxtpl tag, `{{p body }}`,
+with the document id, revision and "Page X of Y" — whose body is one paragraph holding the docxtpl tag `{{ body }}`,
 filled from the same rendered HTML as the PDF. Once created they are the city's to restyle in
 Word; only the docxtpl tags must stay.
 """
@@ -39,8 +39,50 @@ def _field(paragraph, instruction: str) -> None:
     run._r.append(end)
 
 
+KEEP_STYLES = {"Normal", "DefaultParagraphFont", "TableNormal", "NoList", "Heading1", "Heading2", "Heading3",
+               "TableGrid", "Header", "Footer"}
+DROP_PARTS = ("stylesWithEffects", "customXml", "webSettings", "thumbnail")
+
+
+def _slim(doc) -> None:
+    """Keep only the parts and styles these documents use. python-docx's default template carries
+    ~800 KB of style XML; every DOCX built from the template would parse and compress it again."""
+    for rels in (doc.part.package.rels, doc.part.rels):
+        for rel_id, rel in list(rels.items()):
+            if rel.reltype.rsplit("/", 1)[-1] in DROP_PARTS:
+                rels.pop(rel_id)
+    styles = doc.styles.element
+    for latent in styles.findall(qn("w:latentStyles")):
+        styles.remove(latent)
+    by_id = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
+    keep, todo = set(), list(KEEP_STYLES)
+    while todo:  # the kept styles' basedOn / link / next chains stay too
+        style_id = todo.pop()
+        if style_id in keep or style_id not in by_id:
+            continue
+        keep.add(style_id)
+        for ref in ("w:basedOn", "w:link", "w:next"):
+            found = by_id[style_id].find(qn(ref))
+            if found is not None:
+                todo.append(found.get(qn("w:val")))
+    for style_id, style in by_id.items():
+        if style_id not in keep:
+            styles.remove(style)
+
+
+def _fixed_fonts(doc) -> None:
+    """Theme-font attributes win over a named font in Word: drop them, so every style uses FONT."""
+    theme_attrs = [qn(f"w:{a}") for a in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")]
+    for fonts in doc.styles.element.iter(qn("w:rFonts")):
+        for attr in theme_attrs:
+            fonts.attrib.pop(attr, None)
+        for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+            fonts.set(qn(attr), FONT)
+
+
 def make_template(lang: str):
     doc = Document()
+    _slim(doc)
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.59), Cm(27.94)  # US Letter
     section.left_margin = section.right_margin = Cm(2.3)
@@ -48,13 +90,16 @@ def make_template(lang: str):
 
     normal = doc.styles["Normal"]
     normal.font.name, normal.font.size = FONT, Pt(11.5)
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    normal.paragraph_format.space_after = Pt(8)  # as the PDF's paragraphs
+    normal.paragraph_format.line_spacing = 1.15
     for level, size in ((1, 13), (2, 11.5), (3, 11.5)):
         style = doc.styles[f"Heading {level}"]
         style.font.name, style.font.size, style.font.color.rgb = FONT, Pt(size), RGBColor(0, 0, 0)
         style.font.bold = level < 3
         style.font.italic = level == 3
+        style.paragraph_format.space_before, style.paragraph_format.space_after = Pt(12), Pt(6)
     doc.styles["Heading 1"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _fixed_fonts(doc)
 
     header = section.header
     head = header.paragraphs[0]
@@ -78,7 +123,7 @@ def make_template(lang: str):
     _field(footer, "NUMPAGES")
 
     body = doc.paragraphs[0] if doc.paragraphs else doc.add_paragraph()
-    body.text = "{{p body }}"
+    body.text = "{{ body }}"
     return doc
 
 
