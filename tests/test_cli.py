@@ -91,6 +91,6 @@ def test_readme_opens_with_the_commands_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     commands = re.findall(r"^```sh\n(.+?)\n```", readme, flags=re.M | re.S)
     run_example, run_tests = commands[0], commands[1]
-    assert "sisterdocs check records/example" in run_example and "apt-get install" in run_example
+    assert "sisterdocs build records/example" in run_example and "apt-get install" in run_example
     assert run_tests in ci, "the test command in .ci/run must be the README's, word for word"
     assert readme.index(run_example) < readme.index("## ")  # they open the README
