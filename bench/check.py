@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import cerberus
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

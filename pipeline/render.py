@@ -40,6 +40,7 @@ class RenderTask:
     plan: object  # DocumentPlan
     context: dict
     revision: str
+    archival: "Archival | None" = None  # set for documents that also get a PDF/A-3b archival copy
 
 
 # --- Jinja -----------------------------------------------------------------------------------
@@ -107,28 +108,53 @@ class _Collect(logging.Handler):
         self.records.append(record)
 
 
-def render_pdf(task: RenderTask, html: str) -> tuple[bytes, list[str]]:
-    """PDF bytes and WeasyPrint's warnings; an error WeasyPrint only logs (a missing stylesheet,
-    font or image) fails the document instead of silently dropping the letterhead."""
+@dataclass(frozen=True)
+class Archival:
+    """What a PDF/A-3b archival copy embeds: its source record, with a fixed date so the bytes repeat."""
+
+    name: str  # the attachment's file name, e.g. dos-laredos.record.yaml
+    data: bytes
+    date: dt.datetime
+    description: str = "the source record this document was generated from"
+
+
+@dataclass
+class PdfOutput:
+    pdf: bytes
+    archival: bytes | None
+    warnings: list[str]
+
+
+def html_to_pdf(html: str, document_id: str, archival: Archival | None = None) -> PdfOutput:
+    """PDF bytes (and, if asked, a PDF/A-3b copy from the same layout) and WeasyPrint's warnings.
+
+    An error WeasyPrint only logs (a missing stylesheet, font or image) fails the document
+    instead of silently dropping the letterhead. The /ID comes from the document id, so the
+    same HTML gives the same bytes.
+    """
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
     logger = logging.getLogger("weasyprint")
     handler = _Collect()
     logger.addHandler(handler)
+    options = {"pdf_identifier": hashlib.sha256(document_id.encode()).hexdigest()[:32].encode(), "custom_metadata": True}
     try:
-        pdf = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=make_url_fetcher()).write_pdf(
-            pdf_identifier=hashlib.sha256(task.plan.doc_id.encode()).hexdigest()[:32].encode(),
-            custom_metadata=True,
-        )
+        document = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=make_url_fetcher()).render()
+        pdf = document.write_pdf(**options)
+        archived = None
+        if archival is not None:  # the layout is reused: an archival copy costs only the second write
+            attachment = weasyprint.Attachment(string=archival.data, name=archival.name, description=archival.description,
+                                               created=archival.date, modified=archival.date, relationship="Source")
+            archived = document.write_pdf(**options, pdf_variant="pdf/a-3b", attachments=[attachment])
     except (Exception, FatalURLFetchingError) as exc:  # the fetch error is a BaseException, on purpose
-        raise RenderError(f"{task.plan.doc_id}: WeasyPrint failed: {exc}") from None
+        raise RenderError(f"{document_id}: WeasyPrint failed: {exc}") from None
     finally:
         logger.removeHandler(handler)
     errors = [r.getMessage() for r in handler.records if r.levelno >= logging.ERROR]
     if errors:
-        raise RenderError(f"{task.plan.doc_id}: " + "; ".join(errors))
-    return pdf, [r.getMessage() for r in handler.records]
+        raise RenderError(f"{document_id}: " + "; ".join(errors))
+    return PdfOutput(pdf, archived, [r.getMessage() for r in handler.records])
 
 
 # --- docxtpl ---------------------------------------------------------------------------------
@@ -195,7 +221,10 @@ def render(task: RenderTask) -> dict:
     html = render_html(task)
     out: dict = {"warnings": []}
     if "pdf" in task.plan.formats:
-        out["pdf"], out["warnings"] = render_pdf(task, html)
+        output = html_to_pdf(html, task.plan.doc_id, task.archival)
+        out["pdf"], out["warnings"] = output.pdf, output.warnings
+        if output.archival is not None:
+            out["pdfa"] = output.archival
     if "docx" in task.plan.formats:
         out["docx"] = render_docx(task, html)
     return out

@@ -12,8 +12,7 @@ from docxtpl import DocxTemplate
 from jinja2 import nodes
 
 from pipeline.build import build
-from pipeline.plan import DocumentPlan
-from pipeline.render import TEMPLATE_DIRS, ASSETS, RenderError, RenderTask, make_url_fetcher, render_pdf
+from pipeline.render import TEMPLATE_DIRS, ASSETS, RenderError, html_to_pdf, make_url_fetcher
 from tests.conftest import BatchCopy
 from tests.test_build import docx_text, pdf_text
 
@@ -67,22 +66,17 @@ def test_url_fetcher_reads_only_template_and_asset_files(tmp_path):
         make_url_fetcher(roots=(tmp_path,)).fetch(link.as_uri())
 
 
-def _task(html_doc="x"):
-    plan = DocumentPlan("rec", "donation", "x", "en", ("pdf",), title="t")
-    return RenderTask(plan, {}, "rev")
-
-
 def test_a_template_reaching_outside_fails_the_document():
     html = '<html><body><img src="file:///etc/passwd"><p>text</p></body></html>'
     with pytest.raises(RenderError, match="refused"):
-        render_pdf(_task(), html)
+        html_to_pdf(html, "rec/x.en")
 
 
 def test_errors_weasyprint_only_logs_fail_the_document():
     # style.css is not an image: WeasyPrint logs "Failed to load image" and would carry on without it
     html = '<html><body><img src="style.css"><p>letterhead</p></body></html>'
     with pytest.raises(RenderError, match="(?i)image"):
-        render_pdf(_task(), html)
+        html_to_pdf(html, "rec/x.en")
 
 
 # --- the twins -----------------------------------------------------------------------------------
