@@ -10,18 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import copy
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from pipeline import __version__
+from pipeline.assemble import PACKET, PACKET_ID, council_packet
+from pipeline.compliance import REPORT_ID, compliance_data, render_compliance
 from pipeline.context import ContextBuilder
 from pipeline.findings import Report
 from pipeline.output import OutputWriter
-from pipeline.plan import Plan, plan
+from pipeline.plan import ARCHIVAL, Plan, plan
 from pipeline.records import load_batch
-from pipeline.render import ASSETS, TEMPLATE_DIRS, RenderTask, render
+from pipeline.render import ASSETS, TEMPLATE_DIRS, Archival, RenderTask, render
 from pipeline.validate import validate
 
 
@@ -46,7 +51,7 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
     tasks = make_tasks(batch, result.plan)
     rendered = run_tasks(tasks, jobs=jobs, executor=executor)
     result.out_folder = Path(out_root) / batch.name
-    result.written = write(result.out_folder, batch, result.plan, tasks, rendered, report)
+    result.written = write(result.out_folder, batch, result.plan, tasks, rendered, report, as_of)
     for output in rendered:
         result.warnings.extend(output["warnings"])
     return result
@@ -68,8 +73,26 @@ def make_tasks(batch, the_plan: Plan) -> list[RenderTask]:
         fleet = doc.document == "notice" and doc.variant == "fleet"
         context["notice"] = {"to": doc.title.removeprefix("Notice to ") if doc.document == "notice" else "", "fleet": fleet}
         revision = _digest([record.data, batch.city.data, batch.meeting.data, doc.__dict__, fingerprint, __version__])[:10]
-        tasks.append(RenderTask(doc, context, revision))
+        archival = archival_source(record, contexts.meeting_date) if ARCHIVAL in doc.formats else None
+        tasks.append(RenderTask(doc, context, revision, archival))
     return tasks
+
+
+PERSONAL_DATA = (("pickup", "id_number"),)  # never in a document, attachment or packet that can leave the city
+
+
+def archival_source(record, issued: dt.date) -> Archival:
+    """The record as YAML, without personal data, to travel inside its PDF/A archival copy."""
+    data = copy.deepcopy(record.data)
+    for *parents, key in PERSONAL_DATA:
+        holder = data
+        for parent in parents:
+            holder = holder.get(parent) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and key in holder:
+            holder[key] = "(withheld: personal data)"
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+    when = dt.datetime.combine(issued, dt.time(12), tzinfo=dt.timezone.utc)
+    return Archival(f"{record.id}.yaml", text.encode("utf-8"), when)
 
 
 def run_tasks(tasks: list[RenderTask], jobs: int | None = None, executor: Executor | None = None) -> list[dict]:
@@ -82,31 +105,34 @@ def run_tasks(tasks: list[RenderTask], jobs: int | None = None, executor: Execut
         return list(pool.map(render, tasks, chunksize=max(1, len(tasks) // (jobs * 4))))
 
 
-def write(folder: Path, batch, the_plan: Plan, tasks, rendered, report) -> list[dict]:
+def write(folder: Path, batch, the_plan: Plan, tasks, rendered, report, as_of: dt.date) -> list[dict]:
+    """Documents first, then what is assembled from them, then the manifest: the commit point."""
     writer = OutputWriter(folder)
     files = []
     for task, output in zip(tasks, rendered):
         for fmt in task.plan.formats:
-            path = task.plan.path(fmt)
-            files.append({
-                "path": path,
-                "sha256": writer.write(path, output[fmt]),
-                "bytes": len(output[fmt]),
-                "record": task.plan.record_id,
-                "template": f"templates_{task.plan.lang}/{task.plan.document}.{'docx' if fmt == 'docx' else 'html'}",
-                "document_id": task.plan.doc_id,
-                "revision": task.revision,
-                "final": task.plan.final,
-            })
-    files.sort(key=lambda f: f["path"])
+            files.append(_written(writer, task.plan.path(fmt), output[fmt], record=task.plan.record_id,
+                                  template=f"templates_{task.plan.lang}/{task.plan.document}.{'docx' if fmt == 'docx' else 'html'}",
+                                  format=fmt, document_id=task.plan.doc_id, revision=task.revision, final=task.plan.final))
+    documents = sorted(files, key=lambda f: f["path"])
+    batch_files = [_written(writer, PACKET, council_packet(folder, batch, the_plan, documents), record="*",
+                            template="templates_en/council_packet.html", format="pdf", document_id=PACKET_ID)]
+    report_data = compliance_data(batch, report, the_plan, documents, as_of)
+    for name, data in render_compliance(batch, report_data).items():
+        batch_files.append(_written(writer, name, data, record="*", template="templates_en/compliance_report.html",
+                                    format=name.rsplit(".", 1)[1], document_id=REPORT_ID))
     writer.commit({
         "batch": batch.name,
         "pipeline_version": __version__,
-        "files": files,
+        "files": batch_files + documents,
         "held_back": [h.__dict__ for h in the_plan.held_back],
         "findings": {"errors": len(report.errors), "warnings": len(report.warnings)},
     })
-    return files
+    return batch_files + documents
+
+
+def _written(writer: OutputWriter, path: str, data: bytes, **facts) -> dict:
+    return {"path": path, "sha256": writer.write(path, data), "bytes": len(data), **facts}
 
 
 def templates_fingerprint() -> str:

@@ -15,6 +15,7 @@ from pipeline.rules.values import get
 ADOPTED = ("council_approved", "signed", "submitted_to_sci", "active")
 NEW_RELATIONSHIP = ("prospective", "proposed")
 DONATION_APPROVED = ("council_approved", "picked_up")
+ARCHIVAL = "pdfa"  # the format name of a PDF/A-3b archival copy carrying its source record
 DOCX_DOCUMENTS = ("partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual",
                   "donation_resolution", "approval_letter")  # the rest are PDF only
 
@@ -40,7 +41,9 @@ class DocumentPlan:
         return f"{self.record_id}/{self.name}"
 
     def path(self, fmt: str) -> str:
-        """Where the file goes inside out/<batch>/."""
+        """Where the file goes inside out/<batch>/; archival PDF/A copies live in their own tree."""
+        if fmt == ARCHIVAL:
+            return f"archival/{self.record_kind}s/{self.record_id}/{self.name}.pdf"
         return f"{self.record_kind}s/{self.record_id}/{self.name}.{fmt}"
 
 
@@ -74,20 +77,32 @@ def _both(record, document, formats, title, **kw) -> list[DocumentPlan]:
     return [DocumentPlan(record.id, record.kind, document, lang, formats, title=title, **kw) for lang in ("en", "es")]
 
 
+def _resolutions(record, document, adopted: bool, result: Plan) -> None:
+    """Both languages; the English text is the official one, archived as PDF/A once adopted."""
+    english, spanish = _both(record, document, ("pdf", "docx"), "Council resolution")
+    if adopted:
+        english = DocumentPlan(**{**english.__dict__, "formats": ("pdf", "docx", ARCHIVAL)})
+    else:
+        result.held_back.append(HeldBack(record.id, f"{document} (archival PDF/A)",
+                                         "archived once the council has adopted the resolution"))
+    result.documents += [english, spanish]
+
+
 def _plan_partnership(record, as_of, result: Plan) -> None:
     data = record.data
     status = data.get("status")
-    result.documents += _both(record, "partnership_resolution", ("pdf", "docx"), "Council resolution")
+    _resolutions(record, "partnership_resolution", status not in NEW_RELATIONSHIP and _happened(data, as_of), result)
     if status in NEW_RELATIONSHIP:
         result.documents += _both(record, "introduction_letter", ("pdf", "docx"), "Letter of introduction")
     else:
         result.held_back.append(HeldBack(record.id, "introduction_letter",
                                          f"not needed: the relationship is {status}, past introductions"))
     final = get(data, "legal_review", "status") == "approved" and status in ADOPTED and _happened(data, as_of)
+    formats = ("pdf", "docx", ARCHIVAL) if final else ("pdf", "docx")  # a draft is never archived
     for document in ("agreement", "agreement_bilingual"):
-        result.documents += _both(record, document, ("pdf", "docx"), "Partnership agreement", final=final)
+        result.documents += _both(record, document, formats, "Partnership agreement", final=final)
     if not final:
-        result.held_back.append(HeldBack(record.id, "agreement (final)",
+        result.held_back.append(HeldBack(record.id, "agreement (final, archival PDF/A)",
                                          "drafts only until legal review is approved and the council has adopted the resolution"))
 
 
@@ -101,8 +116,8 @@ def _happened(data, as_of) -> bool:
 
 def _plan_donation(record, as_of, result: Plan) -> None:
     data = record.data
-    result.documents += _both(record, "donation_resolution", ("pdf", "docx"), "Council resolution")
     approved = data.get("status") in DONATION_APPROVED and _happened(data, as_of)
+    _resolutions(record, "donation_resolution", approved, result)
     later = ["approval_letter", "notice", "release_receipt"]
     if not approved:
         result.held_back += [HeldBack(record.id, d, "waits for council approval of the donation") for d in later]

@@ -7,7 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
+from pipeline.build import build
 from pipeline.records import load_batch
 from pipeline.validate import validate
 
@@ -66,3 +68,33 @@ def only(report, rule: str, field: str | None = None):
 
 def rules_of(report) -> set[str]:
     return {f.rule for f in report.findings}
+
+
+# --- the example after its council meeting, built once for every test that reads documents ---
+
+AFTER_MEETING = dt.date(2026, 12, 9)
+PW = "donations/don-2026-nld-public-works/"
+BOMB = "donations/don-2026-nld-bomberos/"
+DOS = "partnerships/dos-laredos/"
+SAL = "partnerships/laredo-saltillo/"
+
+
+def approve_donations(batch: BatchCopy) -> None:
+    """The example after the council meeting: both donations approved, pickup people named."""
+    for name in ("don-2026-nld-public-works", "don-2026-nld-bomberos"):
+        batch.replace(f"donations/{name}.yaml", "status: requested", "status: council_approved")
+    with open(batch.path("donations/don-2026-nld-bomberos.yaml"), "a", encoding="utf-8") as handle:
+        handle.write("pickup:\n  name: Héctor Villarreal Garza\n  id_type: ine\n  id_number: VLGRHC75021428H700\n")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("built")
+    batch = BatchCopy(root)
+    approve_donations(batch)
+    result = build(batch.folder, root / "out", as_of=AFTER_MEETING, jobs=2)
+    return result, root / "out" / "example"
+
+
+def pdf_text(path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)

@@ -2,47 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
 
 import docx
-import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
 from pipeline.build import build
 from pipeline.cli import cli
-from tests.conftest import BatchCopy
-
-AFTER_MEETING = dt.date(2026, 12, 9)
-PW = "donations/don-2026-nld-public-works/"
-BOMB = "donations/don-2026-nld-bomberos/"
-DOS = "partnerships/dos-laredos/"
-SAL = "partnerships/laredo-saltillo/"
-
-
-def approve_donations(batch: BatchCopy) -> None:
-    """The example after the council meeting: both donations approved, pickup people named."""
-    for name in ("don-2026-nld-public-works", "don-2026-nld-bomberos"):
-        batch.replace(f"donations/{name}.yaml", "status: requested", "status: council_approved")
-    with open(batch.path("donations/don-2026-nld-bomberos.yaml"), "a", encoding="utf-8") as handle:
-        handle.write("pickup:\n  name: Héctor Villarreal Garza\n  id_type: ine\n  id_number: VLGRHC75021428H700\n")
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("built")
-    batch = BatchCopy(root)
-    approve_donations(batch)
-    result = build(batch.folder, root / "out", as_of=AFTER_MEETING, jobs=2)
-    return result, root / "out" / "example"
-
-
-def pdf_text(path) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
-
+from tests.conftest import AFTER_MEETING, BOMB, DOS, PW, SAL, BatchCopy, approve_donations, pdf_text  # noqa: F401
 
 def docx_text(path) -> str:
     document = docx.Document(path)
@@ -78,7 +48,7 @@ def test_every_planned_document_is_written_with_its_hash_in_the_manifest(built):
         assert expected in paths
     assert DOS + "introduction_letter.en.pdf" not in paths  # a 1986 relationship needs no introduction
     assert {h["document"] for h in manifest["held_back"] if h["record_id"] == "dos-laredos"} == {
-        "introduction_letter", "agreement (final)"}
+        "introduction_letter", "agreement (final, archival PDF/A)"}
 
 
 def test_partnership_resolution_has_the_parts_a_clerk_expects(built):

@@ -1,0 +1,129 @@
+"""The compliance report: per record, its status, findings, the documents built and the ones
+a gate held back, and the deadlines coming up. One set of data, written three ways: JSON for
+tools, HTML for a browser, PDF for the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from pipeline.context import ContextBuilder
+from pipeline.dates import parse_date
+from pipeline.plan import Plan
+from pipeline.render import html_to_pdf, jinja_env
+from pipeline.rules.values import get
+
+REPORT_ID = "compliance-report.en"
+REPORT_FILES = ("compliance-report.json", "compliance-report.html", "compliance-report.pdf")
+EVALUATION_WINDOW = dt.timedelta(days=90)
+
+
+def compliance_data(batch, report, the_plan: Plan, files: list[dict], as_of: dt.date) -> dict:
+    """Everything the report says, as plain data (the JSON file is exactly this)."""
+    findings_by_record: dict[str, list[dict]] = {}
+    for group in report.sorted_groups():
+        for finding in group:
+            findings_by_record.setdefault(finding.record, []).append({**asdict(finding), "file": _source(finding.file, batch)})
+    documents: dict[str, list[str]] = {}
+    for f in files:
+        documents.setdefault(f["record"], []).append(f["path"])
+    held: dict[str, list[dict]] = {}
+    for h in the_plan.held_back:
+        held.setdefault(h.record_id, []).append({"document": h.document, "reason": h.reason})
+    meeting = batch.meeting.data.get("meeting") or {}
+    records = []
+    for entry in report.records:
+        record_id = entry["id"]
+        records.append({
+            **{k: entry[k] for k in ("id", "kind", "line", "status", "blocked") if k in entry},
+            "file": _source(entry.get("file", ""), batch),
+            "priority_tier": entry.get("priority_tier", ""),  # donations only
+            "priority": entry.get("priority", ""),
+            "findings": findings_by_record.get(record_id, []),
+            "documents": sorted(documents.get(record_id, [])),
+            "held_back": held.get(record_id, []),
+        })
+    return {
+        "batch": batch.name,
+        "city": batch.city.data.get("name", ""),
+        "meeting": {"date": _iso(meeting.get("date")), "number": meeting.get("number", "")},
+        "as_of": as_of.isoformat(),
+        "summary": {"records": len(records), "errors": len(report.errors), "warnings": len(report.warnings),
+                    "blocked": len(report.blocked()), "documents": len({f["document_id"] for f in files}),
+                    "files": len(files)},
+        "records": records,
+        "deadlines": deadlines(batch, as_of),
+    }
+
+
+def deadlines(batch, as_of: dt.date) -> list[dict]:
+    """What needs doing soon: evaluations due within 90 days (or overdue), signed agreements
+    not yet sent to SCI, approved donations not yet picked up."""
+    due = []
+    for record in batch.records:
+        data = record.data
+        status = data.get("status")
+        if record.kind == "partnership":
+            evaluation = _date(data.get("evaluation_date"), batch)
+            if evaluation and evaluation <= as_of + EVALUATION_WINDOW and status not in ("emeritus", "terminated"):
+                days = (evaluation - as_of).days
+                due.append({"record": record.id, "kind": "evaluation", "date": evaluation.isoformat(), "days": days,
+                            "action": (f"evaluation overdue by {-days} days" if days < 0 else f"evaluation due in {days} days")
+                            + ": review the program components against their KPIs and report to council"})
+            if status == "signed" and not data.get("sci_submission"):
+                signed = _date(get(data, "signing", "date"), batch)
+                due.append({"record": record.id, "kind": "sci_submission", "date": signed.isoformat() if signed else "",
+                            "days": (as_of - signed).days if signed else None,
+                            "action": "signed but not yet sent to Sister Cities International: run "
+                                      f"`sisterdocs sci {batch.name} {record.id} --signed SCAN.pdf`"})
+        elif record.kind == "donation" and status == "council_approved":
+            approved = _date(get(data, "council", "meeting_date"), batch)
+            due.append({"record": record.id, "kind": "pickup", "date": approved.isoformat() if approved else "",
+                        "days": (as_of - approved).days if approved and approved <= as_of else None,
+                        "action": "approved but not picked up: the recipient's named person collects the items "
+                                  "and signs the release and receipt"})
+    return sorted(due, key=lambda d: (d["date"] or "9999", d["record"], d["kind"]))
+
+
+def render_compliance(batch, data: dict) -> dict[str, bytes]:
+    """{file name: bytes} for the JSON, HTML and PDF forms of the report."""
+    contexts = ContextBuilder(batch)
+    context = {
+        "city": contexts.city("en"),
+        "report": data,
+        "meeting_date": contexts.date(contexts.meeting_date, "en"),
+        "as_of": contexts.date(dt.date.fromisoformat(data["as_of"]), "en"),
+        "doc": {"id": REPORT_ID, "revision": data["as_of"], "title": "Compliance report", "final": True,
+                "variant": "", "lang": "en"},
+    }
+    template = jinja_env("en").get_template("compliance_report.html")
+    # Links to the documents help in a browser; in the PDF they would carry this machine's paths.
+    return {
+        "compliance-report.json": (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+        "compliance-report.html": template.render(context, links=True).encode("utf-8"),
+        "compliance-report.pdf": html_to_pdf(template.render(context, links=False), REPORT_ID).pdf,
+    }
+
+
+def _date(value, batch) -> dt.date | None:
+    try:
+        return parse_date(value, batch.city.data.get("date_order")) if value else None
+    except ValueError:
+        return None  # validation already reported it
+
+
+def _source(shown: str, batch) -> str:
+    """A record file relative to the records folder, so the report reads (and hashes) the same
+    wherever the batch sits and whichever folder the build ran from."""
+    path = Path(shown) if Path(shown).is_absolute() else Path.cwd() / shown
+    try:
+        return path.resolve().relative_to(batch.folder.parent.resolve()).as_posix()
+    except ValueError:
+        return shown
+
+
+def _iso(value) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value or "")

@@ -1,0 +1,177 @@
+"""Assembled outputs: the council packet, the compliance report and the PDF/A archival copies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import yaml
+from pypdf import PdfReader
+
+from pipeline.build import build
+from tests.conftest import AFTER_MEETING, BOMB, DOS, PW, SAL, BatchCopy, approve_donations, pdf_text
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def outline_titles(reader: PdfReader) -> list:
+    def walk(entries):
+        return [walk(e) if isinstance(e, list) else (e.title, reader.get_destination_page_number(e)) for e in entries]
+    return walk(reader.outline)
+
+
+# --- council packet ----------------------------------------------------------------------------
+
+def test_council_packet_holds_every_agenda_item_in_order_after_cover_and_index(built):
+    _, out = built
+    packet = PdfReader(out / "council-packet.pdf")
+    parts = [DOS + "partnership_resolution.en.pdf", DOS + "agreement_bilingual.en.pdf",
+             SAL + "partnership_resolution.en.pdf", SAL + "agreement_bilingual.en.pdf",
+             PW + "donation_resolution.en.pdf", BOMB + "donation_resolution.en.pdf"]
+    lengths = [len(PdfReader(out / p).pages) for p in parts]
+    front = len(packet.pages) - sum(lengths)
+    assert front >= 1
+    cover = flat(packet.pages[0].extract_text())
+    for phrase in ["City of Laredo", "Regular Meeting No. 2026-24", "December 8, 2026", "Index of agenda items",
+                   "2026-R-118", "2026-R-121", f"Packet page 1 of {len(packet.pages)}"]:
+        assert phrase in cover, phrase
+    # Each part starts where the index says, and its first page is that document's first page.
+    start = front
+    for path, length in zip(parts, lengths):
+        first_line = PdfReader(out / path).pages[0].extract_text().split("\n")[0]
+        assert packet.pages[start].extract_text().split("\n")[0] == first_line, path
+        start += length
+    index_pages = re.findall(r"p\. (\d+)\)", cover)
+    assert [int(n) for n in index_pages] == [front + 1 + sum(lengths[:i]) for i in range(len(parts))]
+
+
+def test_council_packet_outline_is_one_entry_per_item_without_weasyprint_headings(built):
+    packet = PdfReader(built[1] / "council-packet.pdf")
+    outline = outline_titles(packet)
+    top = [entry for entry in outline if not isinstance(entry, list)]
+    assert [title for title, _ in top] == [
+        "Cover and index",
+        "Item 10.1: Sister City agreement with Nuevo Laredo, Tamaulipas, Mexico",
+        "Item 10.2: Sister City agreement with Saltillo, Coahuila de Zaragoza, Mexico",
+        "Item 10.3: Donation of surplus equipment to R. Ayuntamiento de Nuevo Laredo",
+        "Item 10.4: Donation of surplus equipment to Patronato de Bomberos de Nuevo Laredo, A.C."]
+    children = [entry for entry in outline if isinstance(entry, list)]
+    assert [title for title, _ in children[0]] == ["Resolution", "Exhibit: the agreement, English and Spanish side by side"]
+    assert all(page == children[i][0][1] for i, (_, page) in enumerate(top[1:]))  # an item opens on its first part
+    assert "WHEREAS" not in json.dumps(outline)  # the documents' own heading bookmarks stay out
+
+
+def test_packet_lists_an_item_whose_record_has_errors_as_withheld(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace("donations/don-2026-nld-bomberos.yaml", "book_value: 0", "book_value: 500")
+    result = build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, keep_going=True, jobs=1)
+    assert result.report.errors
+    packet = PdfReader(tmp_path / "out" / "example" / "council-packet.pdf")
+    cover = flat(packet.pages[0].extract_text())
+    assert "withheld: the record has errors" in cover
+    assert "Item 10.4" not in json.dumps(outline_titles(packet))
+
+
+# --- compliance report -------------------------------------------------------------------------
+
+def test_compliance_report_lists_status_findings_documents_and_gates_per_record(built):
+    _, out = built
+    data = json.loads((out / "compliance-report.json").read_text(encoding="utf-8"))
+    records = {r["id"]: r for r in data["records"]}
+    assert set(records) == {"dos-laredos", "laredo-saltillo", "don-2026-nld-public-works", "don-2026-nld-bomberos"}
+    bomberos = records["don-2026-nld-bomberos"]
+    assert bomberos["status"] == "council_approved" and not bomberos["blocked"]
+    assert [(f["rule"], f["field"], f["file"]) for f in bomberos["findings"]] == [
+        ("vehicle.permit", "items[0].vehicle_type", "example/donations/don-2026-nld-bomberos.yaml")]
+    assert BOMB + "release_receipt-city-copy.en.pdf" in bomberos["documents"]
+    assert {h["document"] for h in records["dos-laredos"]["held_back"]} == {"introduction_letter",
+                                                                             "agreement (final, archival PDF/A)"}
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert sum(len(r["documents"]) for r in data["records"]) == sum(f["record"] != "*" for f in manifest["files"])
+    assert data["summary"]["warnings"] == 1 and data["summary"]["errors"] == 0
+    # Approved donations not yet picked up are deadlines; both were approved at the meeting.
+    assert [(d["record"], d["kind"]) for d in data["deadlines"]] == [
+        ("don-2026-nld-bomberos", "pickup"), ("don-2026-nld-public-works", "pickup")]
+    html = (out / "compliance-report.html").read_text(encoding="utf-8")
+    text = flat(pdf_text(out / "compliance-report.pdf"))
+    for phrase in ["Compliance report: City of Laredo", "vehicle.permit", "approved but not picked up",
+                   "drafts only until legal review is approved"]:
+        assert phrase in text and phrase in html, phrase
+    assert f'<a href="{BOMB}release_receipt-city-copy.en.pdf">' in html  # the browser copy links to the files
+
+
+def test_compliance_report_warns_of_evaluations_due_and_signed_agreements_not_sent_to_sci(tmp_path):
+    batch = BatchCopy(tmp_path)
+    path = "partnerships/laredo-saltillo.yaml"
+    batch.replace(path, "status: proposed", "status: signed")
+    batch.replace(path, "legal_review:\n  status: pending\n",
+                  "legal_review: {status: approved, reviewer: Marisa L. Benavides, date: 2026-12-01}\n"
+                  "cabildo: {acta: '45/2026', date: 2026-12-10}\nsre: {dictamen: 'DGCJ-2026-0141', date: 2026-12-11}\n"
+                  "signing:\n  date: 2026-12-15\n  place: {en: 'Saltillo, Coahuila', es: 'Saltillo, Coahuila'}\n"
+                  "  signatories: {city: Elena R. Garza, partner: Javier H. Dávila Treviño}\n"
+                  "evaluation_date: 2027-06-20\n")
+    spring = dt.date(2027, 4, 1)
+    report = batch.check(spring)
+    assert not report.errors, [f.text() for f in report.errors]
+    build(batch.folder, tmp_path / "out", as_of=spring, jobs=1)
+    data = json.loads((tmp_path / "out" / "example" / "compliance-report.json").read_text(encoding="utf-8"))
+    due = {(d["record"], d["kind"]): d for d in data["deadlines"]}
+    assert due[("laredo-saltillo", "evaluation")]["days"] == 80
+    assert due[("laredo-saltillo", "evaluation")]["action"].startswith("evaluation due in 80 days")
+    assert "sisterdocs sci example laredo-saltillo" in due[("laredo-saltillo", "sci_submission")]["action"]
+
+
+def test_compliance_report_shows_hostile_record_text_literally(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace("donations/don-2026-nld-bomberos.yaml", "book_value: 0", "book_value: '<b>{{ 7*7 }}</b>'")
+    build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, keep_going=True, jobs=1)
+    html = (tmp_path / "out" / "example" / "compliance-report.html").read_text(encoding="utf-8")
+    assert "<b>{{" not in html and "&lt;b&gt;{{ 7*7 }}&lt;/b&gt;" in html
+
+
+# --- PDF/A archival copies ---------------------------------------------------------------------
+
+def test_adopted_resolutions_get_a_pdfa_copy_carrying_their_record(built):
+    _, out = built
+    reader = PdfReader(out / "archival" / PW / "donation_resolution.en.pdf")
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert re.search(r"pdfaid:part[=>\"]+3", xmp) and re.search(r"pdfaid:conformance[=>\"]+B", xmp)
+    assert reader.trailer["/Root"].get("/OutputIntents")
+    embedded = yaml.safe_load(reader.attachments["don-2026-nld-public-works.yaml"][0])
+    source = yaml.safe_load((out.parent.parent / "records" / "example" / "donations" /
+                             "don-2026-nld-public-works.yaml").read_text(encoding="utf-8"))
+    pickup_number = source["pickup"].pop("id_number")
+    assert embedded["pickup"].pop("id_number") == "(withheld: personal data)"
+    assert embedded == source  # the record round-trips, less the personal data
+    assert pickup_number.encode() not in (out / "archival" / PW / "donation_resolution.en.pdf").read_bytes()
+    assert flat(pdf_text(out / "archival" / PW / "donation_resolution.en.pdf")) == \
+        flat(pdf_text(out / (PW + "donation_resolution.en.pdf")))  # the same document, archived
+
+
+def test_drafts_and_unadopted_resolutions_are_never_archived(built, tmp_path):
+    _, out = built
+    archived = sorted(p.relative_to(out / "archival").as_posix() for p in (out / "archival").rglob("*.pdf"))
+    assert archived == [BOMB + "donation_resolution.en.pdf", PW + "donation_resolution.en.pdf",
+                        DOS + "partnership_resolution.en.pdf"]  # Saltillo is still only proposed; agreements are drafts
+    batch = BatchCopy(tmp_path)
+    build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING.replace(day=1), jobs=1)  # before the meeting
+    assert not (tmp_path / "out" / "example" / "archival").exists()
+
+
+def test_a_final_agreement_is_archived_in_every_version(tmp_path):
+    batch = BatchCopy(tmp_path)
+    approve_donations(batch)
+    batch.replace("partnerships/laredo-saltillo.yaml", "status: proposed", "status: council_approved")
+    batch.replace("partnerships/laredo-saltillo.yaml", "legal_review:\n  status: pending\n",
+                  "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
+    build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=2)
+    archival = tmp_path / "out" / "example" / "archival" / SAL
+    assert sorted(p.name for p in archival.iterdir()) == [
+        "agreement.en.pdf", "agreement.es.pdf", "agreement_bilingual.en.pdf", "agreement_bilingual.es.pdf",
+        "partnership_resolution.en.pdf"]
+    reader = PdfReader(archival / "agreement_bilingual.en.pdf")
+    assert yaml.safe_load(reader.attachments["laredo-saltillo.yaml"][0])["id"] == "laredo-saltillo"
+    assert "DRAFT" not in pdf_text(archival / "agreement_bilingual.en.pdf")
