@@ -52,10 +52,16 @@ class PacketItem:
         return self.parts[0].first_page if self.parts else ""
 
 
+def packet_sources(files: list[dict]) -> list[dict]:
+    """The written files the packet is made of: what decides whether it must be assembled again."""
+    wanted = {document for documents in COUNCIL_DOCUMENTS.values() for document, _ in documents}
+    return [f for f in files if f["format"] == "pdf" and f["document_id"].split("/", 1)[-1] in wanted]
+
+
 def council_packet(folder: Path, batch, the_plan: Plan, files: list[dict]) -> bytes:
     """Cover, index with page numbers, then every agenda item's documents in agenda order."""
     items = packet_items(folder, batch, the_plan, files)
-    revision = hashlib.sha256("|".join(f["sha256"] for f in files if f["format"] == "pdf").encode()).hexdigest()[:10]
+    revision = hashlib.sha256("|".join(f["sha256"] for f in packet_sources(files)).encode()).hexdigest()[:10]
     front, front_pages = b"", 1
     for _ in range(3):  # page numbers depend on the front matter's length, which rarely depends on them
         _number_pages(items, front_pages)
@@ -86,7 +92,7 @@ def council_packet(folder: Path, batch, the_plan: Plan, files: list[dict]) -> by
 
 def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list[PacketItem]:
     """One item per agenda entry, in agenda order, with the PDFs written for it."""
-    written = {f["document_id"]: f["path"] for f in files if f["format"] == "pdf"}
+    written = {f["document_id"]: f["path"] for f in packet_sources(files)}
     held = {h.record_id: h.reason for h in the_plan.held_back if h.document == "*"}
     records = {r.id: r for r in batch.records}
     contexts = ContextBuilder(batch)

@@ -1,32 +1,39 @@
-"""The recipe: load → validate → plan → render → write.
+"""The recipe: load → validate → plan → render → assemble → write.
 
 Rendering goes through a concurrent.futures Executor: a process pool on one machine (WeasyPrint
 is CPU-bound), or any other Executor with the same map() — Dask's Client.get_executor() for a
 program that outgrows one machine. Tasks carry plain data and return bytes.
+
+Builds are incremental: every output carries in the manifest a hash of everything it was made
+from (its context, plan, templates, assets and the pipeline version). An output whose hash is
+unchanged is taken over from the previous build instead of rendered again.
 """
 
 from __future__ import annotations
 
+import copy
+import ctypes.util
 import datetime as dt
 import hashlib
 import json
-import copy
 import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 from pipeline import __version__
-from pipeline.assemble import PACKET, PACKET_ID, council_packet
-from pipeline.compliance import REPORT_ID, compliance_data, render_compliance
+from pipeline.assemble import PACKET, PACKET_ID, council_packet, packet_sources
+from pipeline.compliance import REPORT_FILES, REPORT_ID, compliance_data, render_compliance
 from pipeline.context import ContextBuilder
 from pipeline.findings import Report
-from pipeline.output import OutputWriter
+from pipeline.output import Generation, OutputFolder
 from pipeline.plan import ARCHIVAL, Plan, plan
 from pipeline.records import load_batch
-from pipeline.render import ASSETS, TEMPLATE_DIRS, Archival, RenderTask, render
+from pipeline.render import ASSETS, TEMPLATE_DIRS, Archival, RenderTask, render, template_files
 from pipeline.validate import validate
 
 
@@ -35,12 +42,16 @@ class BuildResult:
     report: Report
     plan: Plan | None = None
     written: list[dict] = field(default_factory=list)
+    rendered: list[str] = field(default_factory=list)  # document ids rendered by this build
+    reused: list[str] = field(default_factory=list)  # document ids taken over unchanged
     warnings: list[str] = field(default_factory=list)
     out_folder: Path | None = None
 
 
 def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | None = None,
-          keep_going: bool = False, jobs: int | None = None, executor: Executor | None = None) -> BuildResult:
+          keep_going: bool = False, jobs: int | None = None, executor: Executor | None = None,
+          force: bool = False, progress: Callable[[int, int], None] | None = None) -> BuildResult:
+    """`progress(done, total)` is called as documents are rendered; `force` re-renders all."""
     as_of = as_of or dt.date.today()
     batch = load_batch(batch_folder)
     report = validate(batch, as_of=as_of)
@@ -49,18 +60,108 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
         return result
     result.plan = plan(batch, report, as_of)
     tasks = make_tasks(batch, result.plan)
-    rendered = run_tasks(tasks, jobs=jobs, executor=executor)
-    result.out_folder = Path(out_root) / batch.name
-    result.written = write(result.out_folder, batch, result.plan, tasks, rendered, report, as_of)
-    for output in rendered:
-        result.warnings.extend(output["warnings"])
+    output = OutputFolder(Path(out_root) / batch.name)
+    previous = {entry["path"]: entry for entry in output.previous_manifest().get("files", [])}
+    generation = output.begin()
+    try:
+        result.written = write(generation, batch, result, tasks, previous, as_of, force=force,
+                               jobs=jobs, executor=executor, progress=progress)
+        generation.commit(manifest(batch, result), set(previous))
+    except BaseException:
+        generation.abort()
+        raise
+    result.out_folder = output.folder
     return result
+
+
+def write(generation: Generation, batch, result: BuildResult, tasks: list[RenderTask], previous: dict,
+          as_of: dt.date, *, force: bool, jobs, executor, progress) -> list[dict]:
+    """Documents first (taken over when unchanged, else rendered and written as they come, so
+    memory holds one document at a time), then what is assembled from them."""
+    files: list[dict] = []
+    stale = []
+    for task in tasks:
+        if not force and _unchanged(generation, task, previous):
+            files += [previous[task.plan.path(fmt)] for fmt in task.plan.formats]
+            result.reused.append(task.plan.doc_id)
+        else:
+            stale.append(task)
+    for done, (task, output) in enumerate(run_tasks(stale, jobs=jobs, executor=executor), start=1):
+        for fmt in task.plan.formats:
+            path = task.plan.path(fmt)
+            files.append(_entry(path, generation.write(path, output[fmt]), len(output[fmt]), task.inputs,
+                                record=task.plan.record_id, format=fmt, document_id=task.plan.doc_id,
+                                template=f"templates_{task.plan.lang}/{task.plan.document}.{'docx' if fmt == 'docx' else 'html'}",
+                                revision=task.revision, final=task.plan.final))
+        result.rendered.append(task.plan.doc_id)
+        result.warnings.extend(output["warnings"])
+        if progress:
+            progress(done, len(stale))
+    documents = sorted(files, key=lambda f: f["path"])
+    return _assembled(generation, batch, result, documents, previous, as_of, force) + documents
+
+
+def _assembled(generation: Generation, batch, result: BuildResult, documents: list[dict], previous: dict,
+               as_of: dt.date, force: bool) -> list[dict]:
+    """The council packet and the compliance report, each rebuilt only when what it shows changed."""
+    facts = {"record": "*", "final": True}
+    packet_inputs = _digest([[(f["path"], f["sha256"]) for f in packet_sources(documents)],
+                             batch.city.data, batch.meeting.data, [h.__dict__ for h in result.plan.held_back],
+                             template_digest(("en", "council_packet.html")), __version__])
+    out = []
+    if _reusable(generation, previous, [PACKET], packet_inputs, force):
+        out.append(previous[PACKET])
+    else:
+        data = council_packet(generation.staging, batch, result.plan, documents)
+        out.append(_entry(PACKET, generation.write(PACKET, data), len(data), packet_inputs, format="pdf",
+                          document_id=PACKET_ID, template="templates_en/council_packet.html", revision=packet_inputs[:10], **facts))
+    report_data = compliance_data(batch, result.report, result.plan, documents, as_of)
+    report_inputs = _digest([report_data, template_digest(("en", "compliance_report.html")), __version__])
+    if _reusable(generation, previous, REPORT_FILES, report_inputs, force):
+        out += [previous[name] for name in REPORT_FILES]
+    else:
+        for name, data in render_compliance(batch, report_data).items():
+            out.append(_entry(name, generation.write(name, data), len(data), report_inputs, format=name.rsplit(".", 1)[1],
+                              document_id=REPORT_ID, template="templates_en/compliance_report.html",
+                              revision=report_inputs[:10], **facts))
+    return out
+
+
+def manifest(batch, result: BuildResult) -> dict:
+    return {
+        "batch": batch.name,
+        "pipeline_version": __version__,
+        "files": result.written,
+        "held_back": [h.__dict__ for h in result.plan.held_back],
+        "findings": {"errors": len(result.report.errors), "warnings": len(result.report.warnings)},
+    }
+
+
+def _entry(path: str, sha: str, size: int, inputs: str, **facts) -> dict:
+    return {"path": path, "sha256": sha, "bytes": size, "inputs": inputs, **facts}
+
+
+def _unchanged(generation: Generation, task: RenderTask, previous: dict) -> bool:
+    return _reusable(generation, previous, [task.plan.path(fmt) for fmt in task.plan.formats], task.inputs, False)
+
+
+def _reusable(generation: Generation, previous: dict, paths, inputs: str, force: bool) -> bool:
+    """The previous build made every one of `paths` from the same inputs, and they are still
+    there at the size it wrote (a file edited by hand in out/ is rendered again)."""
+    if force:
+        return False
+    for path in paths:
+        entry = previous.get(path)
+        if entry is None or entry.get("inputs") != inputs or generation.existing_size(path) != entry.get("bytes"):
+            return False
+    for path in paths:
+        generation.carry(path)
+    return True
 
 
 def make_tasks(batch, the_plan: Plan) -> list[RenderTask]:
     contexts = ContextBuilder(batch)
     records = {r.id: r for r in batch.records}
-    fingerprint = templates_fingerprint()
     tasks = []
     for doc in the_plan.documents:
         record = records[doc.record_id]
@@ -72,9 +173,12 @@ def make_tasks(batch, the_plan: Plan) -> list[RenderTask]:
                 view["donation"]["pickup"]["id_number"] = number
         fleet = doc.document == "notice" and doc.variant == "fleet"
         context["notice"] = {"to": doc.title.removeprefix("Notice to ") if doc.document == "notice" else "", "fleet": fleet}
-        revision = _digest([record.data, batch.city.data, batch.meeting.data, doc.__dict__, fingerprint, __version__])[:10]
         archival = archival_source(record, contexts.meeting_date) if ARCHIVAL in doc.formats else None
-        tasks.append(RenderTask(doc, context, revision, archival))
+        inputs = _digest([context, doc.__dict__, archival.data.decode() if archival else None,
+                          template_digest((doc.lang, f"{doc.document}.html"), *(
+                              [(doc.lang, f"{doc.document}.docx")] if "docx" in doc.formats else [])),
+                          __version__])
+        tasks.append(RenderTask(doc, context, inputs[:10], archival, inputs))
     return tasks
 
 
@@ -95,54 +199,45 @@ def archival_source(record, issued: dt.date) -> Archival:
     return Archival(f"{record.id}.yaml", text.encode("utf-8"), when)
 
 
-def run_tasks(tasks: list[RenderTask], jobs: int | None = None, executor: Executor | None = None) -> list[dict]:
+def run_tasks(tasks: list[RenderTask], jobs: int | None = None,
+              executor: Executor | None = None) -> Iterator[tuple[RenderTask, dict]]:
+    """(task, output) pairs in task order, as they are rendered."""
     if executor is not None:
-        return list(executor.map(render, tasks))
+        yield from zip(tasks, executor.map(render, tasks))
+        return
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(tasks) <= 2:
-        return [render(task) for task in tasks]
+        for task in tasks:
+            yield task, render(task)
+        return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(render, tasks, chunksize=max(1, len(tasks) // (jobs * 4))))
+        # Small chunks: results stream back to be written while the workers go on.
+        yield from zip(tasks, pool.map(render, tasks, chunksize=max(1, min(8, len(tasks) // (jobs * 4)))))
 
 
-def write(folder: Path, batch, the_plan: Plan, tasks, rendered, report, as_of: dt.date) -> list[dict]:
-    """Documents first, then what is assembled from them, then the manifest: the commit point."""
-    writer = OutputWriter(folder)
-    files = []
-    for task, output in zip(tasks, rendered):
-        for fmt in task.plan.formats:
-            files.append(_written(writer, task.plan.path(fmt), output[fmt], record=task.plan.record_id,
-                                  template=f"templates_{task.plan.lang}/{task.plan.document}.{'docx' if fmt == 'docx' else 'html'}",
-                                  format=fmt, document_id=task.plan.doc_id, revision=task.revision, final=task.plan.final))
-    documents = sorted(files, key=lambda f: f["path"])
-    batch_files = [_written(writer, PACKET, council_packet(folder, batch, the_plan, documents), record="*",
-                            template="templates_en/council_packet.html", format="pdf", document_id=PACKET_ID)]
-    report_data = compliance_data(batch, report, the_plan, documents, as_of)
-    for name, data in render_compliance(batch, report_data).items():
-        batch_files.append(_written(writer, name, data, record="*", template="templates_en/compliance_report.html",
-                                    format=name.rsplit(".", 1)[1], document_id=REPORT_ID))
-    writer.commit({
-        "batch": batch.name,
-        "pipeline_version": __version__,
-        "files": batch_files + documents,
-        "held_back": [h.__dict__ for h in the_plan.held_back],
-        "findings": {"errors": len(report.errors), "warnings": len(report.warnings)},
-    })
-    return batch_files + documents
-
-
-def _written(writer: OutputWriter, path: str, data: bytes, **facts) -> dict:
-    return {"path": path, "sha256": writer.write(path, data), "bytes": len(data), **facts}
+@lru_cache(maxsize=None)
+def template_digest(*templates: tuple[str, str]) -> str:
+    """One hash over the given templates, everything they pull in, and the shared assets."""
+    paths = set()
+    for lang, name in templates:
+        paths.update(template_files(lang, name) if name.endswith(".html") else [TEMPLATE_DIRS[lang] / name])
+    paths.update(p for p in ASSETS.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.as_posix().removeprefix(str(TEMPLATE_DIRS["en"].parent)).encode())
+        digest.update(_file_sha(path))
+    return digest.hexdigest()
 
 
 def templates_fingerprint() -> str:
-    """One hash over every template and asset: a change to any of them changes every revision."""
-    digest = hashlib.sha256()
-    for root in (*TEMPLATE_DIRS.values(), ASSETS):
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            digest.update(path.relative_to(root.parent).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """One hash over every template and asset."""
+    return template_digest(*((lang, p.name) for lang, folder in TEMPLATE_DIRS.items()
+                             for p in sorted(folder.iterdir()) if p.suffix in (".html", ".docx")))
+
+
+@lru_cache(maxsize=None)
+def _file_sha(path: Path) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
 
 
 def _digest(parts) -> str:
@@ -150,12 +245,9 @@ def _digest(parts) -> str:
 
 
 def environment_warnings() -> list[str]:
-    """What on this machine makes documents slower or different, said once per build."""
-    try:
-        from weasyprint.text.ffi import harfbuzz_subset
-    except ImportError:  # pragma: no cover - WeasyPrint versions without the module
-        return []
-    if harfbuzz_subset is None:
+    """What on this machine makes documents slower or different, said once per build. Asks the
+    dynamic linker rather than importing WeasyPrint, so a build with nothing to render stays quick."""
+    if ctypes.util.find_library("harfbuzz-subset") is None:
         return ["libharfbuzz-subset0 is not installed: WeasyPrint falls back to fonttools for font subsetting "
                 "(about 70% slower per document); install the Debian package libharfbuzz-subset0"]
     return []

@@ -67,7 +67,9 @@ def check(batch, as_json, as_of):
 @click.option("--keep-going", is_flag=True, help="Build the valid records' documents even when others have errors.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--as-of", type=_IsoDate(), default=None, help="Judge gates (council adopted, ...) against this date.")
-def build(batch, out_root, keep_going, jobs, as_of):
+@click.option("--force", is_flag=True, help="Render every document again, even those whose inputs did not change.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (there is none either when stderr is not a terminal).")
+def build(batch, out_root, keep_going, jobs, as_of, force, quiet):
     """Check BATCH, then write its documents (PDF and DOCX) and manifest.json to OUT/<batch>/.
 
     Records with errors get no documents; without --keep-going nothing is built when any
@@ -76,10 +78,13 @@ def build(batch, out_root, keep_going, jobs, as_of):
     from pipeline.build import build as run_build
     from pipeline.render import RenderError
 
-    try:
-        result = run_build(resolve_batch_folder(batch), Path(out_root), as_of=as_of, keep_going=keep_going, jobs=jobs)
-    except RenderError as exc:
-        raise click.ClickException(f"rendering failed, nothing was written: {exc}") from None
+    show_progress = not quiet and sys.stderr.isatty()
+    with _Progress(show_progress) as progress:
+        try:
+            result = run_build(resolve_batch_folder(batch), Path(out_root), as_of=as_of, keep_going=keep_going,
+                               jobs=jobs, force=force, progress=progress.update if show_progress else None)
+        except RenderError as exc:
+            raise click.ClickException(f"rendering failed; the previous output is unchanged: {exc}") from None
     report = result.report
     if report.findings:
         click.echo(report.as_text())
@@ -87,12 +92,89 @@ def build(batch, out_root, keep_going, jobs, as_of):
         click.echo("nothing built: fix the errors above, or use --keep-going to build the valid records")
         sys.exit(1)
     documents = len({f["document_id"] for f in result.written})
-    click.echo(f"wrote {len(result.written)} files ({documents} documents) to {result.out_folder}/")
+    click.echo(f"{len(result.written)} files ({documents} documents) in {result.out_folder}/: "
+               f"{len(result.rendered)} documents rendered, {len(result.reused)} unchanged")
     for held in result.plan.held_back:
         click.echo(f"  held back  {held.record_id}  {held.document}: {held.reason}")
     for warning in dict.fromkeys(result.warnings):
         click.echo(f"warning: {warning}")
     sys.exit(1 if report.errors else 0)
+
+
+@cli.command()
+@click.argument("batch")
+@click.argument("partnership_id")
+@click.option("--signed", "scan", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The scanned PDF of the signed agreement.")
+@click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default="out", show_default=True,
+              help="Where `build` wrote OUT/<batch>/; the packet goes to OUT/<batch>/sci/<id>/.")
+@click.option("--archive", "archive_root", type=click.Path(file_okay=False, path_type=Path), default="records/signed",
+              show_default=True, help="The append-only archive of signed scans and its ledger.jsonl.")
+@click.option("--agreement", type=click.Choice(["bilingual", "en", "es"]), default="bilingual", show_default=True,
+              help="Which generated agreement was signed: side by side, or the English or Spanish text.")
+@click.option("--send", is_flag=True, help="Deliver the message over SMTP (SISTERDOCS_SMTP_* environment variables).")
+@click.option("--as-of", type=_IsoDate(), default=None, help="The submission date (letter, message, checks) instead of today.")
+def sci(batch, partnership_id, scan, out_root, archive_root, agreement, send, as_of):
+    """Submit the signed agreement of PARTNERSHIP_ID in BATCH to Sister Cities International.
+
+    Checks the scan and the record, archives the scan untouched with its SHA-256, writes the
+    SCI packet (cover letter, summary, signed agreement) and a ready-to-send .eml to
+    OUT/<batch>/sci/<id>/, and with --send delivers it. Exit 0: done; 1: refused (nothing
+    written) or delivery failed; 2: unreadable input.
+    """
+    from pipeline.errors import DeliveryError
+    from pipeline.render import RenderError
+    from pipeline.sci import submit
+
+    try:
+        result = submit(resolve_batch_folder(batch), partnership_id, scan, out_root, archive_root,
+                        agreement=agreement, send=send, as_of=as_of)
+    except RenderError as exc:
+        raise click.ClickException(f"rendering the SCI packet failed, nothing was written: {exc}") from None
+    except DeliveryError as exc:
+        _report_submission(exc.result, delivered=False)
+        raise
+    _report_submission(result)
+
+
+def _report_submission(result, delivered: bool = True) -> None:
+    from pipeline.records import display_path
+
+    click.echo(f"verified  {display_path(result.scan.path)}: {result.scan.pages} pages, matching {result.agreement}")
+    click.echo(f"archived  {display_path(result.archived)} (read-only, sha256 {result.scan.sha256}); "
+               f"ledger {display_path(result.ledger)}")
+    click.echo(f"packet    {display_path(result.packet)} ({result.packet_pages} pages)")
+    click.echo(f"message   {display_path(result.message)} to {result.recipient}")
+    if result.sent_via:
+        click.echo(f"sent      to {result.recipient} through {result.sent_via}")
+    elif delivered:
+        click.echo("not sent  send the .eml from your mail program: it is addressed to SCI with the packet attached")
+    if delivered:
+        click.echo(f"next      once SCI has it, set status: submitted_to_sci and add sci_submission: "
+                   f"{{date: {result.submitted_on.isoformat()}}} in {result.record_file}")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
+
+
+class _Progress:
+    """A progress bar on stderr for the render stage, created when the first document is done."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.bar, self.shown = enabled, None, 0
+
+    def __enter__(self):
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="rendering", file=sys.stderr, show_pos=True).__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
 
 
 def main():

@@ -25,6 +25,30 @@ class InputError(click.ClickException):
         return self.message
 
 
+class SubmissionError(click.ClickException):
+    """A signed agreement that cannot go to Sister Cities International as given.
+
+    Exit code 1, like findings that block: the input was read, and it names what to fix. Raised
+    before anything is written, so the archive and the output folder are as they were.
+    """
+
+    exit_code = 1
+
+    def format_message(self) -> str:
+        return self.message
+
+
+class DeliveryError(SubmissionError):
+    """The submission was archived and its message written, but the SMTP delivery failed.
+
+    Carries the result so the command can still say what was written and where the .eml is.
+    """
+
+    def __init__(self, message: str, result=None):
+        super().__init__(message)
+        self.result = result
+
+
 @dataclass(frozen=True)
 class InputProblem:
     """One unreadable-input reason: where, what, and the fix."""

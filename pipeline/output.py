@@ -1,9 +1,11 @@
-"""Write stage: the only code that writes files. Atomic, inside out/<batch>/, with a manifest.
+"""Write stage: the only code that writes files under out/.
 
-Every file is written under a temporary name in its final folder and renamed into place, and
-the manifest is written last, so an interrupted build leaves each file either old or new,
-never half-written. Files the previous manifest listed and this build no longer produces are
-removed once the new manifest is in place.
+out/<batch> is a symbolic link to the current generation, a hidden folder beside it
+(out/.<batch>.gen-7). A build writes the next generation in a temporary folder: new files
+rendered there, unchanged ones hard-linked from the current generation, the manifest last.
+Then one atomic rename swaps the link. However a build is interrupted, out/<batch> is the
+previous complete output with its manifest, or the new one: never a mix, never half a file.
+Leftovers of an interrupted build are cleared by the next one.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 
 MANIFEST = "manifest.json"
+FILE_MODE = 0o644  # readable by the clerk's colleagues, like any document they save
 
 
 class OutputPathError(ValueError):
@@ -25,48 +30,167 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def safe_relative(folder: Path, relative: str) -> Path:
+    """`folder`/`relative`, refusing anything that would land outside `folder`."""
+    posix = PurePosixPath(relative)
+    if posix.is_absolute() or ".." in posix.parts or not posix.parts or "\\" in relative:
+        raise OutputPathError(f"refused output path {relative!r}: it must stay inside {folder}")
+    path = folder.joinpath(*posix.parts)
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise OutputPathError(f"refused output path {relative!r}: it resolves outside {folder}")
+    return path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Temporary name in the same folder, flushed to disk, then renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fchmod(handle.fileno(), FILE_MODE)  # mkstemp makes files private to their owner
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 class OutputWriter:
+    """Atomic writes inside one folder, for outputs that are not a build's generation."""
+
     def __init__(self, folder: Path):
         self.folder = Path(folder)
 
     def target(self, relative: str) -> Path:
-        """The path for `relative`, refusing anything that would land outside the output folder."""
-        posix = PurePosixPath(relative)
-        if posix.is_absolute() or ".." in posix.parts or not posix.parts or "\\" in relative:
-            raise OutputPathError(f"refused output path {relative!r}: it must stay inside {self.folder}")
-        path = self.folder.joinpath(*posix.parts)
-        if not path.resolve().is_relative_to(self.folder.resolve()):
-            raise OutputPathError(f"refused output path {relative!r}: it resolves outside {self.folder}")
-        return path
+        return safe_relative(self.folder, relative)
 
     def write(self, relative: str, data: bytes) -> str:
-        """Write atomically; return the sha-256 of what was written."""
-        path = self.target(relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.target(relative), data)
         return sha256(data)
 
+
+class OutputFolder:
+    """out/<batch>: where the current generation is, and how the next one replaces it."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.parent = self.folder.parent
+        self.name = self.folder.name
+
+    def _generations(self) -> list[tuple[int, Path]]:
+        pattern = re.compile(rf"\.{re.escape(self.name)}\.gen-(\d+)")
+        found = []
+        if self.parent.is_dir():
+            for entry in self.parent.iterdir():
+                match = pattern.fullmatch(entry.name)
+                if match and entry.is_dir():
+                    found.append((int(match.group(1)), entry))
+        return sorted(found)
+
+    def current(self) -> Path | None:
+        """The folder holding the current complete output, if any. Should a build have been
+        stopped between moving an old-style folder aside and linking the new generation, the
+        newest complete generation is the current one."""
+        if self.folder.exists():
+            return self.folder.resolve()
+        complete = [folder for _, folder in self._generations() if (folder / MANIFEST).is_file()]
+        return complete[-1].resolve() if complete else None
+
     def previous_manifest(self) -> dict:
+        current = self.current()
         try:
-            return json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
+            return json.loads((current / MANIFEST).read_text(encoding="utf-8")) if current else {}
         except (OSError, ValueError):
             return {}
 
-    def commit(self, manifest: dict) -> None:
-        """Write the manifest last, then remove files the previous build made and this one did not."""
-        old = {entry["path"] for entry in self.previous_manifest().get("files", [])}
+    def begin(self) -> "Generation":
+        """A fresh temporary folder for the next generation; debris of interrupted builds goes first."""
+        self.parent.mkdir(parents=True, exist_ok=True)
+        current = self.current()
+        for leftover in self.parent.glob(f".{self.name}.next-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        for _, folder in self._generations():  # a generation the link does not point to is debris
+            if current is None or folder.resolve() != current:
+                shutil.rmtree(folder, ignore_errors=True)
+        number = max((n for n, _ in self._generations()), default=0) + 1
+        staging = Path(tempfile.mkdtemp(prefix=f".{self.name}.next-", dir=self.parent))
+        return Generation(self, staging, self.parent / f".{self.name}.gen-{number}", current)
+
+
+class Generation:
+    """The next output, built in a temporary folder and made current in one rename."""
+
+    def __init__(self, output: OutputFolder, staging: Path, final: Path, current: Path | None):
+        self.output, self.staging, self.final, self.current = output, staging, final, current
+
+    def target(self, relative: str) -> Path:
+        return safe_relative(self.staging, relative)
+
+    def write(self, relative: str, data: bytes) -> str:
+        """Write a new file; return its sha-256."""
+        write_atomically(self.target(relative), data)
+        return sha256(data)
+
+    def carry(self, relative: str) -> bool:
+        """Take an unchanged file over from the current generation (a hard link: no copy, no
+        second chance to corrupt it). False when there is nothing to take over."""
+        if self.current is None:
+            return False
+        try:
+            source = safe_relative(self.current, relative)
+        except OutputPathError:
+            return False
+        if not source.is_file():
+            return False
+        target = self.target(relative)
+        if target.exists():
+            return True
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+        return True
+
+    def existing_size(self, relative: str) -> int | None:
+        """The size of `relative` in the current generation, or None if it is not there."""
+        try:
+            return safe_relative(self.current, relative).stat().st_size if self.current else None
+        except (OSError, OutputPathError):
+            return None
+
+    def carry_foreign(self, manifest_paths: set[str], previous_paths: set[str]) -> None:
+        """Keep files in the current output that no build made (say, a clerk's notes), so a
+        rebuild never deletes what it did not write. Files the last build made and this one
+        does not are dropped: they are stale."""
+        if self.current is None:
+            return
+        for path in self.current.rglob("*"):
+            relative = path.relative_to(self.current).as_posix()
+            if path.is_file() and relative != MANIFEST and relative not in manifest_paths \
+                    and relative not in previous_paths and not self.target(relative).exists():
+                self.carry(relative)
+
+    def commit(self, manifest: dict, previous_paths: set[str] = frozenset()) -> Path:
+        """Manifest last, then the generation is renamed into place and the link swapped."""
+        self.carry_foreign({entry["path"] for entry in manifest["files"]}, set(previous_paths))
         self.write(MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
-        for stale in sorted(old - {entry["path"] for entry in manifest["files"]}):
-            try:
-                self.target(stale).unlink(missing_ok=True)
-            except OutputPathError:
-                continue
+        os.replace(self.staging, self.final)
+        folder = self.output.folder
+        if folder.exists() and not folder.is_symlink():  # output from before generations: keep it until the swap
+            legacy = self.output.parent / f".{self.output.name}.gen-0"
+            shutil.rmtree(legacy, ignore_errors=True)
+            os.replace(folder, legacy)
+        link = self.output.parent / f".{self.output.name}.link-{os.getpid()}"
+        link.unlink(missing_ok=True)
+        os.symlink(self.final.name, link)
+        os.replace(link, folder)  # the commit point: one atomic rename
+        for _, old in self.output._generations():
+            if old != self.final:
+                shutil.rmtree(old, ignore_errors=True)
+        return self.final
+
+    def abort(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)

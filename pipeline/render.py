@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+import jinja2.meta
 
 from pipeline.schemas import PROJECT_ROOT
 
@@ -41,6 +42,7 @@ class RenderTask:
     context: dict
     revision: str
     archival: "Archival | None" = None  # set for documents that also get a PDF/A-3b archival copy
+    inputs: str = ""  # the hash of everything the document is made from (incremental builds)
 
 
 # --- Jinja -----------------------------------------------------------------------------------
@@ -54,6 +56,25 @@ def jinja_env(lang: str) -> jinja2.Environment:
     ])
     return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+
+
+def template_files(lang: str, template: str) -> list[Path]:
+    """`template` and every template it extends, includes or imports, as files: what a document
+    depends on, so that a change to one template re-renders exactly the documents that use it."""
+    env = jinja_env(lang)
+    seen: dict[str, Path] = {}
+    pending = [template]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        source, filename, _ = env.loader.get_source(env, name)
+        seen[name] = Path(filename)
+        for referenced in jinja2.meta.find_referenced_templates(env.parse(source)):
+            if referenced is None:  # a name computed at render time: it may be any template
+                return sorted(p for folder in TEMPLATE_DIRS.values() for p in folder.glob("*.html"))
+            pending.append(referenced)
+    return sorted(seen.values())
 
 
 def render_html(task: RenderTask) -> str:

@@ -150,6 +150,12 @@ def _check_text(record: Record, value, path: tuple, report: Report) -> None:
             _check_text(record, child, path + (i,), report)
 
 
+def _text_or_none(value) -> str | None:
+    """A status as written when it is text, else None (the schema reports it): the summary goes
+    out as `check --json`, where a date cannot be serialized and 1e999 would print Infinity, not JSON."""
+    return value if isinstance(value, str) else None
+
+
 def _summaries(batch: Batch, report: Report, env: Env) -> list[dict]:
     with_errors = report.records_with_errors()
     city_broken = ("city", batch.city.id) in with_errors  # every document prints the city's names and officials
@@ -161,7 +167,7 @@ def _summaries(batch: Batch, report: Report, env: Env) -> list[dict]:
             "kind": record.kind,
             "file": record.file,
             "line": record.line(),
-            "status": record.data.get("status"),
+            "status": _text_or_none(record.data.get("status")),
             "blocked": city_broken or (record.kind, record.id) in with_errors,
         }
         if record.kind == "donation":

@@ -15,12 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from yaml.events import (DocumentEndEvent, MappingEndEvent, MappingStartEvent, SequenceEndEvent, SequenceStartEvent,
+                         StreamEndEvent)
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 
 try:  # libyaml ships inside PyYAML's wheels; the pure-Python parser is the fallback
     from yaml.cyaml import CParser as _Parser
+
+    _POSITIONS_IN_BYTES = True  # libyaml counts a reader error's position in UTF-8 bytes
 except ImportError:  # pragma: no cover - only without libyaml
+    _POSITIONS_IN_BYTES = False
     from yaml.composer import Composer
     from yaml.parser import Parser
     from yaml.reader import Reader
@@ -136,9 +141,12 @@ def read_text(path: Path) -> str:
 
 def parse(text: str) -> Document:
     """Parse one YAML document into plain values plus a line map; raise SourceError on any trap."""
+    _refuse_deep_nesting(text)
     parser = _StrictParser(text)
     try:
         node = parser.get_single_node()
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(text, exc) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -149,7 +157,8 @@ def parse(text: str) -> Document:
         fix = "indent with spaces, not tabs" if "\t" in source_line else _yaml_fix(problem)
         raise SourceError(line, f"malformed YAML: {problem}", fix) from None
     except yaml.YAMLError as exc:
-        raise SourceError(None, f"malformed YAML: {exc}", "check the indentation and quoting") from None
+        reason = " ".join(str(exc).split())  # one line, like every other input problem
+        raise SourceError(None, f"malformed YAML: {reason}", "check the indentation and quoting") from None
     finally:
         parser.dispose()
     if node is None:
@@ -157,6 +166,50 @@ def parse(text: str) -> Document:
     doc = Document(None, printable="\\" not in text and UNPRINTABLE.search(text) is None)
     doc.value = _Builder(doc.lines, may_alias="&" in text).build(node, ())
     return doc
+
+
+def _reader_error(text: str, exc: yaml.reader.ReaderError) -> SourceError:
+    """A character YAML refuses anywhere in a file (NUL, ESC, U+FFFE...), with its line.
+
+    PyYAML's own message spans two lines and names no line; a clerk needs one line that does.
+    """
+    before = text.encode("utf-8", "surrogatepass")[: exc.position] if _POSITIONS_IN_BYTES else text[: exc.position]
+    line = before.count(b"\n" if _POSITIONS_IN_BYTES else "\n") + 1
+    code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+    return SourceError(line, f"the file holds the character U+{code:04X}, which YAML does not allow",
+                       "delete it and retype the text around it; it was probably pasted from another program")
+
+
+# libyaml's composer (C code) recurses once per nesting level without any limit: some 10,000
+# levels deep (a few pages of '[') it overflows the C stack and kills the process, a segfault
+# that no except clause catches. Every level needs its own '[', '{', '-', ':' or '?', so a text
+# with few of those cannot get there; any other text is walked event by event first (no nodes
+# are built, so nothing recurses) and refused as soon as it goes deeper than the builder allows.
+_NESTING_SCAN_ABOVE = 1000
+
+
+def _refuse_deep_nesting(text: str) -> None:
+    if sum(map(text.count, "[{-:?")) <= _NESTING_SCAN_ABOVE:
+        return
+    parser = _StrictParser(text)
+    depth = 0  # open collections; the innermost one is a node at depth - 1 for the builder
+    try:
+        while True:
+            event = parser.get_event()
+            cls = event.__class__
+            if cls is MappingStartEvent or cls is SequenceStartEvent:
+                depth += 1
+                if depth - 1 > MAX_DEPTH:
+                    raise SourceError(event.start_mark.line + 1, f"the data is nested more than {MAX_DEPTH} levels deep",
+                                      "flatten the record")
+            elif cls is MappingEndEvent or cls is SequenceEndEvent:
+                depth -= 1
+            elif cls is DocumentEndEvent or cls is StreamEndEvent:  # only the first document is composed
+                return
+    except yaml.YAMLError:
+        return  # composing meets the same error no deeper than this, and reports it with its line
+    finally:
+        parser.dispose()
 
 
 def _yaml_fix(problem: str) -> str:
@@ -234,7 +287,10 @@ def _scalar(node: ScalarNode):
     if tag == BOOL:
         return text.lower() == "true"
     if tag == INT:
-        return int(text)
+        try:
+            return int(text)
+        except ValueError:  # more digits than Python converts from text (4,300): no count or amount is that long
+            return text  # left as text so the schema reports it with its field, like 2026-02-30
     if tag == FLOAT:
         return float(text)
     if tag == DATE:

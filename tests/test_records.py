@@ -125,3 +125,33 @@ def test_a_file_may_hold_a_list_of_records_with_their_own_lines(batch):
     loaded = load_batch(batch.folder)
     a, b = [r for r in loaded.records if r.file.endswith("two.yaml")]
     assert (a.id, a.line(("status",)), b.id, b.line(("status",))) == ("a", 2, "b", 4)
+
+
+# --- hostile input (tests/test_hostile_input.py): a clear reason or a value, never a crash ---------
+
+def test_a_number_longer_than_python_reads_stays_text_for_the_schema():
+    # int() refuses more than 4,300 digits with a ValueError, which crashed the load
+    assert parse("id: " + "9" * 4301 + "\n").value == {"id": "9" * 4301}
+
+
+def test_a_character_yaml_refuses_is_one_line_naming_its_line():
+    with pytest.raises(SourceError) as caught:
+        parse("name: Peña\nnote: caf\x7f\n")  # PyYAML's own message spans two lines and gives a byte offset
+    assert caught.value.line == 2
+    assert caught.value.reason == "the file holds the character U+007F, which YAML does not allow"
+    assert "\n" not in caught.value.reason + caught.value.fix
+
+
+def test_a_refused_character_in_a_record_file_is_one_input_problem_line(batch):
+    batch.write("donations/pasted.yaml", "id: pasted\nstatus: requested\x1b[0m\n")
+    (problem,) = problems(batch.folder)
+    assert problem.file.endswith("donations/pasted.yaml") and problem.line == 2
+    assert "U+001B" in problem.text() and "\n" not in problem.text()
+
+
+@pytest.mark.parametrize("text", ["a: " + "[" * 100_000, "- " * 100_000, "a: " + "{" * 30_000 + "}" * 30_000])
+def test_nesting_deep_enough_to_overflow_libyaml_is_refused_not_a_segfault(text):
+    # libyaml's composer recursed once per level in C and killed the process past ~10,000 levels
+    with pytest.raises(SourceError) as caught:
+        parse(text)
+    assert caught.value.line == 1 and "nested more than 40 levels deep" in caught.value.reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -202,6 +203,7 @@ def _sign(batch, signing="2026-12-10", legal="approved", evaluation="2027-12-10"
     batch.replace(SALTILLO, "legal_review:\n  status: pending\n",
                   f"legal_review:\n  status: {legal}\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n"
                   f"signing:\n  date: {signing}\n  place: {{en: 'Laredo, Texas', es: 'Laredo, Texas'}}\n"
+                  "  signatories: {city: Elena R. Garza, partner: Javier H. Dávila Treviño}\n"
                   f"evaluation_date: {evaluation}\n"
                   "cabildo: {acta: '45/2026', date: 2026-11-28}\nsre: {dictamen: 'DGCJ-1234', date: 2026-12-02}\n")
 
@@ -395,3 +397,53 @@ def test_a_canadian_city_profile_works_without_code_changes(batch):
         batch.replace(record, number, "RES-26-00" + number[-3:])
     report = batch.check()
     assert report.errors == [], [f.text() for f in report.errors]
+
+
+# --- hostile values (tests/test_hostile_input.py): findings, never an exception -----------------
+
+def test_neighbouring_municipalities_that_are_not_a_list_are_a_type_error_not_a_crash(batch):
+    batch.replace("city.yaml", "  - {name: Nuevo Laredo, state: MX-TAM, country: MX}\n", "")
+    batch.replace("city.yaml", "neighbouring_municipalities:", "neighbouring_municipalities: 0.5")  # was iterated
+    report = batch.check()
+    assert only(report, "schema.type", "neighbouring_municipalities").record == "laredo-tx"
+    assert {r["priority_tier"] for r in report.records if r["kind"] == "donation"} == {2}  # dos-laredos is active
+
+
+def test_an_active_partnership_with_a_list_for_its_id_gives_findings_not_a_crash(batch):
+    batch.replace(DOS, "id: dos-laredos", "id: [dos-laredos]")  # was put in a set: unhashable
+    report = batch.check()
+    assert only(report, "schema.type", "id").file.endswith(DOS)
+    assert only(report, "batch.reference", "recipient.partnership").record == "don-2026-nld-public-works"
+
+
+def test_a_book_value_too_big_for_a_float_is_reported_in_full(batch):
+    batch.replace(FLEET, "book_value: 0\n", "book_value: 1" + "0" * 309 + "\n")  # ',.2f' made it a float: OverflowError
+    finding = only(batch.check(), "equipment.book_value", "items[0].book_value")
+    assert finding.message.startswith("the book value is $1,000,000,") and ".00; only fully depreciated" in finding.message
+
+
+def test_a_council_date_at_the_end_of_the_calendar_gives_findings_not_a_crash(batch):
+    batch.replace(DOS, "  meeting_date: 2026-12-08", "  meeting_date: 9999-12-31")  # + 6 months: ValueError
+    report = batch.check()
+    assert "(9999-12-31)" in only(report, "partnership.evaluation", "evaluation_date").message
+    assert only(report, "agenda.meeting_date", "council.meeting_date").record == "dos-laredos"
+
+
+@pytest.mark.parametrize("status", ["2026-12-08", "1.0e999"])  # a date, and a float that is infinite
+def test_a_status_that_is_not_text_still_gives_strict_json(batch, status):
+    batch.replace(FLEET, "status: requested", f"status: {status}")
+    report = batch.check()
+    assert only(report, "schema.type", "status").record == "don-2026-nld-public-works"
+    assert next(r for r in report.records if r["id"] == "don-2026-nld-public-works")["status"] is None
+    json.dumps(report.as_data(), allow_nan=False)  # what `check --json` prints
+
+
+@pytest.mark.parametrize("pattern, words", [
+    (r"'\d{4294967296}'", "the repetition number is too large"),  # re.compile: OverflowError
+    ("'" + "(" * 1000 + ")" * 1000 + "'", "brackets nested too deep"),  # re.compile: RecursionError
+])
+def test_a_resolution_pattern_python_cannot_compile_is_a_city_profile_error(batch, pattern, words):
+    batch.replace("city.yaml", r"pattern: '\d{4}-R-\d{2,3}'", f"pattern: {pattern}")
+    report = batch.check()
+    assert words in only(report, "city.profile", "resolution_number.pattern").message
+    assert "resolution.pattern" not in rules_of(report)

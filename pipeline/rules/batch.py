@@ -16,6 +16,11 @@ PRIORITY_TIERS = {
 }
 
 
+# re.compile refuses a pattern with more than re.error: OverflowError for a repetition count
+# past 4,294,967,295 ('\d{9999999999}'), RecursionError for brackets nested a few hundred deep.
+BAD_PATTERN = (re.error, OverflowError, RecursionError)
+
+
 def resolution_pattern(city: dict) -> re.Pattern | None:
     """The city's resolution-number pattern, or None when absent or broken (check_city reports it)."""
     pattern = get(city, "resolution_number", "pattern")
@@ -23,7 +28,7 @@ def resolution_pattern(city: dict) -> re.Pattern | None:
         return None
     try:
         return re.compile(pattern)
-    except re.error:
+    except BAD_PATTERN:
         return None
 
 
@@ -34,9 +39,10 @@ def check_city(city_record, report) -> None:
         return
     try:
         compiled = re.compile(pattern)
-    except re.error as exc:
+    except BAD_PATTERN as exc:
+        why = "brackets nested too deep" if isinstance(exc, RecursionError) else exc
         report.add(city_record, "city.profile", ("resolution_number", "pattern"),
-                   f"the resolution-number pattern is not a valid regular expression ({exc})",
+                   f"the resolution-number pattern is not a valid regular expression ({why})",
                    "write it like '\\d{4}-R-\\d{2,3}' (\\d is a digit, {4} four of them)")
         return
     if isinstance(example, str) and not compiled.fullmatch(example):
@@ -180,16 +186,18 @@ class PriorityRanker:
     """
 
     def __init__(self, city: dict, partnerships: list):
-        neighbours = get(city, "neighbouring_municipalities") or []
-        self.neighbours = {_place_key(n.get("name"), n.get("state")) for n in neighbours if isinstance(n, dict)}
+        neighbours = get(city, "neighbouring_municipalities")  # the schema reports a value that is not a list
+        self.neighbours = {_place_key(n.get("name"), n.get("state"))
+                           for n in (neighbours if isinstance(neighbours, list) else []) if isinstance(n, dict)}
         self.active_by_place: dict = {}
         self.active_ids: set = set()
         for record in partnerships:
             data = record.data
             if partnership.is_active(data):
                 place = _place_key(get(data, "partner", "name"), get(data, "partner", "state"))
-                self.active_by_place.setdefault(place, data.get("id"))
-                self.active_ids.add(data.get("id"))
+                # record.id, always text: the id as written may be a list or a mapping (unhashable)
+                self.active_by_place.setdefault(place, record.id)
+                self.active_ids.add(record.id)
 
     def tier(self, donation: dict) -> tuple[int, str]:
         recipient = donation.get("recipient") if isinstance(donation.get("recipient"), dict) else {}
@@ -197,7 +205,7 @@ class PriorityRanker:
         if place in self.neighbours:
             return 1, PRIORITY_TIERS[1]
         named = recipient.get("partnership")
-        partner_id = named if named in self.active_ids else self.active_by_place.get(place)
+        partner_id = named if isinstance(named, str) and named in self.active_ids else self.active_by_place.get(place)
         if partner_id is not None:
             return 2, f"{PRIORITY_TIERS[2]} ({partner_id})"
         return 3, PRIORITY_TIERS[3]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pipeline.rules.values import Env, get, is_number, present
 
 APPROVED = ("council_approved", "picked_up")
@@ -33,8 +35,9 @@ def _check_donee(record, report, data) -> None:
 def _check_item(record, report, path: tuple, item: dict) -> None:
     book_value = item.get("book_value")
     if is_number(book_value) and book_value != 0:
+        # through Decimal: ',.2f' on an int makes a float first, and an int past 1e308 overflows it
         report.add(record, "equipment.book_value", path + ("book_value",),
-                   f"the book value is ${book_value:,.2f}; only fully depreciated equipment (book value exactly $0.00) can be donated",
+                   f"the book value is ${Decimal(book_value):,.2f}; only fully depreciated equipment (book value exactly $0.00) can be donated",
                    "take the item off this request, or correct the value from the asset register")
     if item.get("in_use") is True:
         report.add(record, "equipment.in_use", path + ("in_use",), "the item is still in use by its department",

@@ -6,6 +6,8 @@ terminated; grandfathered agreements predate the program and carry their origina
 
 from __future__ import annotations
 
+import datetime as dt
+
 from dateutil.relativedelta import relativedelta
 
 from pipeline.rules.values import Env, get, present
@@ -48,7 +50,7 @@ def _check_stage_evidence(record, report, data, env: Env, stage: int) -> None:
     status = STAGES[stage]
     needs = [
         (2, "council", "a council resolution number and meeting date", "add 'council:' with resolution_number and meeting_date"),
-        (3, "signing", "a signing date and place", "add 'signing:' with date and place"),
+        (3, "signing", "a signing date, place and signatories", "add 'signing:' with date, place and signatories"),
         (4, "sci_submission", "the date it was sent to Sister Cities International", "add 'sci_submission:' with date"),
     ]
     for needed_from, key, what, fix in needs:
@@ -111,7 +113,7 @@ def _check_evaluation(record, report, data, env: Env, status) -> None:
         return
     if not (anchor and evaluation):
         return
-    earliest, latest = anchor + EVALUATION_WINDOW[0], anchor + EVALUATION_WINDOW[1]
+    earliest, latest = _plus(anchor, EVALUATION_WINDOW[0]), _plus(anchor, EVALUATION_WINDOW[1])
     if not earliest <= evaluation <= latest:
         report.add(record, "partnership.evaluation", ("evaluation_date",),
                    f"{evaluation.isoformat()} is not six months to two years after {anchor_label} ({anchor.isoformat()})",
@@ -136,6 +138,14 @@ def _check_signed_agreement(record, report, data, env: Env, status) -> None:
         report.add(record, "partnership.sci_member", ("sci_submission",),
                    "the city is not an SCI member in good standing, so SCI will not list the partnership",
                    "renew the SCI membership (sci_membership.status in the city profile)")
+
+
+def _plus(day: dt.date, delta: relativedelta) -> dt.date:
+    """day + delta, or the last date there is when that runs past 9999-12-31 (ValueError otherwise)."""
+    try:
+        return day + delta
+    except (ValueError, OverflowError):
+        return dt.date.max
 
 
 def is_active(data: dict) -> bool:

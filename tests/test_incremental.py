@@ -1,0 +1,195 @@
+"""Incremental, crash-safe builds: unchanged documents are taken over, a killed build loses nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import output as output_module
+from pipeline.build import build
+from pipeline.cli import cli
+from tests.conftest import AFTER_MEETING, ROOT, BatchCopy, approve_donations
+
+SAL = "partnerships/laredo-saltillo/"
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "example" / "manifest.json").read_text(encoding="utf-8"))
+
+
+def hashes(out: Path) -> dict[str, str]:
+    return {f["path"]: f["sha256"] for f in manifest(out)["files"]}
+
+
+def assert_complete(out: Path) -> None:
+    """Every file the manifest lists is there with its hash, and nothing half-written lies around."""
+    folder = out / "example"
+    for entry in manifest(out)["files"]:
+        assert hashlib.sha256((folder / entry["path"]).read_bytes()).hexdigest() == entry["sha256"], entry["path"]
+    assert not list(folder.rglob("*.tmp"))
+
+
+@pytest.fixture
+def example(tmp_path) -> BatchCopy:
+    batch = BatchCopy(tmp_path)
+    approve_donations(batch)
+    return batch
+
+
+def test_a_rebuild_with_nothing_changed_renders_nothing_and_changes_no_byte(example, tmp_path):
+    out = tmp_path / "out"
+    first = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    before = hashes(out)
+    again = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    assert again.rendered == [] and len(again.reused) == len(first.rendered)
+    assert hashes(out) == before
+    assert_complete(out)
+    forced = build(example.folder, out, as_of=AFTER_MEETING, jobs=2, force=True)
+    assert len(forced.rendered) == len(first.rendered) and hashes(out) == before
+
+
+def test_one_changed_record_rerenders_only_its_documents(example, tmp_path):
+    out = tmp_path / "out"
+    build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    before = hashes(out)
+    example.replace("partnerships/laredo-saltillo.yaml", "One forum a year with at least forty companies",
+                    "One forum a year with at least fifty companies")
+    result = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    assert result.rendered and all(doc.startswith("laredo-saltillo/") for doc in result.rendered)
+    after = hashes(out)
+    changed = {path for path in after if after[path] != before.get(path)}
+    assert changed and all(path.startswith(SAL) or path == "council-packet.pdf" for path in changed), changed
+    assert "council-packet.pdf" in changed  # the packet carries Saltillo's agreement as an exhibit
+    assert "compliance-report.json" not in changed  # nothing the report shows has changed
+    assert_complete(out)
+
+
+def test_a_file_edited_by_hand_in_the_output_is_rendered_again(example, tmp_path):
+    out = tmp_path / "out"
+    build(example.folder, out, as_of=AFTER_MEETING, jobs=1)
+    edited = out / "example" / SAL / "agreement.en.docx"
+    original = edited.read_bytes()
+    edited.unlink()  # a hard link: replace it, as an editor saving the file would
+    edited.write_bytes(original + b"edited")
+    result = build(example.folder, out, as_of=AFTER_MEETING, jobs=1)
+    assert result.rendered == [f"{SAL.split('/')[1]}/agreement.en"]
+    assert edited.read_bytes() == original
+
+
+def test_files_no_build_made_survive_a_rebuild_and_stale_ones_go(example, tmp_path):
+    out = tmp_path / "out"
+    build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    note = out / "example" / "sci" / "notes.txt"
+    note.parent.mkdir()
+    note.write_text("kept", encoding="utf-8")
+    example.replace("partnerships/laredo-saltillo.yaml", "status: proposed", "status: prospective")
+    example.replace("partnerships/laredo-saltillo.yaml", "council:\n  resolution_number: 2026-R-119\n  meeting_date: 2026-12-08\n", "")
+    example.replace("batch.yaml", '  - item: "10.2"\n    record: laredo-saltillo\n', "")
+    result = build(example.folder, out, as_of=AFTER_MEETING, keep_going=True, jobs=2)
+    assert note.read_text(encoding="utf-8") == "kept"
+    paths = set(hashes(out))
+    assert result.plan is not None and (SAL + "introduction_letter.en.pdf") in paths
+    assert_complete(out)
+
+
+# --- crash safety ------------------------------------------------------------------------------
+
+def test_a_failure_at_the_last_step_leaves_the_previous_output_and_no_debris(example, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    before = hashes(out)
+    example.replace("partnerships/laredo-saltillo.yaml", "at least forty companies", "at least sixty companies")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # as Ctrl-C right before the new output is linked into place
+
+    monkeypatch.setattr(output_module.os, "symlink", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build(example.folder, out, as_of=AFTER_MEETING, jobs=1)
+    monkeypatch.undo()
+    assert hashes(out) == before
+    assert_complete(out)
+    assert not list(out.glob(".example.next-*"))
+    build(example.folder, out, as_of=AFTER_MEETING, jobs=1)
+    assert hashes(out) != before
+    assert_complete(out)
+
+
+def _build_command(folder: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "pipeline", "build", str(folder), "--out", str(out), "--as-of", "2026-12-09", "-j", "2"]
+
+
+def test_a_build_killed_mid_run_keeps_the_previous_output_and_the_next_run_finishes(example, tmp_path):
+    out = tmp_path / "out"
+    subprocess.run(_build_command(example.folder, out), check=True, capture_output=True, cwd=ROOT)
+    before = hashes(out)
+    example.replace("partnerships/dos-laredos.yaml", "Nuevo Laredo", "Nuevo  Laredo", count=1)
+    for name in ("don-2026-nld-public-works", "don-2026-nld-bomberos"):
+        example.replace(f"donations/{name}.yaml", "council_approved", "council_approved  # changed")
+    process = subprocess.Popen(_build_command(example.folder, out), cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # kill it once new documents are being written
+        staged = [p for d in out.glob(".example.next-*") for p in d.rglob("*.pdf")]
+        if len(staged) >= 3 or process.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the build finished before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert hashes(out) == before  # the previous output, whole
+    assert_complete(out)
+    finished = subprocess.run(_build_command(example.folder, out), capture_output=True, text=True, cwd=ROOT)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert_complete(out)
+    assert not list(out.glob(".example.next-*")) and len(list(out.glob(".example.gen-*"))) == 1
+    clean = tmp_path / "clean"
+    subprocess.run(_build_command(example.folder, clean), check=True, capture_output=True, cwd=ROOT)
+    assert hashes(out) == hashes(clean)
+
+
+def test_a_template_change_rerenders_exactly_the_documents_that_use_it(tmp_path):
+    """Run on a copy of the project, so the change touches no real template."""
+    project = tmp_path / "project"
+    for name in ("pipeline", "schemas", "templates_en", "templates_es", "records"):
+        shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    batch = BatchCopy(tmp_path / "batch")
+    approve_donations(batch)
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    command = [sys.executable, "-m", "pipeline", "build", str(batch.folder), "--out", str(tmp_path / "out"),
+               "--as-of", "2026-12-09", "-j", "2"]
+    subprocess.run(command, check=True, capture_output=True, cwd=project, env=env)
+    before = manifest(tmp_path / "out")
+    notice = project / "templates_en" / "notice.html"
+    notice.write_text(notice.read_text(encoding="utf-8").replace("The equipment is donated as is.",
+                                                                  "The equipment is donated as is, where is."),
+                      encoding="utf-8")
+    rebuilt = subprocess.run(command, check=True, capture_output=True, text=True, cwd=project, env=env)
+    after = manifest(tmp_path / "out")
+    old = {f["path"]: f for f in before["files"]}
+    changed = sorted(f["path"] for f in after["files"] if f["inputs"] != old[f["path"]]["inputs"])
+    uses_notice = sorted(f["path"] for f in after["files"] if f["template"] == "templates_en/notice.html")
+    assert changed == uses_notice and len(uses_notice) == 5, changed
+    assert "5 documents rendered" in rebuilt.stdout
+
+
+def test_build_cli_force_and_quiet(example, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = ["build", str(example.folder), "--out", "out", "--as-of", "2026-12-09", "-j", "2"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(cli, args + ["--quiet"])
+    assert "0 documents rendered" in again.output and "rendering" not in again.output
+    forced = CliRunner().invoke(cli, args + ["--force"])
+    rendered = int(forced.output.split(" documents rendered")[0].rsplit(" ", 1)[1])
+    assert rendered > 20 and "0 unchanged" in forced.output
