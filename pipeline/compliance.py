@@ -10,10 +10,12 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from markupsafe import Markup
+
 from pipeline.context import ContextBuilder
 from pipeline.dates import parse_date
 from pipeline.plan import Plan
-from pipeline.render import html_to_pdf, jinja_env
+from pipeline.render import ASSETS, html_to_pdf, jinja_env
 from pipeline.rules.values import get
 
 REPORT_ID = "compliance-report.en"
@@ -96,6 +98,7 @@ def render_compliance(batch, data: dict) -> dict[str, bytes]:
         "report": data,
         "meeting_date": contexts.date(contexts.meeting_date, "en"),
         "as_of": contexts.date(dt.date.fromisoformat(data["as_of"]), "en"),
+        "report_css": Markup((ASSETS / "report.css").read_text(encoding="utf-8")),  # our own asset, not record text
         "doc": {"id": REPORT_ID, "revision": data["as_of"], "title": "Compliance report", "final": True,
                 "variant": "", "lang": "en"},
     }
