@@ -81,7 +81,7 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
     files: list[dict] = []
     stale = []
     for task in tasks:
-        if not force and _unchanged(generation, task, previous):
+        if _took_over(generation, previous, [task.plan.path(fmt) for fmt in task.plan.formats], task.inputs, force):
             files += [previous[task.plan.path(fmt)] for fmt in task.plan.formats]
             result.reused.append(task.plan.doc_id)
         else:
@@ -109,7 +109,7 @@ def _assembled(generation: Generation, batch, result: BuildResult, documents: li
                              batch.city.data, batch.meeting.data, [h.__dict__ for h in result.plan.held_back],
                              template_digest(("en", "council_packet.html")), __version__])
     out = []
-    if _reusable(generation, previous, [PACKET], packet_inputs, force):
+    if _took_over(generation, previous, [PACKET], packet_inputs, force):
         out.append(previous[PACKET])
     else:
         data = council_packet(generation.staging, batch, result.plan, documents)
@@ -117,7 +117,7 @@ def _assembled(generation: Generation, batch, result: BuildResult, documents: li
                           document_id=PACKET_ID, template="templates_en/council_packet.html", revision=packet_inputs[:10], **facts))
     report_data = compliance_data(batch, result.report, result.plan, documents, as_of)
     report_inputs = _digest([report_data, template_digest(("en", "compliance_report.html")), __version__])
-    if _reusable(generation, previous, REPORT_FILES, report_inputs, force):
+    if _took_over(generation, previous, REPORT_FILES, report_inputs, force):
         out += [previous[name] for name in REPORT_FILES]
     else:
         for name, data in render_compliance(batch, report_data).items():
@@ -141,13 +141,10 @@ def _entry(path: str, sha: str, size: int, inputs: str, **facts) -> dict:
     return {"path": path, "sha256": sha, "bytes": size, "inputs": inputs, **facts}
 
 
-def _unchanged(generation: Generation, task: RenderTask, previous: dict) -> bool:
-    return _reusable(generation, previous, [task.plan.path(fmt) for fmt in task.plan.formats], task.inputs, False)
-
-
-def _reusable(generation: Generation, previous: dict, paths, inputs: str, force: bool) -> bool:
-    """The previous build made every one of `paths` from the same inputs, and they are still
-    there at the size it wrote (a file edited by hand in out/ is rendered again)."""
+def _took_over(generation: Generation, previous: dict, paths, inputs: str, force: bool) -> bool:
+    """Take `paths` over into the new generation if the previous build made every one of them
+    from the same inputs and they are still there at the size it wrote (a file edited by hand
+    in out/ is rendered again). True if they were taken over."""
     if force:
         return False
     for path in paths:
