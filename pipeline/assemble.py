@@ -1,9 +1,10 @@
 """Assemble stage: the council packet, made with pypdf from documents already written.
 
 The packet reads each resolution and exhibit back from the output folder, so it holds the
-documents as they were written, never a second rendering that could differ. WeasyPrint adds
-its own heading bookmarks to every PDF; they are left out (import_outline=False) so the packet's
-outline is one entry per agenda item with its parts beneath.
+documents as they were written, never a second rendering that could differ, and copies them
+into the packet one at a time (pipeline/pdfjoin.py), so memory does not grow with the batch.
+WeasyPrint's own heading bookmarks are left out: the packet's outline is one entry per agenda
+item with its parts beneath.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 
 from pipeline.context import ContextBuilder
+from pipeline.pdfjoin import OutlineEntry, PdfJoin
 from pipeline.plan import Plan
 from pipeline.render import RenderError, html_to_pdf, jinja_env
 
@@ -35,7 +38,7 @@ class PacketPart:
     label: str
     path: str  # inside out/<batch>/
     pages: int
-    first_page: int = 0  # 1-based page in the packet, known once the front matter is laid out
+    first_page: int = 0  # counted from 1 after the front matter, as the index and the page labels show it
 
 
 @dataclass
@@ -52,47 +55,56 @@ class PacketItem:
         return self.parts[0].first_page if self.parts else ""
 
 
+PACKET_DOCUMENTS = {document for documents in COUNCIL_DOCUMENTS.values() for document, _ in documents}
+
+
+def is_packet_source(document_id: str) -> bool:
+    return document_id.split("/", 1)[-1] in PACKET_DOCUMENTS
+
+
 def packet_sources(files: list[dict]) -> list[dict]:
     """The written files the packet is made of: what decides whether it must be assembled again."""
-    wanted = {document for documents in COUNCIL_DOCUMENTS.values() for document, _ in documents}
-    return [f for f in files if f["format"] == "pdf" and f["document_id"].split("/", 1)[-1] in wanted]
+    return [f for f in files if f["format"] == "pdf" and is_packet_source(f["document_id"])]
 
 
-def council_packet(folder: Path, batch, the_plan: Plan, files: list[dict]) -> bytes:
-    """Cover, index with page numbers, then every agenda item's documents in agenda order."""
+def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files: list[dict]) -> str:
+    """Cover and index, then every agenda item's documents in agenda order, written to `handle`
+    one document at a time; returns the packet's sha-256.
+
+    The index numbers the documents' pages from 1 after the front matter (which is numbered
+    i, ii, ...), and the PDF's page labels say the same, so a viewer's "go to page 14" lands
+    where the index says; the front matter is laid out once, whatever its length.
+    """
     items = packet_items(folder, batch, the_plan, files)
     revision = hashlib.sha256("|".join(f["sha256"] for f in packet_sources(files)).encode()).hexdigest()[:10]
-    front, front_pages = b"", 1
-    for _ in range(3):  # page numbers depend on the front matter's length, which rarely depends on them
-        _number_pages(items, front_pages)
-        front = _front_matter(batch, items, front_pages, revision)
-        if len(PdfReader(io.BytesIO(front)).pages) == front_pages:
-            break
-        front_pages = len(PdfReader(io.BytesIO(front)).pages)
-    else:
-        raise RenderError(f"{PACKET_ID}: the index does not settle on a page count")
-
-    writer = PdfWriter()
-    writer.append(PdfReader(io.BytesIO(front)), import_outline=False)
-    writer.add_outline_item(title="Cover and index", page_number=0)
+    page = 1
+    for item in items:
+        for part in item.parts:
+            part.first_page, page = page, page + part.pages
+    join = PdfJoin(handle)
+    join.append(io.BytesIO(_front_matter(batch, items, revision)))
+    front_pages = len(join.page_refs)
+    outline = [OutlineEntry("Cover and index", 0)]
     for item in items:
         if not item.parts:
             continue
-        parent = writer.add_outline_item(title=f"Item {item.number}: {item.subject}", page_number=item.parts[0].first_page - 1)
+        entry = OutlineEntry(f"Item {item.number}: {item.subject}", front_pages + item.parts[0].first_page - 1)
         for part in item.parts:
-            writer.add_outline_item(title=part.label, page_number=part.first_page - 1, parent=parent)
-            writer.append(PdfReader(folder / part.path), import_outline=False)
-    writer.add_metadata({"/Title": f"Council packet, meeting {ContextBuilder(batch).meeting.get('number', '')}",
-                         "/Author": batch.city.data.get("name", ""), "/Subject": f"{PACKET_ID}, rev. {revision}"})
-    writer.page_mode = "/UseOutlines"
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+            first = join.append(folder / part.path)
+            if first != front_pages + part.first_page - 1 or len(join.page_refs) - first != part.pages:
+                raise RenderError(f"{PACKET_ID}: {part.path} does not have the {part.pages} pages its manifest entry says")
+            entry.children.append(OutlineEntry(part.label, first))
+        outline.append(entry)
+    meeting = ContextBuilder(batch).meeting.get("number", "")
+    return join.finish(outline, {"Title": f"Council packet, meeting {meeting}", "Author": batch.city.data.get("name", ""),
+                                 "Subject": f"{PACKET_ID}, rev. {revision}", "Producer": "sisterdocs"},
+                       page_labels=[(0, "r"), (front_pages, "D")], identifier=revision.encode())
 
 
 def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list[PacketItem]:
     """One item per agenda entry, in agenda order, with the PDFs written for it."""
     written = {f["document_id"]: f["path"] for f in packet_sources(files)}
+    pages = {f["path"]: f.get("pages") for f in packet_sources(files)}  # counted when rendered
     held = {h.record_id: h.reason for h in the_plan.held_back if h.document == "*"}
     records = {r.id: r for r in batch.records}
     contexts = ContextBuilder(batch)
@@ -108,7 +120,7 @@ def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list
         for document, label in COUNCIL_DOCUMENTS[record.kind]:
             path = written.get(f"{record.id}/{document}")
             if path:
-                item.parts.append(PacketPart(label, path, len(PdfReader(folder / path).pages)))
+                item.parts.append(PacketPart(label, path, pages.get(path) or len(PdfReader(folder / path).pages)))
         if not item.parts:
             item.withheld = "withheld: " + held.get(record.id, "no documents were built for this record")
         items.append(item)
@@ -123,15 +135,7 @@ def _subject(record, contexts: ContextBuilder) -> str:
     return f"Donation of surplus equipment to {d['recipient']['name']}"
 
 
-def _number_pages(items: list[PacketItem], front_pages: int) -> None:
-    page = front_pages + 1
-    for item in items:
-        for part in item.parts:
-            part.first_page = page
-            page += part.pages
-
-
-def _front_matter(batch, items: list[PacketItem], front_pages: int, revision: str) -> bytes:
+def _front_matter(batch, items: list[PacketItem], revision: str) -> bytes:
     contexts = ContextBuilder(batch)
     meeting = contexts.meeting
     total_pages = sum(part.pages for item in items for part in item.parts)
@@ -141,7 +145,6 @@ def _front_matter(batch, items: list[PacketItem], front_pages: int, revision: st
                     "kind": meeting.get("kind", ""), "place": meeting.get("place", "")},
         "items": items,
         "total_pages": total_pages,
-        "packet_pages": total_pages + front_pages,
         "doc": {"id": PACKET_ID, "revision": revision, "title": "Council packet", "final": True, "variant": "", "lang": "en"},
     }
     html = jinja_env("en").get_template("council_packet.html").render(context)

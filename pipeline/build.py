@@ -1,8 +1,7 @@
 """The recipe: load → validate → plan → render → assemble → write.
 
-Rendering goes through a concurrent.futures Executor: a process pool on one machine (WeasyPrint
-is CPU-bound), or any other Executor with the same map() — Dask's Client.get_executor() for a
-program that outgrows one machine. Tasks carry plain data and return bytes.
+Rendering runs in a process pool (WeasyPrint is CPU-bound); tasks carry plain data and return
+bytes, which the main process writes as they come back.
 
 Builds are incremental: every output carries in the manifest a hash of everything it was made
 from (its context, plan, templates, assets and the pipeline version). An output whose hash is
@@ -17,8 +16,8 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -26,8 +25,8 @@ from pathlib import Path
 import yaml
 
 from pipeline import __version__
-from pipeline.assemble import PACKET, PACKET_ID, council_packet, packet_sources
-from pipeline.compliance import REPORT_FILES, REPORT_ID, compliance_data, render_compliance
+from pipeline.assemble import PACKET, PACKET_ID, council_packet, is_packet_source, packet_sources
+from pipeline.compliance import REPORT_FILES, REPORT_ID, compliance_data, render_report, report_context
 from pipeline.context import ContextBuilder
 from pipeline.findings import Report
 from pipeline.output import Generation, OutputFolder
@@ -49,8 +48,7 @@ class BuildResult:
 
 
 def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | None = None,
-          keep_going: bool = False, jobs: int | None = None, executor: Executor | None = None,
-          force: bool = False, progress: Callable[[int, int], None] | None = None) -> BuildResult:
+          keep_going: bool = False, jobs: int | None = None, force: bool = False, progress: Callable[[int, int], None] | None = None) -> BuildResult:
     """`progress(done, total)` is called as documents are rendered; `force` re-renders all."""
     as_of = as_of or dt.date.today()
     batch = load_batch(batch_folder)
@@ -65,7 +63,7 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
     generation = output.begin()
     try:
         result.written = write(generation, batch, result, tasks, previous, as_of, force=force,
-                               jobs=jobs, executor=executor, progress=progress)
+                               jobs=jobs, progress=progress)
         generation.commit(manifest(batch, result), set(previous))
     except BaseException:
         generation.abort()
@@ -75,9 +73,14 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
 
 
 def write(generation: Generation, batch, result: BuildResult, tasks: list[RenderTask], previous: dict,
-          as_of: dt.date, *, force: bool, jobs, executor, progress) -> list[dict]:
-    """Documents first (taken over when unchanged, else rendered and written as they come, so
-    memory holds one document at a time), then what is assembled from them."""
+          as_of: dt.date, *, force: bool, jobs: int | None, progress) -> list[dict]:
+    """Every output, each taken over when unchanged or else made anew.
+
+    Documents render in worker processes and are written as they come back, so memory holds a
+    few at a time. The compliance report needs only the plan: it renders in the pool beside
+    them. The council packet's documents render first, and the packet is assembled from them
+    while the workers go on with the rest, so neither becomes a tail after the last document.
+    """
     files: list[dict] = []
     stale = []
     for task in tasks:
@@ -86,45 +89,68 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
             result.reused.append(task.plan.doc_id)
         else:
             stale.append(task)
-    for done, (task, output) in enumerate(run_tasks(stale, jobs=jobs, executor=executor), start=1):
-        for fmt in task.plan.formats:
-            path = task.plan.path(fmt)
-            files.append(_entry(path, generation.write(path, output[fmt]), len(output[fmt]), task.inputs,
-                                record=task.plan.record_id, format=fmt, document_id=task.plan.doc_id,
-                                template=f"templates_{task.plan.lang}/{task.plan.document}.{'docx' if fmt == 'docx' else 'html'}",
-                                revision=task.revision, final=task.plan.final))
-        result.rendered.append(task.plan.doc_id)
-        result.warnings.extend(output["warnings"])
-        if progress:
-            progress(done, len(stale))
-    documents = sorted(files, key=lambda f: f["path"])
-    return _assembled(generation, batch, result, documents, previous, as_of, force) + documents
+    stale.sort(key=lambda task: not is_packet_source(task.plan.doc_id))  # stable: plan order within each part
+    sources = sum(is_packet_source(task.plan.doc_id) and "pdf" in task.plan.formats for task in tasks)
+    sources_written = len(packet_sources(files))
 
-
-def _assembled(generation: Generation, batch, result: BuildResult, documents: list[dict], previous: dict,
-               as_of: dt.date, force: bool) -> list[dict]:
-    """The council packet and the compliance report, each rebuilt only when what it shows changed."""
-    facts = {"record": "*", "final": True}
-    packet_inputs = _digest([[(f["path"], f["sha256"]) for f in packet_sources(documents)],
-                             batch.city.data, batch.meeting.data, [h.__dict__ for h in result.plan.held_back],
-                             template_digest(("en", "council_packet.html")), __version__])
-    out = []
-    if _took_over(generation, previous, [PACKET], packet_inputs, force):
-        out.append(previous[PACKET])
-    else:
-        data = council_packet(generation.staging, batch, result.plan, documents)
-        out.append(_entry(PACKET, generation.write(PACKET, data), len(data), packet_inputs, format="pdf",
-                          document_id=PACKET_ID, template="templates_en/council_packet.html", revision=packet_inputs[:10], **facts))
-    report_data = compliance_data(batch, result.report, result.plan, documents, as_of)
+    planned = [{"record": t.plan.record_id, "path": t.plan.path(fmt), "document_id": t.plan.doc_id}
+               for t in tasks for fmt in t.plan.formats]
+    report_data = compliance_data(batch, result.report, result.plan, planned, as_of)
     report_inputs = _digest([report_data, template_digest(("en", "compliance_report.html")), __version__])
-    if _took_over(generation, previous, REPORT_FILES, report_inputs, force):
-        out += [previous[name] for name in REPORT_FILES]
-    else:
-        for name, data in render_compliance(batch, report_data).items():
-            out.append(_entry(name, generation.write(name, data), len(data), report_inputs, format=name.rsplit(".", 1)[1],
-                              document_id=REPORT_ID, template="templates_en/compliance_report.html",
-                              revision=report_inputs[:10], **facts))
-    return out
+    report = [previous[name] for name in REPORT_FILES] if _took_over(
+        generation, previous, REPORT_FILES, report_inputs, force) else None
+
+    jobs = jobs or os.cpu_count() or 1
+    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 and len(stale) + (report is None) > 2 else None
+    try:
+        pending_report = None
+        if report is None:
+            context = report_context(batch, report_data)
+            pending_report = pool.submit(render_report, context) if pool else context
+        packet = None
+        # Small chunks: results stream back to be written while the workers go on.
+        results = pool.map(render, stale, chunksize=max(1, min(8, len(stale) // (jobs * 4)))) if pool else map(render, stale)
+        for done, (task, output) in enumerate(zip(stale, results), start=1):
+            if packet is None and sources_written == sources:
+                packet = _packet(generation, batch, result, files, previous, force)
+            for fmt in task.plan.formats:
+                path = task.plan.path(fmt)
+                pages = {"pages": output["pages"]} if fmt in ("pdf", ARCHIVAL) else {}
+                files.append(_entry(path, generation.write(path, output[fmt]), len(output[fmt]), task.inputs,
+                                    record=task.plan.record_id, format=fmt, document_id=task.plan.doc_id,
+                                    template=f"templates_{task.plan.lang}/{task.plan.document}.{'docx' if fmt == 'docx' else 'html'}",
+                                    revision=task.revision, final=task.plan.final, **pages))
+            sources_written += "pdf" in task.plan.formats and is_packet_source(task.plan.doc_id)
+            result.rendered.append(task.plan.doc_id)
+            result.warnings.extend(output["warnings"])
+            if progress:
+                progress(done, len(stale))
+        if packet is None:
+            packet = _packet(generation, batch, result, files, previous, force)
+        if report is None:
+            rendered = pending_report.result() if pool else render_report(pending_report)
+            report = [_entry(name, generation.write(name, data), len(data), report_inputs, format=name.rsplit(".", 1)[1],
+                             document_id=REPORT_ID, template="templates_en/compliance_report.html",
+                             revision=report_inputs[:10], record="*", final=True) for name, data in rendered.items()]
+    finally:
+        if pool:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return [packet, *report, *sorted(files, key=lambda f: f["path"])]
+
+
+def _packet(generation: Generation, batch, result: BuildResult, files: list[dict], previous: dict, force: bool) -> dict:
+    """The council packet, assembled again only when a document in it or its front matter changed."""
+    documents = sorted(files, key=lambda f: f["path"])
+    inputs = _digest([[(f["path"], f["sha256"]) for f in packet_sources(documents)],
+                      batch.city.data, batch.meeting.data, [h.__dict__ for h in result.plan.held_back],
+                      template_digest(("en", "council_packet.html")), __version__])
+    if _took_over(generation, previous, [PACKET], inputs, force):
+        return previous[PACKET]
+    with generation.open(PACKET) as handle:
+        sha = council_packet(handle, generation.staging, batch, result.plan, documents)
+        size = handle.tell()
+    return _entry(PACKET, sha, size, inputs, format="pdf", document_id=PACKET_ID, template="templates_en/council_packet.html",
+                  revision=inputs[:10], record="*", final=True)
 
 
 def manifest(batch, result: BuildResult) -> dict:
@@ -194,22 +220,6 @@ def archival_source(record, issued: dt.date) -> Archival:
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
     when = dt.datetime.combine(issued, dt.time(12), tzinfo=dt.timezone.utc)
     return Archival(f"{record.id}.yaml", text.encode("utf-8"), when)
-
-
-def run_tasks(tasks: list[RenderTask], jobs: int | None = None,
-              executor: Executor | None = None) -> Iterator[tuple[RenderTask, dict]]:
-    """(task, output) pairs in task order, as they are rendered."""
-    if executor is not None:
-        yield from zip(tasks, executor.map(render, tasks))
-        return
-    jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(tasks) <= 2:
-        for task in tasks:
-            yield task, render(task)
-        return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        # Small chunks: results stream back to be written while the workers go on.
-        yield from zip(tasks, pool.map(render, tasks, chunksize=max(1, min(8, len(tasks) // (jobs * 4)))))
 
 
 @lru_cache(maxsize=None)

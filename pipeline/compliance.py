@@ -90,22 +90,26 @@ def deadlines(batch, as_of: dt.date) -> list[dict]:
     return sorted(due, key=lambda d: (d["date"] or "9999", d["record"], d["kind"]))
 
 
-def render_compliance(batch, data: dict) -> dict[str, bytes]:
-    """{file name: bytes} for the JSON, HTML and PDF forms of the report."""
+def report_context(batch, data: dict) -> dict:
+    """What the report's template needs, as plain data: it may be rendered in a worker process."""
     contexts = ContextBuilder(batch)
-    context = {
+    return {
         "city": contexts.city("en"),
         "report": data,
         "meeting_date": contexts.date(contexts.meeting_date, "en"),
         "as_of": contexts.date(dt.date.fromisoformat(data["as_of"]), "en"),
-        "report_css": Markup((ASSETS / "report.css").read_text(encoding="utf-8")),  # our own asset, not record text
         "doc": {"id": REPORT_ID, "revision": data["as_of"], "title": "Compliance report", "final": True,
                 "variant": "", "lang": "en"},
     }
+
+
+def render_report(context: dict) -> dict[str, bytes]:
+    """{file name: bytes} for the JSON, HTML and PDF forms of the report."""
     template = jinja_env("en").get_template("compliance_report.html")
+    context = {**context, "report_css": Markup((ASSETS / "report.css").read_text(encoding="utf-8"))}  # our asset, not record text
     # Links to the documents help in a browser; in the PDF they would carry this machine's paths.
     return {
-        "compliance-report.json": (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+        "compliance-report.json": (json.dumps(context["report"], indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
         "compliance-report.html": template.render(context, links=True).encode("utf-8"),
         "compliance-report.pdf": html_to_pdf(template.render(context, links=False), REPORT_ID).pdf,
     }

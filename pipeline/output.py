@@ -16,7 +16,9 @@ import os
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Iterator
 
 MANIFEST = "manifest.json"
 FILE_MODE = 0o644  # readable by the clerk's colleagues, like any document they save
@@ -42,12 +44,19 @@ def safe_relative(folder: Path, relative: str) -> Path:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Temporary name in the same folder, flushed to disk, then renamed into place."""
+    with atomic_file(path) as handle:
+        handle.write(data)
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A file opened under a temporary name in the same folder, flushed to disk and renamed
+    into place when the block ends; removed if it ends with an exception."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fchmod(handle.fileno(), FILE_MODE)  # mkstemp makes files private to their owner
             os.fsync(handle.fileno())
@@ -132,6 +141,10 @@ class Generation:
         """Write a new file; return its sha-256."""
         write_atomically(self.target(relative), data)
         return sha256(data)
+
+    def open(self, relative: str):
+        """A new file written as a stream (see atomic_file), for outputs too big to hold whole."""
+        return atomic_file(self.target(relative))
 
     def carry(self, relative: str) -> bool:
         """Take an unchanged file over from the current generation (a hard link: no copy, no

@@ -144,6 +144,7 @@ class PdfOutput:
     pdf: bytes
     archival: bytes | None
     warnings: list[str]
+    pages: int
 
 
 def html_to_pdf(html: str, document_id: str, archival: Archival | None = None) -> PdfOutput:
@@ -175,7 +176,7 @@ def html_to_pdf(html: str, document_id: str, archival: Archival | None = None) -
     errors = [r.getMessage() for r in handler.records if r.levelno >= logging.ERROR]
     if errors:
         raise RenderError(f"{document_id}: " + "; ".join(errors))
-    return PdfOutput(pdf, archived, [r.getMessage() for r in handler.records])
+    return PdfOutput(pdf, archived, [r.getMessage() for r in handler.records], len(document.pages))
 
 
 # --- docxtpl ---------------------------------------------------------------------------------
@@ -238,12 +239,13 @@ def reproducible_zip(data: bytes) -> bytes:
 # --- one document ----------------------------------------------------------------------------
 
 def render(task: RenderTask) -> dict:
-    """{format: bytes} for every format the plan asks for, plus 'warnings'. Runs in any process."""
+    """{format: bytes} for every format the plan asks for, plus 'warnings' and the PDF's 'pages'.
+    Runs in any process."""
     html = render_html(task)
     out: dict = {"warnings": []}
     if "pdf" in task.plan.formats:
         output = html_to_pdf(html, task.plan.doc_id, task.archival)
-        out["pdf"], out["warnings"] = output.pdf, output.warnings
+        out["pdf"], out["warnings"], out["pages"] = output.pdf, output.warnings, output.pages
         if output.archival is not None:
             out["pdfa"] = output.archival
     if "docx" in task.plan.formats:
