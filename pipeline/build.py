@@ -185,6 +185,7 @@ def _took_over(generation: Generation, previous: dict, paths, inputs: str, force
 def make_tasks(batch, the_plan: Plan) -> list[RenderTask]:
     contexts = ContextBuilder(batch)
     records = {r.id: r for r in batch.records}
+    archivals: dict[str, Archival] = {}
     tasks = []
     for doc in the_plan.documents:
         record = records[doc.record_id]
@@ -196,7 +197,9 @@ def make_tasks(batch, the_plan: Plan) -> list[RenderTask]:
                 view["donation"]["pickup"]["id_number"] = number
         fleet = doc.document == "notice" and doc.variant == "fleet"
         context["notice"] = {"to": doc.title.removeprefix("Notice to ") if doc.document == "notice" else "", "fleet": fleet}
-        archival = archival_source(record, contexts.meeting_date) if ARCHIVAL in doc.formats else None
+        archival = None
+        if ARCHIVAL in doc.formats:  # one record may travel in several archival copies: dump it once
+            archival = archivals.get(record.id) or archivals.setdefault(record.id, archival_source(record, contexts.meeting_date))
         inputs = _digest([context, doc.__dict__, archival.data.decode() if archival else None,
                           template_digest((doc.lang, f"{doc.document}.html"), *(
                               [(doc.lang, f"{doc.document}.docx")] if "docx" in doc.formats else [])),
