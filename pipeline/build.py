@@ -19,7 +19,6 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -32,7 +31,7 @@ from pipeline.findings import Report
 from pipeline.output import Generation, OutputFolder
 from pipeline.plan import ARCHIVAL, Plan, plan
 from pipeline.records import load_batch
-from pipeline.render import ASSETS, TEMPLATE_DIRS, Archival, RenderTask, render, template_files
+from pipeline.render import Archival, RenderTask, render, template_digest
 from pipeline.validate import validate
 
 
@@ -223,31 +222,6 @@ def archival_source(record, issued: dt.date) -> Archival:
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
     when = dt.datetime.combine(issued, dt.time(12), tzinfo=dt.timezone.utc)
     return Archival(f"{record.id}.yaml", text.encode("utf-8"), when)
-
-
-@lru_cache(maxsize=None)
-def template_digest(*templates: tuple[str, str]) -> str:
-    """One hash over the given templates, everything they pull in, and the shared assets."""
-    paths = set()
-    for lang, name in templates:
-        paths.update(template_files(lang, name) if name.endswith(".html") else [TEMPLATE_DIRS[lang] / name])
-    paths.update(p for p in ASSETS.rglob("*") if p.is_file())
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.as_posix().removeprefix(str(TEMPLATE_DIRS["en"].parent)).encode())
-        digest.update(_file_sha(path))
-    return digest.hexdigest()
-
-
-def templates_fingerprint() -> str:
-    """One hash over every template and asset."""
-    return template_digest(*((lang, p.name) for lang, folder in TEMPLATE_DIRS.items()
-                             for p in sorted(folder.iterdir()) if p.suffix in (".html", ".docx")))
-
-
-@lru_cache(maxsize=None)
-def _file_sha(path: Path) -> bytes:
-    return hashlib.sha256(path.read_bytes()).digest()
 
 
 def _digest(parts) -> str:

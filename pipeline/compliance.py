@@ -6,6 +6,7 @@ tools, HTML for a browser, PDF for the file.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -14,6 +15,7 @@ from markupsafe import Markup
 
 from pipeline.context import ContextBuilder
 from pipeline.dates import parse_date
+from pipeline.pdfjoin import PdfJoin
 from pipeline.plan import Plan
 from pipeline.render import ASSETS, html_to_pdf, jinja_env
 from pipeline.rules.values import get
@@ -21,6 +23,7 @@ from pipeline.rules.values import get
 REPORT_ID = "compliance-report.en"
 REPORT_FILES = ("compliance-report.json", "compliance-report.html", "compliance-report.pdf")
 EVALUATION_WINDOW = dt.timedelta(days=90)
+PART_RECORDS = 200  # records per laid-out piece of the PDF: bounds WeasyPrint's memory
 
 
 def compliance_data(batch, report, the_plan: Plan, files: list[dict], as_of: dt.date) -> dict:
@@ -110,9 +113,34 @@ def render_report(context: dict) -> dict[str, bytes]:
     # Links to the documents help in a browser; in the PDF they would carry this machine's paths.
     return {
         "compliance-report.json": (json.dumps(context["report"], indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
-        "compliance-report.html": template.render(context, links=True).encode("utf-8"),
-        "compliance-report.pdf": html_to_pdf(template.render(context, links=False), REPORT_ID).pdf,
+        "compliance-report.html": template.render(context, links=True, part=None).encode("utf-8"),
+        "compliance-report.pdf": _report_pdf(template, context),
     }
+
+
+def _report_pdf(template, context: dict) -> bytes:
+    """The PDF, laid out PART_RECORDS records at a time when the batch is larger: WeasyPrint
+    holds a whole document's layout, and a 1,000-record report in one piece took 500 MB. The
+    parts are laid out twice (once to count their pages, for "Page X of Y"), one at a time,
+    and joined (pipeline/pdfjoin.py)."""
+    records = context["report"]["records"]
+    if len(records) <= PART_RECORDS:
+        return html_to_pdf(template.render(context, links=False, part=None), REPORT_ID).pdf
+    parts = [records[i:i + PART_RECORDS] for i in range(0, len(records), PART_RECORDS)]
+
+    def laid_out(index: int, first_page: int, total: int):
+        part = {"records": parts[index], "first": index == 0, "first_page": first_page, "total": total}
+        return html_to_pdf(template.render(context, links=False, part=part), f"{REPORT_ID}.part{index + 1}")
+
+    counts = [laid_out(index, 1, 0).pages for index in range(len(parts))]
+    buffer = io.BytesIO()
+    join = PdfJoin(buffer)
+    for index in range(len(parts)):
+        join.append(io.BytesIO(laid_out(index, 1 + sum(counts[:index]), sum(counts)).pdf))
+    join.finish([], {"Title": f"Compliance report: {context['city']['legal_name']}, batch {context['report']['batch']}",
+                     "Author": context["city"]["legal_name"], "Subject": f"{REPORT_ID}, as of {context['report']['as_of']}"},
+                identifier=REPORT_ID.encode() + context["report"]["as_of"].encode())
+    return buffer.getvalue()
 
 
 def _date(value, batch) -> dt.date | None:

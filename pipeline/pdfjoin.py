@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from array import array
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -49,18 +50,21 @@ class PdfJoin:
 
     def __init__(self, handle: BinaryIO):
         self.out = _Counting(handle)
-        self.offsets: list[int | None] = [None]  # by object number; 0 is the free-list head
-        self.page_refs: list[int] = []
+        self.offsets = array("Q", [0])  # by object number (0 is the free-list head): 8 bytes an object
+        self.page_refs = array("Q")
         self.out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
         self.catalog, self.pages = self._reserve(), self._reserve()
 
     def _reserve(self) -> int:
-        self.offsets.append(None)
+        self.offsets.append(0)
         return len(self.offsets) - 1
 
     def append(self, source) -> int:
         """Copy every page of `source` (a path or binary stream); returns its first page's index."""
-        reader = PdfReader(source)
+        with PdfReader(source) as reader:  # closing it empties its object cache, which refers back to it
+            return self._copy(reader)
+
+    def _copy(self, reader: PdfReader) -> int:
         first = len(self.page_refs)
         numbers: dict[tuple[int, int], int] = {}
         pending: list[IndirectObject] = []

@@ -77,6 +77,25 @@ def template_files(lang: str, template: str) -> list[Path]:
     return sorted(seen.values())
 
 
+@lru_cache(maxsize=None)
+def template_digest(*templates: tuple[str, str]) -> str:
+    """One hash over the given templates, everything they pull in, and the shared assets."""
+    paths = set()
+    for lang, name in templates:
+        paths.update(template_files(lang, name) if name.endswith(".html") else [TEMPLATE_DIRS[lang] / name])
+    paths.update(p for p in ASSETS.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.as_posix().removeprefix(str(TEMPLATE_DIRS["en"].parent)).encode())
+        digest.update(_file_sha(path))
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def _file_sha(path: Path) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
 def render_html(task: RenderTask) -> str:
     plan = task.plan
     context = dict(task.context)

@@ -45,7 +45,7 @@ from pipeline.errors import DeliveryError, SubmissionError
 from pipeline.output import MANIFEST, OutputWriter, sha256
 from pipeline.plan import DocumentPlan
 from pipeline.records import display_path, load_batch
-from pipeline.render import RenderError, html_to_pdf, jinja_env
+from pipeline.render import RenderError, html_to_pdf, jinja_env, template_digest
 from pipeline.rules.values import get, present
 from pipeline.validate import validate
 
@@ -492,8 +492,9 @@ def packet_context(batch, record, scan: Scan, as_of: dt.date, version: str, lang
         found = data.get(key) if isinstance(data.get(key), dict) else {}
         return {"number": str(found.get(number_key) or ""), "date": contexts.date(found.get("date"), lang)}
 
-    revision = hashlib.sha256(json.dumps([data, batch.city.data, scan.sha256, as_of, version, _templates_fingerprint(),
-                                          __version__], sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+    templates = template_digest(("en", "sci_packet.html"))  # the template, what it includes, the assets
+    revision = hashlib.sha256(json.dumps([data, batch.city.data, scan.sha256, as_of, version, templates, __version__],
+                                         sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
     return {
         "lang": lang,
         "city": city,
@@ -527,12 +528,6 @@ def _signer(city_data: dict, city: dict, lang: str) -> dict:
                 "email": contact["email"]}
     return {"name": contact["name"], "title": contact["title"], "organization": contact["organization"] or city["legal_name"],
             "email": contact["email"]}
-
-
-def _templates_fingerprint() -> str:
-    from pipeline.build import templates_fingerprint  # the same fingerprint as every built document's revision
-
-    return templates_fingerprint()
 
 
 def packet(batch, record, scan: Scan, as_of: dt.date, version: str) -> bytes:

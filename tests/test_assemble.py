@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 
@@ -10,6 +11,7 @@ import yaml
 from pypdf import PdfReader
 
 from pipeline.build import build
+from pipeline.records import load_batch
 from tests.conftest import AFTER_MEETING, BOMB, DOS, PW, SAL, BatchCopy, approve_donations, pdf_text
 
 
@@ -179,3 +181,23 @@ def test_a_final_agreement_is_archived_in_every_version(tmp_path):
     reader = PdfReader(archival / "agreement_bilingual.en.pdf")
     assert yaml.safe_load(reader.attachments["laredo-saltillo.yaml"][0])["id"] == "laredo-saltillo"
     assert "DRAFT" not in pdf_text(archival / "agreement_bilingual.en.pdf")
+
+
+def test_a_large_report_is_laid_out_in_parts_and_numbered_as_one(built, monkeypatch, tmp_path):
+    """Past PART_RECORDS records the PDF is laid out a piece at a time (WeasyPrint's memory
+    grows with a document); the reader sees one report, numbered "Page X of Y" throughout."""
+    from pipeline import compliance
+
+    _, out = built
+    data = json.loads((out / "compliance-report.json").read_text(encoding="utf-8"))
+    context = compliance.report_context(load_batch(BatchCopy(tmp_path).folder), data)
+    whole = PdfReader(io.BytesIO(compliance.render_report(context)["compliance-report.pdf"]))
+    monkeypatch.setattr(compliance, "PART_RECORDS", 1)
+    parts = PdfReader(io.BytesIO(compliance.render_report(context)["compliance-report.pdf"]), strict=True)
+    assert len(parts.pages) > len(whole.pages) >= 1  # each part starts on a new page
+    footers = [re.findall(r"Page (\d+) of (\d+)", page.extract_text())[-1] for page in parts.pages]
+    assert footers == [(str(n), str(len(parts.pages))) for n in range(1, len(parts.pages) + 1)]
+    text = flat(" ".join(page.extract_text() for page in parts.pages))
+    assert text.count("Compliance report: City of Laredo") == 1
+    for record in data["records"]:
+        assert text.count(f"{record['id']} ({record['kind']}") == 1, record["id"]
