@@ -11,43 +11,21 @@ under 15% of bare rendering. Also says whether HarfBuzz subsetting is available.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from pipeline.build import build, environment_warnings, make_tasks  # noqa: E402
-from pipeline.plan import plan  # noqa: E402
-from pipeline.records import load_batch  # noqa: E402
-from pipeline.render import ASSETS, render_html  # noqa: E402
-from pipeline.validate import validate  # noqa: E402
+from bare import AS_OF, bare_render, document_htmls, harfbuzz_line, planned  # noqa: E402
+from pipeline.build import build  # noqa: E402
 from synthetic import generate  # noqa: E402
-
-AS_OF = dt.date(2026, 12, 9)  # the day after the example's council meeting: every gate open
-
-
-def bare_pdf(html: str) -> int:
-    """WeasyPrint as its documentation shows it: one call per document, nothing shared."""
-    import weasyprint
-
-    document = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/").render()
-    document.write_pdf()
-    return len(document.pages)
-
-
-def bare_render(htmls: list[str], jobs: int) -> int:
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        # The pipeline's chunking, so neither side gains from how the work is split.
-        return sum(pool.map(bare_pdf, htmls, chunksize=max(1, min(8, len(htmls) // (jobs * 4)))))
 
 
 def main() -> None:
@@ -61,11 +39,8 @@ def main() -> None:
     try:
         folder = tmp / "bench"
         generate(folder, args.records, approved=True)
-        batch = load_batch(folder)
-        report = validate(batch, as_of=AS_OF)
-        assert not report.errors, [f.text() for f in report.errors[:3]]
-        the_plan = plan(batch, report, AS_OF)
-        htmls = [render_html(task) for task in make_tasks(batch, the_plan) if "pdf" in task.plan.formats]
+        batch, the_plan, tasks = planned(folder)
+        htmls = document_htmls(tasks)
         documents = len(the_plan.documents)
         docx_files = sum("docx" in d.formats for d in the_plan.documents)
 
@@ -90,8 +65,7 @@ def main() -> None:
         print(f"bare WeasyPrint, same HTML, PDF only: {bare_s:7.2f} s  {len(htmls) / bare_s:6.1f} PDFs/s       "
               f"{pages / bare_s:6.1f} pages/s")
         print(f"ratio pipeline / bare: {pipeline_s / bare_s:.3f}  (overhead {100 * (pipeline_s / bare_s - 1):+.1f}%; target < +15%)")
-        warnings = environment_warnings()
-        print("HarfBuzz subsetting: " + ("MISSING - " + warnings[0] if warnings else "available (libharfbuzz-subset0)"))
+        print(harfbuzz_line())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -19,7 +19,6 @@ full build within 20% of bare rendering.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import re
 import shutil
@@ -27,21 +26,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from pipeline.build import environment_warnings, make_tasks  # noqa: E402
-from pipeline.plan import plan  # noqa: E402
-from pipeline.records import load_batch  # noqa: E402
-from pipeline.render import ASSETS, render_html  # noqa: E402
-from pipeline.validate import validate  # noqa: E402
+from bare import AS_OF, bare_render, document_htmls, harfbuzz_line, planned  # noqa: E402
 from synthetic import generate  # noqa: E402
-
-AS_OF = dt.date(2026, 12, 9)  # the day after the example's council meeting: every gate open
 
 
 def timed_build(folder: Path, out: Path, jobs: int, *extra: str) -> tuple[float, float, str]:
@@ -63,22 +55,11 @@ def rendered_count(output: str) -> int:
     return int(match.group(1)) if match else -1
 
 
-def bare_pdf(html: str) -> int:
-    import weasyprint
-
-    document = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/").render()
-    document.write_pdf()
-    return len(document.pages)
-
-
-def bare_render(folder: Path, jobs: int) -> tuple[float, int, int]:
+def timed_bare(folder: Path, jobs: int) -> tuple[float, int, int]:
     """(seconds, documents, pages) for bare WeasyPrint on every PDF document's HTML."""
-    batch = load_batch(folder)
-    the_plan = plan(batch, validate(batch, as_of=AS_OF), AS_OF)
-    htmls = [render_html(task) for task in make_tasks(batch, the_plan) if "pdf" in task.plan.formats]
+    htmls = document_htmls(planned(folder)[2])
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        pages = sum(pool.map(bare_pdf, htmls, chunksize=8))
+    pages = bare_render(htmls, jobs)
     return time.perf_counter() - start, len(htmls), pages
 
 
@@ -98,7 +79,7 @@ def main() -> None:
 
         full, full_rss, output = timed_build(folder, tmp / "out", jobs)
         documents = rendered_count(output)
-        bare_s, bare_docs, pages = bare_render(folder, jobs)
+        bare_s, bare_docs, pages = timed_bare(folder, jobs)
         print(f"full build, {jobs} jobs: {full:8.1f} s  {documents} documents ({bare_docs} PDF, {pages} PDF pages)  "
               f"{pages / full:6.1f} pages/s  peak RSS {full_rss:6.0f} MB", flush=True)
         print(f"bare WeasyPrint, same HTML, {jobs} jobs: {bare_s:8.1f} s  {pages / bare_s:6.1f} pages/s", flush=True)
@@ -127,8 +108,7 @@ def main() -> None:
             single, single_rss, _ = timed_build(folder, tmp / "out1", 1)
         print(f"parallel efficiency on the {label}: 1 job {single:8.1f} s, {jobs} jobs {two:8.1f} s → "
               f"{100 * single / (jobs * two):.1f}% (target ≥ 85%); 1-job peak RSS {single_rss:.0f} MB", flush=True)
-        warnings = environment_warnings()
-        print("HarfBuzz subsetting: " + ("MISSING - " + warnings[0] if warnings else "available (libharfbuzz-subset0)"))
+        print(harfbuzz_line())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

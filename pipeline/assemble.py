@@ -103,8 +103,7 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
 
 def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list[PacketItem]:
     """One item per agenda entry, in agenda order, with the PDFs written for it."""
-    written = {f["document_id"]: f["path"] for f in packet_sources(files)}
-    pages = {f["path"]: f.get("pages") for f in packet_sources(files)}  # counted when rendered
+    sources = {f["document_id"]: f for f in packet_sources(files)}
     held = {h.record_id: h.reason for h in the_plan.held_back if h.document == "*"}
     records = {r.id: r for r in batch.records}
     contexts = ContextBuilder(batch)
@@ -118,9 +117,10 @@ def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list
         item = PacketItem(str(entry.get("item", "")), record.id, subject,
                           str((record.data.get("council") or {}).get("resolution_number", "")))
         for document, label in COUNCIL_DOCUMENTS[record.kind]:
-            path = written.get(f"{record.id}/{document}")
-            if path:
-                item.parts.append(PacketPart(label, path, pages.get(path) or len(PdfReader(folder / path).pages)))
+            source = sources.get(f"{record.id}/{document}")
+            if source:  # pages counted when rendered; read from the file only for an older manifest
+                pages = source.get("pages") or len(PdfReader(folder / source["path"]).pages)
+                item.parts.append(PacketPart(label, source["path"], pages))
         if not item.parts:
             item.withheld = "withheld: " + held.get(record.id, "no documents were built for this record")
         items.append(item)

@@ -84,8 +84,9 @@ class PdfJoin:
             self.page_refs.append(number)
             entries = {key: value for key, value in page.items() if key not in DROPPED_PAGE_KEYS}
             for key in INHERITED:
-                if key not in entries and page.get_inherited(key) is not None:  # type: ignore[attr-defined]
-                    entries[key] = page.get_inherited(key)  # type: ignore[attr-defined]
+                inherited = None if key in entries else page.get_inherited(key)
+                if inherited is not None:
+                    entries[key] = inherited
             body = self._dictionary(entries, number_of)
             self._object(number, body[:-2] + b"/Parent %d 0 R>>" % self.pages)
         while pending:
