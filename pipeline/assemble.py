@@ -67,7 +67,8 @@ def packet_sources(files: list[dict]) -> list[dict]:
     return [f for f in files if f["format"] == "pdf" and is_packet_source(f["document_id"])]
 
 
-def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files: list[dict]) -> str:
+def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files: list[dict],
+                   overrides: Path | None = None) -> str:
     """Cover and index, then every agenda item's documents in agenda order, written to `handle`
     one document at a time; returns the packet's sha-256.
 
@@ -82,7 +83,7 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
         for part in item.parts:
             part.first_page, page = page, page + part.pages
     join = PdfJoin(handle)
-    join.append(io.BytesIO(_front_matter(batch, items, revision)))
+    join.append(io.BytesIO(_front_matter(batch, items, revision, overrides)))
     front_pages = len(join.page_refs)
     outline = [OutlineEntry("Cover and index", 0)]
     for item in items:
@@ -135,7 +136,7 @@ def _subject(record, contexts: ContextBuilder) -> str:
     return f"Donation of surplus equipment to {d['recipient']['name']}"
 
 
-def _front_matter(batch, items: list[PacketItem], revision: str) -> bytes:
+def _front_matter(batch, items: list[PacketItem], revision: str, overrides: Path | None = None) -> bytes:
     contexts = ContextBuilder(batch)
     meeting = contexts.meeting
     total_pages = sum(part.pages for item in items for part in item.parts)
@@ -147,5 +148,5 @@ def _front_matter(batch, items: list[PacketItem], revision: str) -> bytes:
         "total_pages": total_pages,
         "doc": {"id": PACKET_ID, "revision": revision, "title": "Council packet", "final": True, "variant": "", "lang": "en"},
     }
-    html = jinja_env("en").get_template("council_packet.html").render(context)
-    return html_to_pdf(html, PACKET_ID).pdf
+    html = jinja_env("en", overrides).get_template("council_packet.html").render(context)
+    return html_to_pdf(html, PACKET_ID, overrides=overrides).pdf

@@ -31,7 +31,7 @@ from pipeline.findings import Report
 from pipeline.output import Generation, OutputFolder
 from pipeline.plan import ARCHIVAL, Plan, plan
 from pipeline.records import load_batch
-from pipeline.render import Archival, RenderTask, render, template_digest
+from pipeline.render import Archival, RenderTask, render, reread_templates, template_digest
 from pipeline.validate import validate
 
 
@@ -47,22 +47,29 @@ class BuildResult:
 
 
 def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | None = None,
-          keep_going: bool = False, jobs: int | None = None, force: bool = False, progress: Callable[[int, int], None] | None = None) -> BuildResult:
-    """`progress(done, total)` is called as documents are rendered; `force` re-renders all."""
+          keep_going: bool = False, jobs: int | None = None, force: bool = False,
+          progress: Callable[[int, int], None] | None = None, overrides: Path | None = None,
+          checked: Callable[[Report], None] | None = None) -> BuildResult:
+    """`progress(done, total)` is called as documents are rendered; `force` re-renders all;
+    `overrides` is the city's working folder whose templates replace the packaged ones;
+    `checked(report)` hears the check's findings before anything is rendered."""
     as_of = as_of or dt.date.today()
+    reread_templates()
     batch = load_batch(batch_folder)
     report = validate(batch, as_of=as_of)
+    if checked:
+        checked(report)
     result = BuildResult(report, warnings=environment_warnings())
     if report.errors and not keep_going:
         return result
     result.plan = plan(batch, report, as_of)
-    tasks = make_tasks(batch, result.plan)
+    tasks = make_tasks(batch, result.plan, overrides)
     output = OutputFolder(Path(out_root) / batch.name)
     previous = {entry["path"]: entry for entry in output.previous_manifest().get("files", [])}
     generation = output.begin()
     try:
         result.written = write(generation, batch, result, tasks, previous, as_of, force=force,
-                               jobs=jobs, progress=progress)
+                               jobs=jobs, progress=progress, overrides=overrides)
         generation.commit(manifest(batch, result), set(previous))
     except BaseException:
         generation.abort()
@@ -72,7 +79,7 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
 
 
 def write(generation: Generation, batch, result: BuildResult, tasks: list[RenderTask], previous: dict,
-          as_of: dt.date, *, force: bool, jobs: int | None, progress) -> list[dict]:
+          as_of: dt.date, *, force: bool, jobs: int | None, progress, overrides: Path | None = None) -> list[dict]:
     """Every output, each taken over when unchanged or else made anew.
 
     Documents render in worker processes and are written as they come back, so memory holds a
@@ -95,7 +102,7 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
     planned = [{"record": t.plan.record_id, "path": t.plan.path(fmt), "document_id": t.plan.doc_id}
                for t in tasks for fmt in t.plan.formats]
     report_data = compliance_data(batch, result.report, result.plan, planned, as_of)
-    report_inputs = _digest([report_data, template_digest(("en", "compliance_report.html")), __version__])
+    report_inputs = _digest([report_data, template_digest(("en", "compliance_report.html"), overrides=overrides), __version__])
     report = [previous[name] for name in REPORT_FILES] if _took_over(
         generation, previous, REPORT_FILES, report_inputs, force) else None
 
@@ -105,13 +112,13 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
         pending_report = None
         if report is None:
             context = report_context(batch, report_data)
-            pending_report = pool.submit(render_report, context) if pool else context
+            pending_report = pool.submit(render_report, context, overrides) if pool else context
         packet = None
         # Small chunks: results stream back to be written while the workers go on.
         results = pool.map(render, stale, chunksize=max(1, min(8, len(stale) // (jobs * 4)))) if pool else map(render, stale)
         for done, (task, output) in enumerate(zip(stale, results), start=1):
             if packet is None and sources_written == sources:
-                packet = _packet(generation, batch, result, files, previous, force)
+                packet = _packet(generation, batch, result, files, previous, force, overrides)
             for fmt in task.plan.formats:
                 path = task.plan.path(fmt)
                 pages = {"pages": output["pages"]} if fmt in ("pdf", ARCHIVAL) else {}
@@ -125,9 +132,9 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
             if progress:
                 progress(done, len(stale))
         if packet is None:
-            packet = _packet(generation, batch, result, files, previous, force)
+            packet = _packet(generation, batch, result, files, previous, force, overrides)
         if report is None:
-            rendered = pending_report.result() if pool else render_report(pending_report)
+            rendered = pending_report.result() if pool else render_report(pending_report, overrides)
             report = [_entry(name, generation.write(name, data), len(data), report_inputs, format=name.rsplit(".", 1)[1],
                              document_id=REPORT_ID, template="templates_en/compliance_report.html",
                              revision=report_inputs[:10], record="*", final=True) for name, data in rendered.items()]
@@ -137,16 +144,17 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
     return [packet, *report, *sorted(files, key=lambda f: f["path"])]
 
 
-def _packet(generation: Generation, batch, result: BuildResult, files: list[dict], previous: dict, force: bool) -> dict:
+def _packet(generation: Generation, batch, result: BuildResult, files: list[dict], previous: dict, force: bool,
+            overrides: Path | None = None) -> dict:
     """The council packet, assembled again only when a document in it or its front matter changed."""
     documents = sorted(files, key=lambda f: f["path"])
     inputs = _digest([[(f["path"], f["sha256"]) for f in packet_sources(documents)],
                       batch.city.data, batch.meeting.data, [h.__dict__ for h in result.plan.held_back],
-                      template_digest(("en", "council_packet.html")), __version__])
+                      template_digest(("en", "council_packet.html"), overrides=overrides), __version__])
     if _took_over(generation, previous, [PACKET], inputs, force):
         return previous[PACKET]
     with generation.open(PACKET) as handle:
-        sha = council_packet(handle, generation.staging, batch, result.plan, documents)
+        sha = council_packet(handle, generation.staging, batch, result.plan, documents, overrides)
         size = handle.tell()
     return _entry(PACKET, sha, size, inputs, format="pdf", document_id=PACKET_ID, template="templates_en/council_packet.html",
                   revision=inputs[:10], record="*", final=True)
@@ -181,7 +189,7 @@ def _took_over(generation: Generation, previous: dict, paths, inputs: str, force
     return True
 
 
-def make_tasks(batch, the_plan: Plan) -> list[RenderTask]:
+def make_tasks(batch, the_plan: Plan, overrides: Path | None = None) -> list[RenderTask]:
     contexts = ContextBuilder(batch)
     records = {r.id: r for r in batch.records}
     archivals: dict[str, Archival] = {}
@@ -201,9 +209,9 @@ def make_tasks(batch, the_plan: Plan) -> list[RenderTask]:
             archival = archivals.get(record.id) or archivals.setdefault(record.id, archival_source(record, contexts.meeting_date))
         inputs = _digest([context, doc.__dict__, archival.data.decode() if archival else None,
                           template_digest((doc.lang, f"{doc.document}.html"), *(
-                              [(doc.lang, f"{doc.document}.docx")] if "docx" in doc.formats else [])),
+                              [(doc.lang, f"{doc.document}.docx")] if "docx" in doc.formats else []), overrides=overrides),
                           __version__])
-        tasks.append(RenderTask(doc, context, inputs[:10], archival, inputs))
+        tasks.append(RenderTask(doc, context, inputs[:10], archival, inputs, overrides))
     return tasks
 
 

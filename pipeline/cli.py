@@ -11,6 +11,7 @@ import click
 
 from pipeline import __version__
 from pipeline.errors import InputError
+from pipeline.project import Project
 from pipeline.records import load_batch, resolve_batch_folder
 from pipeline.validate import validate
 
@@ -29,8 +30,32 @@ class _IsoDate(click.ParamType):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sisterdocs")
-def cli():
+@click.option("--project", "-C", "project_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The city's working folder (holding records/city.yaml). Default: the current folder or the "
+                   "nearest parent that holds records/city.yaml.")
+@click.pass_context
+def cli(ctx, project_dir):
     """Records compliance and signed-ready bilingual documents for sister-city programs."""
+    ctx.obj = project_dir
+
+
+def _project() -> Project:
+    """The working folder, found when a command needs it (so `init` and `--help` need none)."""
+    return Project.locate(click.get_current_context().find_root().obj)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def init(folder):
+    """Create a working folder for a city: records/city.yaml, an example batch, and
+    templates_en/ and templates_es/ for the city's own versions of the packaged templates."""
+    from pipeline.project import init_project
+    from pipeline.records import display_path
+
+    for path in init_project(folder):
+        click.echo(f"created  {display_path(path)}")
+    click.echo(f"next     edit {display_path(folder / 'records' / 'city.yaml')} (your city, its officials), then: "
+               f"cd {display_path(folder)} && sisterdocs check example && sisterdocs build example")
 
 
 @cli.command()
@@ -46,7 +71,7 @@ def check(batch, as_json, as_of):
     documents; 2: the input cannot be read.
     """
     try:
-        loaded = load_batch(resolve_batch_folder(batch))
+        loaded = load_batch(resolve_batch_folder(batch, _project().records))
     except InputError as exc:
         if as_json:
             click.echo(json.dumps({"batch": batch, "input_errors": [p.as_dict() for p in exc.problems]}, indent=2))
@@ -62,8 +87,8 @@ def check(batch, as_json, as_of):
 
 @cli.command()
 @click.argument("batch")
-@click.option("--out", "out_root", type=click.Path(file_okay=False), default="out", show_default=True,
-              help="Output folder; documents go to OUT/<batch>/.")
+@click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder; documents go to OUT/<batch>/.  [default: out/ of the working folder]")
 @click.option("--keep-going", is_flag=True, help="Build the valid records' documents even when others have errors.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--as-of", type=_IsoDate(), default=None, help="Judge gates (council adopted, ...) against this date.")
@@ -78,16 +103,17 @@ def build(batch, out_root, keep_going, jobs, as_of, force, quiet):
     from pipeline.build import build as run_build
     from pipeline.render import RenderError
 
+    project = _project()
+    folder = resolve_batch_folder(batch, project.records)
     show_progress = not quiet and sys.stderr.isatty()
     with _Progress(show_progress) as progress:
         try:
-            result = run_build(resolve_batch_folder(batch), Path(out_root), as_of=as_of, keep_going=keep_going,
-                               jobs=jobs, force=force, progress=progress.update if show_progress else None)
+            result = run_build(folder, out_root or project.out, as_of=as_of, keep_going=keep_going,
+                               jobs=jobs, force=force, progress=progress.update if show_progress else None,
+                               overrides=project.overrides_for(folder), checked=_print_findings)
         except RenderError as exc:
             raise click.ClickException(f"rendering failed; the previous output is unchanged: {exc}") from None
     report = result.report
-    if report.findings:
-        click.echo(report.as_text())
     if result.plan is None:
         click.echo("nothing built: fix the errors above, or use --keep-going to build the valid records")
         sys.exit(1)
@@ -106,10 +132,12 @@ def build(batch, out_root, keep_going, jobs, as_of, force, quiet):
 @click.argument("partnership_id")
 @click.option("--signed", "scan", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The scanned PDF of the signed agreement.")
-@click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default="out", show_default=True,
-              help="Where `build` wrote OUT/<batch>/; the packet goes to OUT/<batch>/sci/<id>/.")
-@click.option("--archive", "archive_root", type=click.Path(file_okay=False, path_type=Path), default="records/signed",
-              show_default=True, help="The append-only archive of signed scans and its ledger.jsonl.")
+@click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where `build` wrote OUT/<batch>/; the packet goes to OUT/<batch>/sci/<id>/.  "
+                   "[default: out/ of the working folder]")
+@click.option("--archive", "archive_root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The append-only archive of signed scans and its ledger.jsonl.  "
+                   "[default: records/signed/ of the working folder]")
 @click.option("--agreement", type=click.Choice(["bilingual", "en", "es"]), default="bilingual", show_default=True,
               help="Which generated agreement was signed: side by side, or the English or Spanish text.")
 @click.option("--send", is_flag=True, help="Deliver the message over SMTP (SISTERDOCS_SMTP_* environment variables).")
@@ -126,15 +154,23 @@ def sci(batch, partnership_id, scan, out_root, archive_root, agreement, send, as
     from pipeline.render import RenderError
     from pipeline.sci import submit
 
+    project = _project()
+    folder = resolve_batch_folder(batch, project.records)
     try:
-        result = submit(resolve_batch_folder(batch), partnership_id, scan, out_root, archive_root,
-                        agreement=agreement, send=send, as_of=as_of)
+        result = submit(folder, partnership_id, scan, out_root or project.out, archive_root or project.signed,
+                        agreement=agreement, send=send, as_of=as_of, overrides=project.overrides_for(folder))
     except RenderError as exc:
         raise click.ClickException(f"rendering the SCI packet failed, nothing was written: {exc}") from None
     except DeliveryError as exc:
         _report_submission(exc.result, delivered=False)
         raise
     _report_submission(result)
+
+
+def _print_findings(report) -> None:
+    """The check's findings, printed before rendering starts (and above any progress bar)."""
+    if report.findings:
+        click.echo(report.as_text())
 
 
 def _report_submission(result, delivered: bool = True) -> None:

@@ -106,31 +106,32 @@ def report_context(batch, data: dict) -> dict:
     }
 
 
-def render_report(context: dict) -> dict[str, bytes]:
+def render_report(context: dict, overrides: Path | None = None) -> dict[str, bytes]:
     """{file name: bytes} for the JSON, HTML and PDF forms of the report."""
-    template = jinja_env("en").get_template("compliance_report.html")
+    template = jinja_env("en", overrides).get_template("compliance_report.html")
     context = {**context, "report_css": Markup((ASSETS / "report.css").read_text(encoding="utf-8"))}  # our asset, not record text
     # Links to the documents help in a browser; in the PDF they would carry this machine's paths.
     return {
         "compliance-report.json": (json.dumps(context["report"], indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
         "compliance-report.html": template.render(context, links=True, part=None).encode("utf-8"),
-        "compliance-report.pdf": _report_pdf(template, context),
+        "compliance-report.pdf": _report_pdf(template, context, overrides),
     }
 
 
-def _report_pdf(template, context: dict) -> bytes:
+def _report_pdf(template, context: dict, overrides: Path | None = None) -> bytes:
     """The PDF, laid out PART_RECORDS records at a time when the batch is larger: WeasyPrint
     holds a whole document's layout, and a 1,000-record report in one piece took 500 MB. The
     parts are laid out twice (once to count their pages, for "Page X of Y"), one at a time,
     and joined (pipeline/pdfjoin.py)."""
     records = context["report"]["records"]
     if len(records) <= PART_RECORDS:
-        return html_to_pdf(template.render(context, links=False, part=None), REPORT_ID).pdf
+        return html_to_pdf(template.render(context, links=False, part=None), REPORT_ID, overrides=overrides).pdf
     parts = [records[i:i + PART_RECORDS] for i in range(0, len(records), PART_RECORDS)]
 
     def laid_out(index: int, first_page: int, total: int):
         part = {"records": parts[index], "first": index == 0, "first_page": first_page, "total": total}
-        return html_to_pdf(template.render(context, links=False, part=part), f"{REPORT_ID}.part{index + 1}")
+        return html_to_pdf(template.render(context, links=False, part=part), f"{REPORT_ID}.part{index + 1}",
+                           overrides=overrides)
 
     counts = [laid_out(index, 1, 0).pages for index in range(len(parts))]
     buffer = io.BytesIO()

@@ -22,6 +22,7 @@ from typing import BinaryIO, Iterator
 
 MANIFEST = "manifest.json"
 FILE_MODE = 0o644  # readable by the clerk's colleagues, like any document they save
+FOLDER_MODE = 0o755  # and the folders that hold them: mkdtemp makes a folder private to its owner
 
 
 class OutputPathError(ValueError):
@@ -190,6 +191,8 @@ class Generation:
         """Manifest last, then the generation is renamed into place and the link swapped."""
         self.carry_foreign({entry["path"] for entry in manifest["files"]}, set(previous_paths))
         self.write(MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
+        for folder in (self.staging, *(p for p in self.staging.rglob("*") if p.is_dir())):
+            os.chmod(folder, FOLDER_MODE)
         os.replace(self.staging, self.final)
         folder = self.output.folder
         if folder.exists() and not folder.is_symlink():  # output from before generations: keep it until the swap

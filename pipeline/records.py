@@ -88,8 +88,9 @@ def resolve_batch_folder(batch: str, records_root: Path = Path("records")) -> Pa
     if candidate.exists():
         raise InputError(f"{batch}: is a file, not a batch folder  → give the folder that holds batch.yaml")
     raise InputError(
-        f"{batch}: no such batch folder (looked for ./{batch} and {records_root}/{batch})"
-        "  → give the path of a folder that holds batch.yaml, e.g. records/example"
+        f"{batch}: no such batch folder (looked for ./{batch} and {display_path(named)})"
+        "  → give the path of a folder that holds batch.yaml, e.g. records/example, or run inside the city's "
+        "working folder (sisterdocs init DIR makes one)"
     )
 
 

@@ -22,10 +22,9 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 import jinja2.meta
 
-from pipeline.schemas import PROJECT_ROOT
+from pipeline.project import ASSETS, LANGS, default_template_dir, template_dirs
 
-ASSETS = PROJECT_ROOT / "pipeline" / "assets"
-TEMPLATE_DIRS = {"en": PROJECT_ROOT / "templates_en", "es": PROJECT_ROOT / "templates_es"}
+TEMPLATE_DIRS = {lang: default_template_dir(lang) for lang in LANGS}  # the packaged templates
 READABLE_ROOTS = (ASSETS, *TEMPLATE_DIRS.values())
 DOCX_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed zip timestamps: the same inputs give the same bytes
 
@@ -43,25 +42,27 @@ class RenderTask:
     revision: str
     archival: "Archival | None" = None  # set for documents that also get a PDF/A-3b archival copy
     inputs: str = ""  # the hash of everything the document is made from (incremental builds)
+    overrides: Path | None = None  # the city's working folder, whose templates replace the packaged ones
 
 
 # --- Jinja -----------------------------------------------------------------------------------
 
-@lru_cache(maxsize=2)
-def jinja_env(lang: str) -> jinja2.Environment:
-    """Own-language templates by plain name; either language as 'en/...' or 'es/...' (bilingual documents)."""
-    loader = jinja2.ChoiceLoader([
-        jinja2.FileSystemLoader(str(TEMPLATE_DIRS[lang])),
-        jinja2.PrefixLoader({code: jinja2.FileSystemLoader(str(path)) for code, path in TEMPLATE_DIRS.items()}),
-    ])
+@lru_cache(maxsize=8)
+def jinja_env(lang: str, overrides: Path | None = None) -> jinja2.Environment:
+    """Own-language templates by plain name; either language as 'en/...' or 'es/...' (bilingual
+    documents). Each name is looked up in the city's folder first, then in the package."""
+    def folders(code):
+        return jinja2.FileSystemLoader([str(path) for path in template_dirs(code, overrides)])
+
+    loader = jinja2.ChoiceLoader([folders(lang), jinja2.PrefixLoader({code: folders(code) for code in LANGS})])
     return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
 
 
-def template_files(lang: str, template: str) -> list[Path]:
+def template_files(lang: str, template: str, overrides: Path | None = None) -> list[Path]:
     """`template` and every template it extends, includes or imports, as files: what a document
     depends on, so that a change to one template re-renders exactly the documents that use it."""
-    env = jinja_env(lang)
+    env = jinja_env(lang, overrides)
     seen: dict[str, Path] = {}
     pending = [template]
     while pending:
@@ -72,28 +73,53 @@ def template_files(lang: str, template: str) -> list[Path]:
         seen[name] = Path(filename)
         for referenced in jinja2.meta.find_referenced_templates(env.parse(source)):
             if referenced is None:  # a name computed at render time: it may be any template
-                return sorted(p for folder in TEMPLATE_DIRS.values() for p in folder.glob("*.html"))
+                return sorted(p for code in LANGS for folder in template_dirs(code, overrides) for p in folder.glob("*.html"))
             pending.append(referenced)
     return sorted(seen.values())
 
 
 @lru_cache(maxsize=None)
-def template_digest(*templates: tuple[str, str]) -> str:
-    """One hash over the given templates, everything they pull in, and the shared assets."""
+def template_digest(*templates: tuple[str, str], overrides: Path | None = None) -> str:
+    """One hash over the given templates (the city's where it has its own), everything they
+    pull in, and the shared assets. Files are named by where they sit relative to their home,
+    so the hash is the same from a source checkout and from an installed wheel."""
     paths = set()
     for lang, name in templates:
-        paths.update(template_files(lang, name) if name.endswith(".html") else [TEMPLATE_DIRS[lang] / name])
+        paths.update(template_files(lang, name, overrides) if name.endswith(".html")
+                     else [find_template(lang, name, overrides)])
     paths.update(p for p in ASSETS.rglob("*") if p.is_file())
+    homes = [(f"city/templates_{lang}", d) for lang in LANGS for d in template_dirs(lang, overrides)[:-1]]
+    homes += [(f"templates_{lang}", default_template_dir(lang)) for lang in LANGS] + [("assets", ASSETS)]
     digest = hashlib.sha256()
     for path in sorted(paths):
-        digest.update(path.as_posix().removeprefix(str(TEMPLATE_DIRS["en"].parent)).encode())
+        digest.update(_home_name(path, homes).encode())
         digest.update(_file_sha(path))
     return digest.hexdigest()
+
+
+def _home_name(path: Path, homes) -> str:
+    for label, home in homes:
+        if path.is_relative_to(home):
+            return f"{label}/{path.relative_to(home).as_posix()}"
+    return path.as_posix()
+
+
+def find_template(lang: str, name: str, overrides: Path | None = None) -> Path:
+    """The file a template name stands for: the city's own if it has one, else the packaged one."""
+    folders = template_dirs(lang, overrides)
+    return next((folder / name for folder in folders if (folder / name).is_file()), folders[-1] / name)
 
 
 @lru_cache(maxsize=None)
 def _file_sha(path: Path) -> bytes:
     return hashlib.sha256(path.read_bytes()).digest()
+
+
+def reread_templates() -> None:
+    """Forget the template hashes of an earlier build in this process: a clerk may have edited
+    or added a template since (the hashes are cached only for the length of one build)."""
+    template_digest.cache_clear()
+    _file_sha.cache_clear()
 
 
 def render_html(task: RenderTask) -> str:
@@ -108,7 +134,7 @@ def render_html(task: RenderTask) -> str:
         "lang": plan.lang,
     }
     try:
-        return jinja_env(plan.lang).get_template(f"{plan.document}.html").render(context)
+        return jinja_env(plan.lang, task.overrides).get_template(f"{plan.document}.html").render(context)
     except jinja2.TemplateError as exc:
         raise RenderError(f"{plan.lang}/{plan.document}.html: {exc}") from None
 
@@ -176,7 +202,7 @@ class PdfOutput:
     pages: int
 
 
-def html_to_pdf(html: str, document_id: str, archival: Archival | None = None) -> PdfOutput:
+def html_to_pdf(html: str, document_id: str, archival: Archival | None = None, overrides: Path | None = None) -> PdfOutput:
     """PDF bytes (and, if asked, a PDF/A-3b copy from the same layout) and WeasyPrint's warnings.
 
     An error WeasyPrint only logs (a missing stylesheet, font or image) fails the document
@@ -191,7 +217,8 @@ def html_to_pdf(html: str, document_id: str, archival: Archival | None = None) -
     logger.addHandler(handler)
     options = {"pdf_identifier": hashlib.sha256(document_id.encode()).hexdigest()[:32].encode(), "custom_metadata": True}
     try:
-        document = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=make_url_fetcher()).render(
+        roots = (*READABLE_ROOTS, *(d for lang in LANGS for d in template_dirs(lang, overrides)))
+        document = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=make_url_fetcher(roots)).render(
             font_config=_font_config())
         pdf = document.write_pdf(**options)
         archived = None
@@ -217,9 +244,9 @@ def render_docx(task: RenderTask, html: str) -> bytes:
     from pipeline.docx_body import BODY_MARKER, fill_body
 
     plan = task.plan
-    template = TEMPLATE_DIRS[plan.lang] / f"{plan.document}.docx"
+    template = find_template(plan.lang, f"{plan.document}.docx", task.overrides)
     if not template.is_file():
-        raise RenderError(f"{plan.doc_id}: no DOCX template {template.relative_to(PROJECT_ROOT)}")
+        raise RenderError(f"{plan.doc_id}: no DOCX template templates_{plan.lang}/{template.name}")
     tpl = DocxTemplate(str(template))
     context = {"body": BODY_MARKER, "doc_id": plan.doc_id, "revision": task.revision,
                "draft_mark": "" if plan.final else _draft_mark(plan.lang),
@@ -227,11 +254,11 @@ def render_docx(task: RenderTask, html: str) -> bytes:
     try:
         tpl.render(context, jinja_env=_docx_shell_env(), autoescape=True)
     except jinja2.TemplateError as exc:
-        raise RenderError(f"{template.relative_to(PROJECT_ROOT)}: {exc}") from None
+        raise RenderError(f"{template}: {exc}") from None
     try:
         fill_body(tpl.docx, html)
     except ValueError as exc:
-        raise RenderError(f"{template.relative_to(PROJECT_ROOT)}: {exc}") from None
+        raise RenderError(f"{template}: {exc}") from None
     props = tpl.docx.core_properties
     props.title = plan.title
     props.identifier = plan.doc_id
@@ -287,7 +314,7 @@ def render(task: RenderTask) -> dict:
     html = render_html(task)
     out: dict = {"warnings": []}
     if "pdf" in task.plan.formats:
-        output = html_to_pdf(html, task.plan.doc_id, task.archival)
+        output = html_to_pdf(html, task.plan.doc_id, task.archival, task.overrides)
         out["pdf"], out["warnings"], out["pages"] = output.pdf, output.warnings, output.pages
         if output.archival is not None:
             out["pdfa"] = output.archival

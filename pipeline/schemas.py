@@ -9,10 +9,9 @@ import cerberus
 import yaml
 
 from pipeline.errors import InputError
+from pipeline.project import SCHEMA_DIR
 from pipeline.rules.fields import Context, RecordValidator
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_DIR = PROJECT_ROOT / "schemas"
 KINDS = ("city", "batch", "partnership", "donation")
 
 
@@ -21,7 +20,8 @@ def read_schema_file(name: str, schema_dir: Path = SCHEMA_DIR) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{path}: schema file not found  → install sisterdocs from its project folder (pip install -e .)") from None
+        raise InputError(f"{path}: schema file not found  → reinstall sisterdocs (pip install sisterdocs); "
+                         "the package carries its schemas") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: the schema is not valid YAML ({exc})") from None
     return _strings_not_empty(data or {})

@@ -45,7 +45,7 @@ from pipeline.errors import DeliveryError, SubmissionError
 from pipeline.output import MANIFEST, OutputWriter, sha256
 from pipeline.plan import DocumentPlan
 from pipeline.records import display_path, load_batch
-from pipeline.render import RenderError, html_to_pdf, jinja_env, template_digest
+from pipeline.render import RenderError, html_to_pdf, jinja_env, reread_templates, template_digest
 from pipeline.rules.values import get, present
 from pipeline.validate import validate
 
@@ -152,10 +152,11 @@ class SciResult:
 
 def submit(batch_folder: Path, partnership_id: str, scan_path: Path, out_root: Path = Path("out"),
            archive_root: Path = Path("records/signed"), *, agreement: str = "bilingual", send: bool = False,
-           as_of: dt.date | None = None, environ=None) -> SciResult:
+           as_of: dt.date | None = None, environ=None, overrides: Path | None = None) -> SciResult:
     """Check everything, then write the packet and message, archive the scan, and (with send) deliver."""
     environ = os.environ if environ is None else environ
     as_of = as_of or dt.date.today()
+    reread_templates()
     archive_root = Path(archive_root)
     smtp = SmtpSettings.from_environment(environ) if send else None
 
@@ -169,7 +170,7 @@ def submit(batch_folder: Path, partnership_id: str, scan_path: Path, out_root: P
     scan = verify_scan(Path(scan_path), agreement_pages, display_path(out_folder / agreement_path))
     refuse_if_in_ledger(ledger, archive_root, record.id, scan.sha256)
     sender = sender_address(batch.city.data, environ)
-    packet_pdf = packet(batch, record, scan, as_of, agreement)
+    packet_pdf = packet(batch, record, scan, as_of, agreement, overrides)
     packet_pages = len(PdfReader(io.BytesIO(packet_pdf)).pages)
     email = message(batch, record, sender, packet_pdf, packet_pages, as_of)
     eml = email.as_bytes()
@@ -473,7 +474,8 @@ def _store_read_only(target: Path, data: bytes) -> None:
 
 # --- the packet ----------------------------------------------------------------------------------
 
-def packet_context(batch, record, scan: Scan, as_of: dt.date, version: str, lang: str = "en") -> dict:
+def packet_context(batch, record, scan: Scan, as_of: dt.date, version: str, lang: str = "en",
+                   overrides: Path | None = None) -> dict:
     """What templates_<lang>/sci_packet.html reads: professional contacts only, never phones or IDs."""
     contexts = ContextBuilder(batch)
     city, partnership = contexts.city(lang), contexts.partnership(record, lang)
@@ -492,7 +494,7 @@ def packet_context(batch, record, scan: Scan, as_of: dt.date, version: str, lang
         found = data.get(key) if isinstance(data.get(key), dict) else {}
         return {"number": str(found.get(number_key) or ""), "date": contexts.date(found.get("date"), lang)}
 
-    templates = template_digest(("en", "sci_packet.html"))  # the template, what it includes, the assets
+    templates = template_digest(("en", "sci_packet.html"), overrides=overrides)  # the template, what it includes, the assets
     revision = hashlib.sha256(json.dumps([data, batch.city.data, scan.sha256, as_of, version, templates, __version__],
                                          sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
     return {
@@ -530,18 +532,18 @@ def _signer(city_data: dict, city: dict, lang: str) -> dict:
             "email": contact["email"]}
 
 
-def packet(batch, record, scan: Scan, as_of: dt.date, version: str) -> bytes:
+def packet(batch, record, scan: Scan, as_of: dt.date, version: str, overrides: Path | None = None) -> bytes:
     """Cover letter and summary (WeasyPrint, on letterhead), then the scan's pages; one PDF, three bookmarks.
 
     No dates but the letter's own: the same inputs give the same bytes.
     """
-    context = packet_context(batch, record, scan, as_of, version)
+    context = packet_context(batch, record, scan, as_of, version, overrides=overrides)
     doc_id = context["doc"]["id"]
     try:
-        html = jinja_env("en").get_template("sci_packet.html").render(context)
+        html = jinja_env("en", overrides).get_template("sci_packet.html").render(context)
     except jinja2.TemplateError as exc:
         raise RenderError(f"en/sci_packet.html: {exc}") from None
-    front = PdfReader(io.BytesIO(html_to_pdf(html, doc_id).pdf))
+    front = PdfReader(io.BytesIO(html_to_pdf(html, doc_id, overrides=overrides).pdf))
     summary_page = _summary_page(front, doc_id)
     writer = PdfWriter()
     writer.append(front, import_outline=False)

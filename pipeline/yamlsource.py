@@ -151,6 +151,8 @@ def parse(text: str) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "malformed YAML"
+        if _is_library_depth_limit(exc):
+            raise _too_deep(line) from None
         if "expected a single document" in str(exc):
             raise SourceError(line, "the file holds more than one YAML document ('---')", "keep one document per file") from None
         source_line = text.splitlines()[line - 1] if line and line <= len(text.splitlines()) else ""
@@ -200,16 +202,28 @@ def _refuse_deep_nesting(text: str) -> None:
             if cls is MappingStartEvent or cls is SequenceStartEvent:
                 depth += 1
                 if depth - 1 > MAX_DEPTH:
-                    raise SourceError(event.start_mark.line + 1, f"the data is nested more than {MAX_DEPTH} levels deep",
-                                      "flatten the record")
+                    raise _too_deep(event.start_mark.line + 1)
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
                 depth -= 1
             elif cls is DocumentEndEvent or cls is StreamEndEvent:  # only the first document is composed
                 return
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
+        if _is_library_depth_limit(exc):
+            mark = getattr(exc, "problem_mark", None)
+            raise _too_deep(mark.line + 1 if mark else None) from None
         return  # composing meets the same error no deeper than this, and reports it with its line
     finally:
         parser.dispose()
+
+
+def _too_deep(line: int | None) -> SourceError:
+    return SourceError(line, f"the data is nested more than {MAX_DEPTH} levels deep", "flatten the record")
+
+
+def _is_library_depth_limit(exc: yaml.YAMLError) -> bool:
+    """libyaml 0.2.6 and later stop at 1,000 levels in their scanner, before any event reaches
+    the scan above; the clerk gets the same words whichever libyaml PyYAML bundles."""
+    return "nesting depth" in str(getattr(exc, "problem", None) or exc)
 
 
 def _yaml_fix(problem: str) -> str:
@@ -238,7 +252,7 @@ class _Builder:
     def build(self, node, path: tuple, depth: int = 0):
         line = node.start_mark.line + 1
         if depth > MAX_DEPTH:
-            raise SourceError(line, f"the data is nested more than {MAX_DEPTH} levels deep", "flatten the record")
+            raise _too_deep(line)
         if self.seen is not None:
             if id(node) in self.seen:
                 raise SourceError(line, "anchors and aliases (&name / *name) are not supported", "write the value out in full")

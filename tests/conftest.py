@@ -26,6 +26,13 @@ class BatchCopy:
         shutil.copytree(ROOT / "records", self.records, ignore=shutil.ignore_patterns("*.pyc"))
         self.folder = self.records / "example"
 
+    @classmethod
+    def existing(cls, records: Path) -> "BatchCopy":
+        """The same helpers over a records/ folder that is already there (a city's working folder)."""
+        copy = cls.__new__(cls)
+        copy.records, copy.folder = records, records / "example"
+        return copy
+
     def path(self, relative: str) -> Path:
         return self.records / relative if relative == "city.yaml" else self.folder / relative
 

@@ -136,7 +136,9 @@ def test_a_build_killed_mid_run_keeps_the_previous_output_and_the_next_run_finis
     example.replace("partnerships/dos-laredos.yaml", "Nuevo Laredo", "Nuevo  Laredo", count=1)
     for name in ("don-2026-nld-public-works", "don-2026-nld-bomberos"):
         example.replace(f"donations/{name}.yaml", "council_approved", "council_approved  # changed")
-    process = subprocess.Popen(_build_command(example.folder, out), cwd=ROOT, stdout=subprocess.DEVNULL,
+    # --force: every document is rendered anew (nothing is taken over by a link), so the build
+    # is still writing when the third new PDF appears, however fast the machine is.
+    process = subprocess.Popen([*_build_command(example.folder, out), "--force"], cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # kill it once new documents are being written
@@ -193,3 +195,17 @@ def test_build_cli_force_and_quiet(example, tmp_path, monkeypatch):
     forced = CliRunner().invoke(cli, args + ["--force"])
     rendered = int(forced.output.split(" documents rendered")[0].rsplit(" ", 1)[1])
     assert rendered > 20 and "0 unchanged" in forced.output
+
+
+def test_the_output_is_readable_by_colleagues_like_any_saved_document(example, tmp_path):
+    out = tmp_path / "out"
+    old_umask = os.umask(0o077)  # a strict umask does not make the shared output private either
+    try:
+        build(example.folder, out, as_of=AFTER_MEETING, jobs=1)
+    finally:
+        os.umask(old_umask)
+    folders = [p for p in (out / "example").resolve().rglob("*") if p.is_dir()] + [(out / "example").resolve()]
+    files = [p for p in (out / "example").resolve().rglob("*") if p.is_file()]
+    assert folders and files
+    assert {oct(p.stat().st_mode & 0o777) for p in folders} == {oct(0o755)}
+    assert {oct(p.stat().st_mode & 0o777) for p in files} == {oct(0o644)}
