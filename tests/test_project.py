@@ -172,3 +172,18 @@ def test_every_option_of_every_command_is_in_the_readme():
         if name != "sisterdocs" and not re.search(rf"sisterdocs (\[--project DIR\] )?{name}\b", readme):
             missing.append(f"sisterdocs {name}")
     assert not missing, missing
+
+
+def test_build_says_what_the_check_found_before_rendering_starts(tmp_path):
+    batch = BatchCopy(tmp_path / "city")
+    events = []
+    build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=1,
+          checked=lambda report: events.append(("checked", len(report.warnings))),
+          progress=lambda done, total: events.append(("rendered", done)))
+    assert events[0] == ("checked", 1) and events[1] == ("rendered", 1), events[:3]
+    result = CliRunner().invoke(cli, ["build", str(batch.folder), "--out", str(tmp_path / "out"), "--as-of", AS_OF,
+                                      "-j", "1"])
+    lines = result.output.splitlines()
+    finding = next(i for i, line in enumerate(lines) if "[vehicle.permit]" in line)
+    summary = next(i for i, line in enumerate(lines) if " files (" in line)
+    assert finding < summary and sum("[vehicle.permit]" in line for line in lines) == 1  # said once, first
