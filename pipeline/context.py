@@ -28,6 +28,29 @@ OFFICE_TITLES = {
     "governor": {"en": ("Governor", "Governor"), "es": ("Gobernador", "Gobernadora")},
 }
 HONORIFIC = {"en": "The Honorable", "es": "C."}
+AYUNTAMIENTO_SECRETARY = {"en": ("Secretary of the Ayuntamiento", "Secretary of the Ayuntamiento"),
+                          "es": ("Secretario del Ayuntamiento", "Secretaria del Ayuntamiento")}
+
+# What each kind of relationship is called: (the agreement's title, the relationship). A
+# friendship city or a binational collaboration is never "a sister city relationship".
+RELATIONSHIP = {
+    "sister_city": {"en": ("Sister City Agreement", "sister city relationship"),
+                    "es": ("Acuerdo de Hermanamiento", "relación de hermanamiento")},
+    "friendship_city": {"en": ("Friendship City Agreement", "friendship city relationship"),
+                        "es": ("Acuerdo de Ciudades Amigas", "relación de ciudades amigas")},
+    "binational_collaboration": {"en": ("Binational Collaboration Agreement", "binational collaboration"),
+                                 "es": ("Acuerdo de Colaboración Binacional", "colaboración binacional")},
+}
+SCI_REGISTERS = ("sister_city", "friendship_city")  # the kinds Sister Cities International recognizes
+# How a partner government is named as a party, by the level of the partnership.
+PARTY_NAMES = {"local": {"en": "Municipality of {name}", "es": "Municipio de {name}"},
+               "state": {"en": "State of {name}", "es": "Estado de {name}"}}
+COUNCIL_FORMS = ("resolution", "motion", "ordinance")
+DEFAULT_COUNTERSIGN = ({"official": "clerk", "as": "attest"}, {"official": "attorney", "as": "approved_as_to_form"})
+DEFAULT_TERMINATION_NOTICE_DAYS = 90
+# Spanish nouns a government's name may start with that take "la"; the others take "el".
+_FEMININE_HEADS = {"ciudad", "villa", "municipalidad", "comunidad", "alcaldía", "provincia", "región", "junta",
+                   "secretaría", "agencia", "comisión", "diputación", "república"}
 
 LABELS = {
     "kind": {
@@ -112,6 +135,23 @@ def official_title(official: dict, lang: str) -> str:
     return text(official.get("title"), lang)
 
 
+def party(name: str, lang: str) -> dict:
+    """A government named as a party, with the article and contractions each language needs
+    ("the City of Laredo", "of the ..."; "la Ciudad de Laredo", "de la ...", "el Municipio",
+    "del Municipio", "al Municipio"), so no template types an article before a name."""
+    name = name.strip()
+    if lang == "en":
+        bare = name[4:] if name.lower().startswith("the ") else name
+        return {"name": bare, "the": f"the {bare}", "The": f"The {bare}", "of": f"of the {bare}",
+                "to": f"to the {bare}", "by": f"by the {bare}", "for": f"for the {bare}", "represented": "represented"}
+    feminine = name.split(" ", 1)[0].lower() in _FEMININE_HEADS
+    article = "la" if feminine else "el"
+    return {"name": name, "the": f"{article} {name}", "The": f"{article.capitalize()} {name}",
+            "of": f"de la {name}" if feminine else f"del {name}", "to": f"a la {name}" if feminine else f"al {name}",
+            "by": f"por {article} {name}", "for": f"por {article} {name}",
+            "represented": "representada" if feminine else "representado"}
+
+
 def _salutation(title: str, official: dict, lang: str) -> str:
     if lang == "es":
         return ("Estimada " if official.get("gender") == "female" else "Estimado ") + title
@@ -149,9 +189,16 @@ class ContextBuilder:
             p = officials.get(key, {})
             return {k: p.get(k, "") for k in ("name", "title", "organization", "email", "phone")}
 
+        council = c.get("council") if isinstance(c.get("council"), dict) else {}
+        countersign = [{"as": entry.get("as", "countersign"), **person(entry.get("official", ""))}
+                       for entry in council.get("countersign", DEFAULT_COUNTERSIGN) if isinstance(entry, dict)]
         return {
             "name": c.get("name", ""),
             "legal_name": text(c.get("legal_name"), lang),
+            "party": party(text(c.get("legal_name"), lang), lang),
+            "council_form": council.get("form", "resolution"),
+            "countersign": countersign,
+            "sci_member": get(c, "sci_membership", "status") == "good_standing",
             "state": state_name(c.get("state")),
             "country": country_name(c.get("country", ""), lang),
             "council_body": text(c.get("council_body"), lang),
@@ -184,6 +231,20 @@ class ContextBuilder:
             return {"name": o.get("name", ""), "title": title, "the_title": article + title,
                     "salutation": _salutation(title, o, lang)}
 
+        city_party = party(text(self.city_data.get("legal_name"), lang), lang)
+        partner_name = partner.get("name", "")
+        pattern = PARTY_NAMES.get(d.get("level"))
+        partner_party = party(pattern[lang].format(name=partner_name) if pattern else partner_name, lang)
+        mexican_municipality = partner.get("country") == "MX" and d.get("level") == "local"
+        secretary = officials.get("partner_secretary") if isinstance(officials.get("partner_secretary"), dict) else {}
+        male, female = AYUNTAMIENTO_SECRETARY[lang]
+        partner_signatories = [official("partner")]
+        if mexican_municipality:  # the secretario del ayuntamiento authenticates the municipality's acts
+            partner_signatories.append({"name": secretary.get("name", ""),
+                                        "title": female if secretary.get("gender") == "female" else male})
+        components = d.get("components", [])
+        kind_words = RELATIONSHIP.get(d.get("kind"), {}).get(lang, ("", ""))
+
         def contact(side, role):
             c = get(d, "contacts", side, role) or {}
             return {k: c.get(k, "") for k in ("name", "title", "organization", "email", "phone")}
@@ -191,13 +252,32 @@ class ContextBuilder:
         council = d.get("council") or {}
         signing = d.get("signing") or {}
         prefix = partner.get("ayuntamiento", "H.")
+        established = d.get("established")
         return {
             "id": d.get("id", ""),
             "kind": label("kind", d.get("kind"), lang),
+            "kind_code": d.get("kind", ""),
+            "title": kind_words[0],
+            "relationship": kind_words[1],
             "status": d.get("status", ""),
-            "grandfathered": d.get("status") == "grandfathered",
-            "established": self.date(d.get("established"), lang),
+            # A fact of the relationship, whatever the record's workflow status: an agreement
+            # with a partner the city has been twinned with since 1986 renews that relationship.
+            "renewal": bool(established) or d.get("status") == "grandfathered",
+            "established": self.date(established, lang),
+            "established_year": str(parse_date(established, self.date_order).year) if established else "",
+            "sci_recognized": d.get("kind") in SCI_REGISTERS and get(self.city_data, "sci_membership", "status") == "good_standing",
             "texts": d.get("texts", "equally_authentic"),
+            "termination_notice_days": d.get("termination_notice_days") or DEFAULT_TERMINATION_NOTICE_DAYS,
+            "city_party": city_party,
+            "city_represented": f"{city_party['represented']} {'by its' if lang == 'en' else 'por su'} "
+                                f"{official('city')['title']}, {official('city')['name']}",
+            "partner_party": partner_party,
+            "partner_represented": f"{partner_party['represented']} {'by its' if lang == 'en' else 'por su'} "
+                                   f"{official('partner')['title']}, {official('partner')['name']}",
+            "mexican_municipality": mexican_municipality,
+            "partner_signatories": partner_signatories,
+            "cost_shared": [label("area", c.get("area"), lang) for c in components
+                            if isinstance(c, dict) and c.get("funding_model") == "cost_sharing"],
             "partner": {
                 "name": partner.get("name", ""),
                 "state": state_name(partner.get("state")),
@@ -216,9 +296,11 @@ class ContextBuilder:
                     "area": label("area", c.get("area"), lang),
                     "description": text(c.get("description"), lang),
                     "funding_source": text(c.get("funding_source"), lang),
+                    "cost_shared": c.get("funding_model") == "cost_sharing",
+                    "cost_share": text(c.get("cost_share"), lang),
                     "kpis": [text(k, lang) for k in c.get("kpis", [])],
                 }
-                for c in d.get("components", [])
+                for c in components
             ],
             "committee": {side: [{k: m.get(k, "") for k in ("name", "role", "organization")}
                                  for m in get(d, "committee", side) or []] for side in ("city", "partner")},

@@ -163,6 +163,12 @@ def _top_border(paragraph) -> None:
     paragraph._p.get_or_add_pPr().append(borders)
 
 
+def _page_break(paragraph) -> None:
+    """An empty paragraph that starts a new page: what follows (a table too) begins there."""
+    paragraph.paragraph_format.page_break_before = True
+    paragraph.paragraph_format.space_before = paragraph.paragraph_format.space_after = Pt(0)
+
+
 def _in_cell(container) -> bool:
     return container.__class__.__name__ == "_Cell"
 
@@ -211,6 +217,8 @@ class BodyWriter:
             elif "pair" in child.classes:
                 self._pair(container, child)
             else:  # section, div, main, article: their children are the blocks
+                if "new-page" in child.classes and not _in_cell(container):
+                    _page_break(self._add_paragraph(container))
                 self._blocks(container, child)
 
     def _add_paragraph(self, container, style: str | None = None):

@@ -149,7 +149,7 @@ def test_scan_is_archived_untouched_read_only_and_in_the_ledger(site):
     (entry,) = site.ledger()
     assert entry["partnership"] == "laredo-saltillo" and entry["batch"] == "example"
     assert entry["file"] == f"laredo-saltillo/signed-agreement-2026-12-10-{sha[:12]}.pdf"
-    assert (entry["sha256"], entry["bytes"], entry["pages"]) == (sha, len(data), 3)
+    assert (entry["sha256"], entry["bytes"], entry["pages"]) == (sha, len(data), 4)
     assert dt.datetime.fromisoformat(entry["archived_at"]).utcoffset() == dt.timedelta(0)
     assert f"archived  records/signed/laredo-saltillo/signed-agreement-2026-12-10-{sha[:12]}.pdf" in result.output
     assert "not sent" in result.output and "sci_submission: {date: 2027-01-15}" in result.output
@@ -159,7 +159,7 @@ def test_packet_is_cover_letter_summary_then_the_signed_pages(site):
     scan = site.scan()
     assert site.run(scan=scan).exit_code == 0
     packet = PdfReader(site.sci / "sci-packet.pdf")
-    assert len(packet.pages) == 2 + 3
+    assert len(packet.pages) == 2 + 4
     outline = [(item.title, packet.get_destination_page_number(item)) for item in packet.outline]
     assert outline == list(zip(OUTLINE, (0, 1, 2)))
     signed = PdfReader(scan)
@@ -172,13 +172,13 @@ def test_packet_is_cover_letter_summary_then_the_signed_pages(site):
                      "member of Sister Cities International since 1984", "Daniel Ochoa International Affairs Officer"):
         assert expected in letter, expected
     summary = flat(packet.pages[1].extract_text())
-    for expected in ("Partnership summary", "City of Laredo", "Texas, United States", "H. Ayuntamiento de Saltillo",
+    for expected in ("Partnership summary", "City of Laredo", "Texas, United States", "Municipality of Saltillo",
                      "Coahuila de Zaragoza, Mexico", "Elena R. Garza Mayor", "Javier H. Dávila Treviño Municipal President",
                      "Resolution No. 2026-R-119, December 8, 2026", "Cabildo, acta 45/2026, November 28, 2026",
                      "SRE dictamen DGCJ-1234, December 2, 2026", "relaciones.internacionales@example.mx",
                      "Tomás Ramos Cepeda Presidente Ciudades Hermanas de Saltillo", "Sister City, local (municipal) level",
                      "December 10, 2026, at Laredo, Texas", "Economic development and trade.",
-                     "Cultural, tourism and educational exchange.", "3 pages"):
+                     "Cultural, tourism and educational exchange.", "4 pages"):
         assert expected in summary, expected
 
 
@@ -215,7 +215,7 @@ def test_a_single_language_agreement_is_matched_with_agreement_option(site):
     result = site.run("--agreement", "en", scan=scan)
     assert result.exit_code == 0, result.output
     assert "matching partnerships/laredo-saltillo/agreement.en.pdf" in result.output
-    assert "(English text, 2 pages)" in flat(PdfReader(site.sci / "sci-packet.pdf").pages[0].extract_text())
+    assert "(English text, 3 pages)" in flat(PdfReader(site.sci / "sci-packet.pdf").pages[0].extract_text())
 
 
 # --- bad scans: each a clear message, exit 1, nothing written ---------------------------------------
@@ -247,7 +247,7 @@ BAD_SCANS = {
     "encrypted": (encrypted, "the PDF is password-protected (encrypted)"),
     "wrong page count": (lambda data: first_pages(data, 2),
                          "2 pages, but the generated agreement out/example/partnerships/laredo-saltillo/"
-                         "agreement_bilingual.en.pdf has 3"),
+                         "agreement_bilingual.en.pdf has 4"),
 }
 
 
@@ -478,6 +478,6 @@ def test_spanish_twin_renders_with_the_same_context(built, monkeypatch):
     monkeypatch.chdir(built)
     batch = load_batch(built / "records" / "example")
     record = next(r for r in batch.records if r.id == "laredo-saltillo")
-    scan = verify_scan(built / "out" / "example" / "partnerships" / "laredo-saltillo" / "agreement_bilingual.en.pdf", 3, "")
+    scan = verify_scan(built / "out" / "example" / "partnerships" / "laredo-saltillo" / "agreement_bilingual.en.pdf", 4, "")
     html = jinja_env("es").get_template("sci_packet.html").render(packet_context(batch, record, scan, AS_OF, "bilingual", "es"))
     assert "Resumen del hermanamiento" in html and "15 de enero de 2027" in html and "Javier H. Dávila Treviño" in html

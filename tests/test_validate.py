@@ -384,6 +384,7 @@ def test_invalid_fixture_batch_reports_every_problem_where_it_is(monkeypatch):
         ("torreon.yaml", 1, "torreon", "cabildo", "partnership.mexican_approval", "warning"),
         ("torreon.yaml", 1, "torreon", "sre", "partnership.mexican_approval", "warning"),
         ("torreon.yaml", 1, "torreon", "legal_review", "partnership.legal_review", "warning"),
+        ("torreon.yaml", 9, "torreon", "officials.partner_secretary", "partnership.signatories", "warning"),
     }
     assert "did you mean MX-COA?" in only(report, "place.subdivision").fix
     assert report.blocked() == ["torreon", "don-club"]

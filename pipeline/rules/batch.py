@@ -33,6 +33,7 @@ def resolution_pattern(city: dict) -> re.Pattern | None:
 
 
 def check_city(city_record, report) -> None:
+    _countersigning_officials_named(city_record, report)
     pattern = get(city_record.data, "resolution_number", "pattern")
     example = get(city_record.data, "resolution_number", "example")
     if not isinstance(pattern, str):
@@ -49,6 +50,20 @@ def check_city(city_record, report) -> None:
         report.add(city_record, "city.profile", ("resolution_number", "example"),
                    f"the example '{example}' does not fit the pattern '{pattern}'",
                    "correct the pattern or the example so that they agree")
+
+
+def _countersigning_officials_named(city_record, report) -> None:
+    """Whoever the profile says signs with the mayor must be in officials, or a signature line
+    would print without a name."""
+    countersign = get(city_record.data, "council", "countersign")
+    entries = countersign if isinstance(countersign, list) else [{"official": "clerk"}, {"official": "attorney"}]
+    for index, entry in enumerate(entries):
+        official = entry.get("official") if isinstance(entry, dict) else None
+        if isinstance(official, str) and not isinstance(get(city_record.data, "officials", official), dict):
+            where = ("council", "countersign", index, "official") if isinstance(countersign, list) else ("officials",)
+            report.add(city_record, "city.profile", where,
+                       f"the {official} signs with the mayor, but officials.{official} is not in the profile",
+                       f"add officials.{official} (name, title in en/es), or set council.countersign to who really signs")
 
 
 def check(batch, report, env: Env) -> None:

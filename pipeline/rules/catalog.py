@@ -51,6 +51,7 @@ RULES: dict[str, Rule] = {
     "donation.status": Rule(E, "the donation's status does not match the council action and pickup recorded"),
     # partnership rules (pipeline/rules/partnership.py)
     "partnership.official": Rule(E, "a top official without a usable title"),
+    "partnership.signatories": Rule(W, "a Mexican municipality's agreement without its secretario del ayuntamiento named"),
     "partnership.status": Rule(E, "the lifecycle status does not match the dates and approvals recorded"),
     "partnership.dates": Rule(E, "dates out of order (council approval ≤ signing ≤ SCI submission)"),
     "partnership.evaluation": Rule(E, "the evaluation date is not six months to two years after signing"),
@@ -66,5 +67,5 @@ RULES: dict[str, Rule] = {
     "agenda.duplicate": Rule(E, "an agenda item number or record listed twice"),
     "agenda.meeting_date": Rule(E, "a record on the agenda whose council meeting date is not this meeting's"),
     "agenda.missing": Rule(W, "a record in the batch that is not on the agenda"),
-    "city.profile": Rule(E, "a city profile setting that cannot be used (pattern, date order)"),
+    "city.profile": Rule(E, "a city profile setting that cannot be used (pattern, date order, who countersigns)"),
 }

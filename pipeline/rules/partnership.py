@@ -38,6 +38,13 @@ def check(record, report, env: Env) -> None:
 
 
 def _check_officials(record, report, data) -> None:
+    partner = data.get("partner") if isinstance(data.get("partner"), dict) else {}
+    if partner.get("country") == "MX" and data.get("level") == "local" and \
+            not isinstance(get(data, "officials", "partner_secretary"), dict):
+        report.add(record, "partnership.signatories", ("officials", "partner_secretary"),
+                   "the secretario/a del ayuntamiento, who countersigns for the municipality, is not named: "
+                   "the agreement prints a blank signature line",
+                   "add officials.partner_secretary with name and gender")
     for side in ("city", "partner"):
         official = get(data, "officials", side)
         if isinstance(official, dict) and official.get("office") == "other" and not present(official.get("title")):
