@@ -215,7 +215,7 @@ def test_a_single_language_agreement_is_matched_with_agreement_option(site):
     result = site.run("--agreement", "en", scan=scan)
     assert result.exit_code == 0, result.output
     assert "matching partnerships/laredo-saltillo/agreement.en.pdf" in result.output
-    assert "(English text, 3 pages)" in flat(PdfReader(site.sci / "sci-packet.pdf").pages[0].extract_text())
+    assert "(English text, 4 pages)" in flat(PdfReader(site.sci / "sci-packet.pdf").pages[0].extract_text())
 
 
 # --- bad scans: each a clear message, exit 1, nothing written ---------------------------------------
