@@ -215,7 +215,9 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None) -> list[Ren
     return tasks
 
 
-PERSONAL_DATA = (("pickup", "id_number"),)  # never in a document, attachment or packet that can leave the city
+# Never in a document, attachment or packet that can leave the city: the pickup person is a
+# private individual, and an archival copy outlives the pickup by decades.
+PERSONAL_DATA = (("pickup", "id_number"), ("pickup", "name"), ("pickup", "phone"))
 
 
 def archival_source(record, issued: dt.date) -> Archival:

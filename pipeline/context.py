@@ -12,7 +12,7 @@ from functools import lru_cache
 import pycountry
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal, get_territory_currencies
 
 from pipeline.dates import parse_date
 from pipeline.rules.values import get
@@ -26,6 +26,12 @@ OFFICE_TITLES = {
     "municipal_president": {"en": ("Municipal President", "Municipal President"),
                             "es": ("Presidente Municipal", "Presidenta Municipal")},
     "governor": {"en": ("Governor", "Governor"), "es": ("Gobernador", "Gobernadora")},
+    # who heads or binds a receiving body (donations)
+    "sindico": {"en": ("Municipal Trustee (Síndico)", "Municipal Trustee (Síndica)"), "es": ("Síndico Municipal", "Síndica Municipal")},
+    "president": {"en": ("President", "President"), "es": ("Presidente", "Presidenta")},
+    "director": {"en": ("Director General", "Director General"), "es": ("Director General", "Directora General")},
+    "legal_representative": {"en": ("Legal Representative", "Legal Representative"),
+                             "es": ("Apoderado Legal", "Apoderada Legal")},
 }
 HONORIFIC = {"en": "The Honorable", "es": "C."}
 AYUNTAMIENTO_SECRETARY = {"en": ("Secretary of the Ayuntamiento", "Secretary of the Ayuntamiento"),
@@ -110,11 +116,19 @@ def long_date(value, lang: str, date_order: str | None = None) -> str:
     return format_date(parse_date(value, date_order), "long", locale=LOCALES[lang])
 
 
-def money(amount, lang: str) -> str:
+def money(amount, lang: str, currency: str = "USD") -> str:
+    """An amount in the currency of the city that holds it: "$0.00" or "CA$0.00" in English,
+    "$0.00 USD" or "$0.00 CAD" in Spanish (Mexican usage names the currency after the amount)."""
     amount = float(amount or 0)
     if lang == "en":
-        return "$" + format_decimal(amount, format="#,##0.00", locale="en_US")
-    return format_decimal(amount, format="#,##0.00", locale="es_MX") + " USD"
+        return format_currency(amount, currency, format="¤#,##0.00", locale="en_US")
+    return "$" + format_decimal(amount, format="#,##0.00", locale="es_MX") + f" {currency}"
+
+
+@lru_cache(maxsize=64)
+def currency_of(country: str) -> str:
+    found = get_territory_currencies(country) if country else []
+    return found[0] if found else "USD"
 
 
 @lru_cache(maxsize=256)
@@ -168,6 +182,7 @@ class ContextBuilder:
         self.meeting = batch.meeting.data.get("meeting", {})
         self.meeting_date = parse_date(self.meeting.get("date"), self.date_order)
         self.agenda = {e.get("record"): e.get("item") for e in batch.meeting.data.get("agenda", []) if isinstance(e, dict)}
+        self.currency = currency_of(self.city_data.get("country", ""))
 
     def date(self, value, lang: str) -> str:
         return long_date(value, lang, self.date_order)
@@ -317,14 +332,19 @@ class ContextBuilder:
         recipient = d.get("recipient", {})
         council = d.get("council") or {}
         pickup = d.get("pickup") or {}
+        permit_free = set(_permit_listed_vehicle_types())
         items = []
         for item in d.get("items", []):
             items.append({
                 "unit_number": str(item.get("unit_number", "")),
                 "description": text(item.get("description"), lang),
+                "description_en": text(item.get("description"), "en"),
+                "description_es": text(item.get("description"), "es"),
                 "category": item.get("category", ""),
                 "is_vehicle": item.get("category") == "vehicle",
+                "needs_permit": item.get("category") == "vehicle" and item.get("vehicle_type") not in permit_free,
                 "vin": item.get("vin", "") or item.get("serial_number", ""),
+                "quantity": str(item.get("quantity") or 1),
                 "year": item.get("year", ""),
                 "make": item.get("make", ""),
                 "model": item.get("model", ""),
@@ -332,10 +352,23 @@ class ContextBuilder:
                 "department": item.get("department", ""),
                 "location": item.get("location", ""),
                 "fund_source": item.get("fund_source", ""),
-                "book_value": money(item.get("book_value"), lang),
+                "book_value": money(item.get("book_value"), lang, self.currency),
                 "condition": text(item.get("condition"), lang),
+                "condition_en": text(item.get("condition"), "en"),
+                "condition_es": text(item.get("condition"), "es"),
             })
         departments = sorted({i["department"] for i in items if i["department"]})
+
+        def person(key):
+            """The head of the receiving body (letters) or its legal representative (the release)."""
+            p = recipient.get(key) if isinstance(recipient.get(key), dict) else {}
+            title = official_title(p, lang) if p else ""
+            power = p.get("power_of_attorney") if isinstance(p.get("power_of_attorney"), dict) else {}
+            return {"name": p.get("name", ""), "title": title,
+                    "salutation": _salutation(title, p, lang) if p else "",
+                    "power_of_attorney": {"reference": power.get("reference", ""), "date": self.date(power.get("date"), lang),
+                                          "notary": power.get("notary", "")}}
+
         return {
             "id": d.get("id", ""),
             "status": d.get("status", ""),
@@ -349,13 +382,16 @@ class ContextBuilder:
                 "state": state_name(recipient.get("state")),
                 "country": country_name(recipient.get("country", ""), lang),
                 "contact": {k: get(recipient, "contact", k) or "" for k in ("name", "title", "email")},
+                "head": person("head"),
+                "representative": person("representative"),
             },
             "purpose": {"category": label("purpose", get(d, "purpose", "category"), lang),
                         "description": text(get(d, "purpose", "description"), lang)},
             "equipment": items,
             "vehicles": [i for i in items if i["is_vehicle"]],
+            "permit_vehicles": [i for i in items if i["needs_permit"]],
             "departments": departments,
-            "total_book_value": money(sum(float(i.get("book_value") or 0) for i in d.get("items", [])), lang),
+            "total_book_value": money(sum(float(i.get("book_value") or 0) for i in d.get("items", [])), lang, self.currency),
             "pickup": {"name": pickup.get("name", ""), "id_type": label("id_type", pickup.get("id_type"), lang),
                        "phone": pickup.get("phone", "")},
             "council": {"resolution_number": council.get("resolution_number", ""),
@@ -369,3 +405,11 @@ class ContextBuilder:
                         record.kind: build(record, code)} for code in LANGS}
         return {"lang": lang, "issued": self.meeting_date.isoformat(), **views[lang], "en": views["en"], "es": views["es"]}
 
+
+@lru_cache(maxsize=1)
+def _permit_listed_vehicle_types() -> tuple[str, ...]:
+    """The used-vehicle types the Secretaría de Economía permit list covers, read from the donation
+    schema (the single place the list lives, next to the check that warns about the others)."""
+    from pipeline.schemas import field_rules
+
+    return tuple(field_rules("donation", ("items", "schema", "schema", "vehicle_type")).get("permit_listed", ()))

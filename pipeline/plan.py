@@ -91,19 +91,28 @@ def _resolutions(record, document, adopted: bool, result: Plan) -> None:
 def _plan_partnership(record, as_of, result: Plan) -> None:
     data = record.data
     status = data.get("status")
-    _resolutions(record, "partnership_resolution", status not in NEW_RELATIONSHIP and _happened(data, as_of), result)
+    adopted = _adopted(data, ADOPTED, as_of)
+    _resolutions(record, "partnership_resolution", adopted, result)
     if status in NEW_RELATIONSHIP:
         result.documents += _both(record, "introduction_letter", ("pdf", "docx"), "Letter of introduction")
     else:
         result.held_back.append(HeldBack(record.id, "introduction_letter",
                                          f"not needed: the relationship is {status}, past introductions"))
-    final = get(data, "legal_review", "status") == "approved" and status in ADOPTED and _happened(data, as_of)
+    final = get(data, "legal_review", "status") == "approved" and adopted
     formats = ("pdf", "docx", ARCHIVAL) if final else ("pdf", "docx")  # a draft is never archived
     for document in ("agreement", "agreement_bilingual"):
         result.documents += _both(record, document, formats, "Partnership agreement", final=final)
     if not final:
         result.held_back.append(HeldBack(record.id, "agreement (final, archival PDF/A)",
                                          "drafts only until legal review is approved and the council has adopted the resolution"))
+
+
+def _adopted(data, adopted_statuses, as_of) -> bool:
+    """The council adopted the record's resolution: the record says so (a status that means it, or
+    council.adopted for a grandfathered agreement), and the meeting is past. A meeting date alone
+    says only that the item was on an agenda."""
+    says = data.get("status") in adopted_statuses or get(data, "council", "adopted") is True
+    return says and _happened(data, as_of)
 
 
 def _happened(data, as_of) -> bool:
@@ -116,7 +125,7 @@ def _happened(data, as_of) -> bool:
 
 def _plan_donation(record, as_of, result: Plan) -> None:
     data = record.data
-    approved = data.get("status") in DONATION_APPROVED and _happened(data, as_of)
+    approved = _adopted(data, DONATION_APPROVED, as_of)
     _resolutions(record, "donation_resolution", approved, result)
     later = ["approval_letter", "notice", "release_receipt"]
     if not approved:

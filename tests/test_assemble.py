@@ -93,8 +93,8 @@ def test_compliance_report_lists_status_findings_documents_and_gates_per_record(
     assert [(f["rule"], f["field"], f["file"]) for f in bomberos["findings"]] == [
         ("vehicle.permit", "items[0].vehicle_type", "example/donations/don-2026-nld-bomberos.yaml")]
     assert BOMB + "release_receipt-city-copy.en.pdf" in bomberos["documents"]
-    assert {h["document"] for h in records["dos-laredos"]["held_back"]} == {"introduction_letter",
-                                                                             "agreement (final, archival PDF/A)"}
+    assert {h["document"] for h in records["dos-laredos"]["held_back"]} == {
+        "introduction_letter", "agreement (final, archival PDF/A)", "partnership_resolution (archival PDF/A)"}
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert sum(len(r["documents"]) for r in data["records"]) == sum(f["record"] != "*" for f in manifest["files"])
     assert data["summary"]["warnings"] == 1 and data["summary"]["errors"] == 0
@@ -149,10 +149,12 @@ def test_adopted_resolutions_get_a_pdfa_copy_carrying_their_record(built):
     embedded = yaml.safe_load(reader.attachments["don-2026-nld-public-works.yaml"][0])
     source = yaml.safe_load((out.parent.parent / "records" / "example" / "donations" /
                              "don-2026-nld-public-works.yaml").read_text(encoding="utf-8"))
-    pickup_number = source["pickup"].pop("id_number")
-    assert embedded["pickup"].pop("id_number") == "(withheld: personal data)"
+    archived = (out / "archival" / PW / "donation_resolution.en.pdf").read_bytes()
+    for key in ("id_number", "name", "phone"):  # who picks up is nobody's business outside the city
+        value = source["pickup"].pop(key, None)
+        assert embedded["pickup"].pop(key, "(withheld: personal data)") == "(withheld: personal data)"
+        assert value is None or value.encode("utf-8") not in archived, key
     assert embedded == source  # the record round-trips, less the personal data
-    assert pickup_number.encode() not in (out / "archival" / PW / "donation_resolution.en.pdf").read_bytes()
     assert flat(pdf_text(out / "archival" / PW / "donation_resolution.en.pdf")) == \
         flat(pdf_text(out / (PW + "donation_resolution.en.pdf")))  # the same document, archived
 
@@ -160,9 +162,15 @@ def test_adopted_resolutions_get_a_pdfa_copy_carrying_their_record(built):
 def test_drafts_and_unadopted_resolutions_are_never_archived(built, tmp_path):
     _, out = built
     archived = sorted(p.relative_to(out / "archival").as_posix() for p in (out / "archival").rglob("*.pdf"))
-    assert archived == [BOMB + "donation_resolution.en.pdf", PW + "donation_resolution.en.pdf",
-                        DOS + "partnership_resolution.en.pdf"]  # Saltillo is still only proposed; agreements are drafts
+    # Saltillo is still only proposed, and the record of the 1986 relationship does not yet say
+    # the council adopted its renewal (council.adopted): a meeting date alone archives nothing
+    assert archived == [BOMB + "donation_resolution.en.pdf", PW + "donation_resolution.en.pdf"]
     batch = BatchCopy(tmp_path)
+    batch.replace("partnerships/dos-laredos.yaml", "  meeting_date: 2026-12-08", "  meeting_date: 2026-12-08\n  adopted: true")
+    adopted = build(batch.folder, tmp_path / "adopted", as_of=AFTER_MEETING, jobs=1)
+    assert (tmp_path / "adopted" / "example" / "archival" / DOS / "partnership_resolution.en.pdf").is_file()
+    assert "dos-laredos/agreement.en" not in {d.doc_id for d in adopted.plan.documents if d.final}  # no legal approval yet
+    batch = BatchCopy(tmp_path / "early")
     build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING.replace(day=1), jobs=1)  # before the meeting
     assert not (tmp_path / "out" / "example" / "archival").exists()
 

@@ -368,6 +368,8 @@ def test_invalid_fixture_batch_reports_every_problem_where_it_is(monkeypatch):
         ("batch.yaml", 5, "batch", "agenda[2].item", "agenda.duplicate", "error"),
         ("batch.yaml", 5, "batch", "agenda[2].record", "batch.reference", "error"),
         ("don-club.yaml", 3, "don-club", "requested_on", "date.ambiguous", "error"),
+        ("don-club.yaml", 4, "don-club", "recipient.head", "donation.signatory", "warning"),
+        ("don-club.yaml", 4, "don-club", "recipient.representative", "donation.signatory", "warning"),
         ("don-club.yaml", 6, "don-club", "recipient.entity_type", "sat.entity_type", "error"),
         ("don-club.yaml", 11, "don-club", "purpose.category", "sat.purpose", "error"),
         ("don-club.yaml", 14, "don-club", "items[0].title_holder", "vehicle.title_holder", "error"),

@@ -48,6 +48,7 @@ RULES: dict[str, Rule] = {
     "equipment.fund": Rule(E, "equipment must come from a fund that allows donations"),
     "vehicle.vin": Rule(E, "a vehicle needs its VIN"),
     "vehicle.title_holder": Rule(E, "a vehicle needs the title holder named (Fleet gets the title signed)"),
+    "donation.signatory": Rule(W, "a donation without the recipient's head or legal representative (with power of attorney) named"),
     "donation.status": Rule(E, "the donation's status does not match the council action and pickup recorded"),
     # partnership rules (pipeline/rules/partnership.py)
     "partnership.official": Rule(E, "a top official without a usable title"),

@@ -12,6 +12,7 @@ APPROVED = ("council_approved", "picked_up")
 def check(record, report, env: Env) -> None:
     data = record.data
     _check_donee(record, report, data)
+    _check_signatories(record, report, data)
     items = data.get("items")
     for i, item in enumerate(items if isinstance(items, list) else []):
         if isinstance(item, dict):
@@ -30,6 +31,25 @@ def _check_donee(record, report, data) -> None:
         report.add(record, "donee.authorization", ("recipient", "authorization"),
                    "a donataria autorizada must give its SAT authorization to receive deductible donations",
                    "add 'authorization:' with 'reference:' (the SAT oficio number or DOF listing) and 'date:'")
+
+
+def _check_signatories(record, report, data) -> None:
+    """Who the letters go to and who signs the release must be able to act for the recipient."""
+    for key, what in (("head", "the head of the receiving body, to whom the letters are addressed"),
+                      ("representative", "the legal representative who signs the release and binds the recipient")):
+        person = get(data, "recipient", key)
+        if not isinstance(person, dict):
+            report.add(record, "donation.signatory", ("recipient", key), f"{what} is not named",
+                       f"add recipient.{key} with name, office and gender")
+        elif person.get("office") == "other" and not present(person.get("title")):
+            report.add(record, "donation.signatory", ("recipient", key, "title"),
+                       "office is 'other', so the title must be written out", "add 'title:' with en: and es:")
+    representative = get(data, "recipient", "representative")
+    if isinstance(representative, dict) and representative.get("office") == "legal_representative" \
+            and not isinstance(representative.get("power_of_attorney"), dict):
+        report.add(record, "donation.signatory", ("recipient", "representative", "power_of_attorney"),
+                   "a legal representative binds the recipient only under a power of attorney, which is not given",
+                   "add power_of_attorney with the public deed's reference, date and notary")
 
 
 def _check_item(record, report, path: tuple, item: dict) -> None:
