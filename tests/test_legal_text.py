@@ -1,0 +1,309 @@
+"""What the documents say, read as a city attorney and a Mexican municipal legal translator would.
+
+Most tests render the HTML of a document (the words of both its PDF and its DOCX) for a record
+in every state it can be in, without laying out pages; a few read the built PDFs and DOCX.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import docx
+import pytest
+import yaml
+
+from pipeline.build import make_tasks
+from pipeline.plan import DocumentPlan, Plan
+from pipeline.records import load_batch
+from pipeline.render import render_html
+from tests.conftest import BOMB, DOS, SAL, BatchCopy, pdf_text
+
+STATUSES = ["prospective", "proposed", "council_approved", "signed", "submitted_to_sci", "active", "grandfathered"]
+PARTNERSHIP_DOCUMENTS = ["partnership_resolution", "agreement", "agreement_bilingual"]
+SIGNING = "signing:\n  date: 2026-12-10\n  place: {en: 'Laredo, Texas', es: 'Laredo, Texas'}\n" \
+          "  signatories: {city: Elena R. Garza, partner: Someone}\n"
+
+
+def words(markup: str) -> str:
+    """The words a reader sees in the body, less the footer's document id and revision hash (the
+    revision changes with every input, the status included)."""
+    body = re.sub(r'<div class="docid[^"]*">.*?</div>', " ", markup.split("<body", 1)[1], flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def rendered(batch_folder, record_id: str, document: str, lang: str, variant: str = "") -> str:
+    """The words of one document as the templates render them for the record as it stands."""
+    batch = load_batch(batch_folder)
+    kind = next(r.kind for r in batch.records if r.id == record_id)
+    plan = DocumentPlan(record_id, kind, document, lang, ("pdf",), variant=variant, title=document)
+    (task,) = make_tasks(batch, Plan(documents=[plan]))
+    return words(render_html(task))
+
+
+def set_status(batch: BatchCopy, name: str, status: str) -> None:
+    """Only the status moves; the facts (the signing among them) stay as they are."""
+    path = batch.path(f"partnerships/{name}.yaml")
+    data = path.read_text(encoding="utf-8")
+    data = re.sub(r"^status: \w+", f"status: {status}", data, flags=re.M)
+    if "signing:" not in data:
+        data += SIGNING
+    path.write_text(data, encoding="utf-8")
+
+
+# --- wording follows the facts of the relationship, not the workflow status ------------------------
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_1986_relationship_reads_as_a_renewal_identically_at_every_status(tmp_path, lang):
+    batch = BatchCopy(tmp_path)
+    texts = {}
+    for status in STATUSES:
+        set_status(batch, "dos-laredos", status)
+        texts[status] = {doc: rendered(batch.folder, "dos-laredos", doc, lang) for doc in PARTNERSHIP_DOCUMENTS}
+    first = texts[STATUSES[0]]
+    for status, by_document in texts.items():
+        assert by_document == first, status  # the status never changes a word
+    resolution, agreement = first["partnership_resolution"], first["agreement"]
+    if lang == "en":
+        assert "RENEWING THE SISTER CITY RELATIONSHIP" in resolution and "IN PLACE SINCE 1986" in resolution
+        assert "establishing a" not in resolution and "establish a" not in agreement
+        assert "renew their sister city relationship" in agreement and "since November 15, 1986" in agreement
+    else:
+        assert "RENUEVA LA RELACIÓN DE HERMANAMIENTO" in resolution and "VIGENTE DESDE 1986" in resolution
+        assert "establecer una" not in resolution and "establecen una" not in agreement
+        assert "renuevan su relación de hermanamiento" in agreement and "desde el 15 de noviembre de 1986" in agreement
+
+
+def test_a_new_relationship_is_established_never_renewed(tmp_path):
+    batch = BatchCopy(tmp_path)
+    for status in ("prospective", "proposed", "council_approved"):
+        set_status(batch, "laredo-saltillo", status)
+        agreement = rendered(batch.folder, "laredo-saltillo", "agreement", "en")
+        assert "The Parties establish a sister city relationship" in agreement and "renew" not in agreement
+
+
+@pytest.mark.parametrize("kind, named, never", [
+    ("friendship_city", "friendship city relationship", "sister city"),
+    ("binational_collaboration", "binational collaboration", "sister city"),
+])
+def test_a_friendship_city_or_collaboration_is_never_called_a_sister_city(tmp_path, kind, named, never):
+    batch = BatchCopy(tmp_path)
+    batch.replace("partnerships/laredo-saltillo.yaml", "kind: sister_city", f"kind: {kind}")
+    for document in PARTNERSHIP_DOCUMENTS:
+        text = rendered(batch.folder, "laredo-saltillo", document, "en")
+        assert named in text.lower() and never not in text.lower(), document
+    spanish = rendered(batch.folder, "laredo-saltillo", "agreement", "es")
+    assert "hermanamiento" not in spanish.lower()
+
+
+# --- exhibits and annexes that a text refers to exist ------------------------------------------------
+
+REFERENCE = {"en": (r"\b(Exhibit|Annex) ([A-Z0-9])\b", "{0} {1}"), "es": (r"\b(Anexo) ([A-Z0-9])\b", "{0} {1}")}
+
+
+def test_every_exhibit_and_annex_a_document_refers_to_is_attached(built):
+    result, out = built
+    checked = 0
+    for document in result.plan.documents:
+        if "pdf" not in document.formats:
+            continue
+        text = " ".join(pdf_text(out / document.path("pdf")).split())
+        pattern = REFERENCE["es" if document.lang == "es" else "en"][0]
+        for word, label in set(re.findall(pattern, text)):
+            heading = re.compile(rf"\b{word} {label}(\.|\s—|\s(TO|DE)\b)", re.I)
+            assert heading.search(text), f"{document.doc_id} refers to {word} {label}, which it does not carry"
+            checked += 1
+    assert checked >= 10  # resolutions (Exhibit A), agreements (Annex 1), donation exhibits
+
+
+def test_the_resolution_carries_its_exhibit_a_in_the_pdf_and_the_docx(built):
+    _, out = built
+    text = " ".join(pdf_text(out / (SAL + "partnership_resolution.en.pdf")).split())
+    exhibit = text.index("EXHIBIT A TO RESOLUTION NO. 2026-R-119")
+    assert "substantially in the form attached as Exhibit A" in text[:exhibit]
+    assert "SISTER CITY AGREEMENT" in text[exhibit:] and "Annex 1 — Program plan" in text[exhibit:]
+    paragraphs = [p.text for p in docx.Document(out / (SAL + "partnership_resolution.en.docx")).paragraphs]
+    assert any(p == "EXHIBIT A TO RESOLUTION NO. 2026-R-119" for p in paragraphs)
+    assert any("Article 8. Languages" in p for p in paragraphs)
+
+
+# --- the parties, and who signs for them --------------------------------------------------------
+
+def test_each_party_is_named_once_in_its_legal_capacity_the_same_way_throughout(built):
+    _, out = built
+    es = " ".join(pdf_text(out / (SAL + "agreement.es.pdf")).split())
+    assert "el Municipio de Saltillo, Coahuila de Zaragoza, México, representado por su Presidente Municipal, " \
+           "Javier H. Dávila Treviño" in es
+    assert "La Ciudad de Laredo, Texas, Estados Unidos, representada por su Alcaldesa, Elena R. Garza" in es
+    assert "H. Ayuntamiento de Saltillo" not in es.replace("(Copresidenta, H. Ayuntamiento de Saltillo)", "")
+    en = " ".join(pdf_text(out / (SAL + "agreement.en.pdf")).split())
+    assert "the Municipality of Saltillo, Coahuila de Zaragoza, Mexico, represented by its Municipal President" in en
+    assert "Municipality" not in es and "Ayuntamiento de Saltillo, Coahuila" not in en
+
+
+def test_signature_blocks_follow_each_sides_law(built):
+    _, out = built
+    en = " ".join(pdf_text(out / (SAL + "agreement.en.pdf")).split())
+    signing = en[en.index("For the City of Laredo"):]
+    for expected in ("Elena R. Garza Mayor", "ATTEST: José A. Valdez City Secretary",
+                     "APPROVED AS TO FORM: Marisa L. Benavides City Attorney",
+                     "For the Municipality of Saltillo", "Javier H. Dávila Treviño Municipal President",
+                     "Claudia E. Ramos Flores Secretary of the Ayuntamiento"):
+        assert expected in signing, expected
+    es = " ".join(pdf_text(out / (SAL + "agreement.es.pdf")).split())
+    assert "Claudia E. Ramos Flores Secretaria del Ayuntamiento" in es and "DA FE: José A. Valdez" in es
+
+
+def test_the_release_binds_the_legal_representative_and_the_pickup_person_signs_only_a_receipt(built):
+    _, out = built
+    city_copy = " ".join(pdf_text(out / (BOMB + "release_receipt-city-copy.en.pdf")).split())
+    assert "represented by Gerardo Elizondo Peña, its Legal Representative, under the power of attorney in public " \
+           "deed 45,218 of May 9, 2023, granted before Notario Público núm. 12 de Nuevo Laredo, Tamaulipas" in city_copy
+    assert "For the Recipient / Por la Receptora Gerardo Elizondo Peña Legal Representative / Apoderado Legal" in city_copy
+    received = city_copy[city_copy.index("Received by (person designated by the Recipient)"):]
+    assert received.split("ID / Identificación")[0].strip().endswith("Héctor Villarreal Garza")
+    assert "VLGRHC75021428H700" in received
+    recipient_copy = " ".join(pdf_text(out / (BOMB + "release_receipt-recipient-copy.es.pdf")).split())
+    assert "VLGRHC75021428H700" not in recipient_copy and "Gerardo Elizondo Peña" in recipient_copy
+    for text in (city_copy, recipient_copy):  # items and the governing text, in both languages, on both copies
+        assert "Camión de bomberos tipo bomba Freightliner M2" in text and "Freightliner M2 pumper fire engine" in text
+        assert "the English text governs" in text and "prevalecerá el texto en inglés" in text
+
+
+def test_letters_go_to_the_head_of_the_receiving_body_with_a_copy_to_the_contact(built):
+    _, out = built
+    letter = " ".join(pdf_text(out / (BOMB + "approval_letter.es.pdf")).split())
+    assert "Gerardo Elizondo Peña Presidente Patronato de Bomberos de Nuevo Laredo, A.C." in letter
+    assert "C.c.p. Raúl A. Treviño Garza, Jefe de Operaciones" in letter
+
+
+# --- clauses that hold under both laws ----------------------------------------------------------
+
+def test_agreement_clauses_hold_under_both_laws(tmp_path):
+    batch = BatchCopy(tmp_path)
+    dos = rendered(batch.folder, "dos-laredos", "agreement", "en")
+    assert "acuerdo interinstitucional" in dos and "Article 2, Section II, of the Ley sobre la Celebración de Tratados" in dos
+    assert "no obligations under international law" not in dos
+    # costs follow the components: the incubator is cost-shared, so no blanket "own costs" clause
+    assert "except for the costs of the following components, which the Parties share" in dos
+    assert "Economic development and trade" in dos[dos.index("which the Parties share"):]
+    saltillo = rendered(batch.folder, "laredo-saltillo", "agreement", "en")
+    assert "Each Party bears its own costs of carrying out this agreement. No Party" in saltillo
+    assert "takes effect 90 days after the other Party receives the notice" in saltillo
+    with batch.path("partnerships/laredo-saltillo.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("termination_notice_days: 60\n")
+    assert "takes effect 60 days after" in rendered(batch.folder, "laredo-saltillo", "agreement", "en")
+    es = rendered(batch.folder, "laredo-saltillo", "agreement", "es")
+    assert "se firma en dos ejemplares originales, en idiomas español e inglés, siendo ambos textos igualmente auténticos" in es
+
+
+def test_the_program_plan_annex_carries_every_kpi_funding_source_and_committee_member(tmp_path):
+    batch = BatchCopy(tmp_path)
+    record = yaml.safe_load(batch.path("partnerships/dos-laredos.yaml").read_text(encoding="utf-8"))
+    for lang in ("en", "es"):
+        text = rendered(batch.folder, "dos-laredos", "agreement", lang)
+        annex = text[text.index("Annex 1 — Program plan" if lang == "en" else "Anexo 1. Programa de trabajo"):]
+        for component in record["components"]:
+            assert component["funding_source"][lang] in annex
+            for kpi in component.get("kpis", []):
+                assert kpi[lang] in annex
+        for side in ("city", "partner"):
+            for member in record["committee"][side]:
+                assert member["name"] in annex
+
+
+# --- the city's jurisdiction shapes the form -----------------------------------------------------
+
+LACOMBE = """\
+council:
+  form: motion
+  countersign: [{official: clerk, as: countersign}]
+"""
+
+
+def lacombe(batch: BatchCopy) -> None:
+    """An Alberta town: council acts by motion, the CAO signs with the mayor, not an SCI member."""
+    city = batch.path("city.yaml")
+    text = city.read_text(encoding="utf-8")
+    text = text.replace("name: Laredo\n", "name: Lacombe\n").replace("state: US-TX", "state: CA-AB")
+    text = text.replace("country: US", "country: CA").replace("{en: City of Laredo, es: Ciudad de Laredo}",
+                                                              "{en: Town of Lacombe, es: Municipio de Lacombe}")
+    text = text.replace("{en: City Council, es: Concejo Municipal}", "{en: Town Council, es: Concejo Municipal}")
+    text = text.replace("1110 Houston Street, Laredo, Texas 78040", "5432 56 Avenue, Lacombe, Alberta T4L 1E9")
+    text = text.replace("{en: City Secretary, es: Secretario Municipal}",
+                        "{en: Chief Administrative Officer, es: Director Administrativo}")
+    text = re.sub(r"  attorney:\n(    .*\n)+", "", text)
+    text = re.sub(r"sci_membership:\n(  .*\n)+", "", text)
+    city.write_text(text + LACOMBE, encoding="utf-8")
+
+
+def test_a_canadian_town_acting_by_motion_gets_no_texas_resolution_form(tmp_path):
+    batch = BatchCopy(tmp_path)
+    lacombe(batch)
+    report = batch.check()
+    assert not [f for f in report.errors if f.record == "laredo-tx"], [f.text() for f in report.errors]
+    for lang, must, never in [
+        ("en", ["MOTION NO. 2026-R-119", "A MOTION OF THE TOWN COUNCIL OF THE TOWN OF LACOMBE, ALBERTA",
+                "Moved by Councillor", "That the Town Council authorizes", "CARRIED", "EXHIBIT A TO MOTION NO."],
+         ["WHEREAS", "AYES", "NAYS", "Sister Cities International", "ATTEST", "APPROVED AS TO FORM", "Texas",
+          "BE IT RESOLVED", "takes effect immediately"]),
+        ("es", ["MOCIÓN NÚM. 2026-R-119", "Que el Concejo Municipal autoriza", "APROBADA ______ RECHAZADA",
+                "ANEXO A DE LA MOCIÓN NÚM."],
+         ["CONSIDERANDO", "A FAVOR", "Sister Cities International", "DA FE", "Texas"]),
+    ]:
+        text = rendered(batch.folder, "laredo-saltillo", "partnership_resolution", lang)
+        for phrase in must:
+            assert phrase in text, (lang, phrase)
+        for phrase in never:
+            assert phrase not in text, (lang, phrase)
+    donation = rendered(batch.folder, "don-2026-nld-public-works", "donation_resolution", "en")
+    assert "MOTION NO." in donation and "CA$0.00" in donation and "WHEREAS" not in donation
+    assert "$0.00 CAD" in rendered(batch.folder, "don-2026-nld-public-works", "donation_resolution", "es")
+    agreement = rendered(batch.folder, "laredo-saltillo", "agreement", "en")
+    assert "copy to Sister Cities International" not in agreement and "Chief Administrative Officer" in agreement
+
+
+def test_an_ordinance_city_enacts_by_ordinance(tmp_path):
+    batch = BatchCopy(tmp_path)
+    with batch.path("city.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("council:\n  form: ordinance\n")
+    text = rendered(batch.folder, "laredo-saltillo", "partnership_resolution", "en")
+    for phrase in ("ORDINANCE NO. 2026-R-119", "AN ORDINANCE OF THE CITY COUNCIL OF THE CITY OF LAREDO, TEXAS",
+                   "NOW, THEREFORE, BE IT ORDAINED BY THE CITY COUNCIL", "This ordinance takes effect",
+                   "incorporated into this ordinance", "ATTEST:", "APPROVED AS TO FORM:", "EXHIBIT A TO ORDINANCE NO."):
+        assert phrase in text, phrase
+    assert "RESOLUTION" not in text and "resolution" not in text
+
+
+def test_a_countersigning_official_missing_from_the_profile_is_a_finding(tmp_path):
+    batch = BatchCopy(tmp_path)
+    text = batch.path("city.yaml").read_text(encoding="utf-8")
+    batch.path("city.yaml").write_text(re.sub(r"  attorney:\n(    .*\n)+", "", text), encoding="utf-8")
+    (finding,) = [f for f in batch.check().errors if f.rule == "city.profile"]
+    assert finding.field == "officials" and "officials.attorney" in finding.message
+
+
+def test_without_sci_membership_no_document_promises_sci_recognition(tmp_path):
+    batch = BatchCopy(tmp_path)
+    text = batch.path("city.yaml").read_text(encoding="utf-8")
+    batch.path("city.yaml").write_text(re.sub(r"sci_membership:\n(  .*\n)+", "", text), encoding="utf-8")
+    assert not [f for f in batch.check().errors if f.record == "laredo-tx"]
+    for document in PARTNERSHIP_DOCUMENTS:
+        assert "Sister Cities International" not in rendered(batch.folder, "laredo-saltillo", document, "en"), document
+    assert "send an electronic copy" not in rendered(batch.folder, "laredo-saltillo", "partnership_resolution", "en")
+
+
+def test_a_mexican_municipality_without_its_secretario_is_a_finding(tmp_path):
+    batch = BatchCopy(tmp_path)
+    text = batch.path("partnerships/laredo-saltillo.yaml").read_text(encoding="utf-8")
+    batch.path("partnerships/laredo-saltillo.yaml").write_text(
+        re.sub(r"  partner_secretary:.*\n(    .*\n)+", "", text), encoding="utf-8")
+    (finding,) = [f for f in batch.check().warnings if f.rule == "partnership.signatories"]
+    assert finding.record == "laredo-saltillo" and finding.field == "officials.partner_secretary"
+
+
+def test_the_renewal_reads_as_a_renewal_in_the_dos_laredos_pdfs(built):
+    _, out = built
+    for name in ("partnership_resolution.en.pdf", "agreement_bilingual.en.pdf"):
+        text = " ".join(pdf_text(out / (DOS + name)).split())
+        assert "renew" in text.lower() and "establishing a sister city" not in text, name
