@@ -25,12 +25,16 @@ from pipeline.render import RenderError, html_to_pdf, jinja_env
 PACKET = "council-packet.pdf"
 PACKET_ID = "council-packet.en"
 
-# The documents each kind of record brings to the council: (document, label in the index).
+# The documents each kind of record brings to the council: (document, label in the index). The
+# exhibit travels inside the act that refers to it, and the index says so, by its number.
 COUNCIL_DOCUMENTS = {
-    "partnership": (("partnership_resolution.en", "Resolution"),
-                    ("agreement_bilingual.en", "Exhibit: the agreement, English and Spanish side by side")),
-    "donation": (("donation_resolution.en", "Resolution, with Exhibit A: the items"),),
+    "partnership": (("partnership_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: "
+                                                  "the agreement and its program plan"),
+                    ("agreement_bilingual.en", "For information: the agreement in English and Spanish side by side, "
+                                               "as it will be signed")),
+    "donation": (("donation_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: the equipment"),),
 }
+ACTS = {"resolution": "Resolution", "ordinance": "Ordinance", "motion": "Motion"}
 
 
 @dataclass
@@ -108,6 +112,7 @@ def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list
     held = {h.record_id: h.reason for h in the_plan.held_back if h.document == "*"}
     records = {r.id: r for r in batch.records}
     contexts = ContextBuilder(batch)
+    act = ACTS.get(contexts.city("en")["council_form"], "Resolution")
     items = []
     for entry in batch.meeting.data.get("agenda") or []:
         record = records.get(entry.get("record"))
@@ -121,7 +126,7 @@ def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list
             source = sources.get(f"{record.id}/{document}")
             if source:  # pages counted when rendered; read from the file only for an older manifest
                 pages = source.get("pages") or len(PdfReader(folder / source["path"]).pages)
-                item.parts.append(PacketPart(label, source["path"], pages))
+                item.parts.append(PacketPart(label.format(act=act, number=item.resolution_number), source["path"], pages))
         if not item.parts:
             item.withheld = "withheld: " + held.get(record.id, "no documents were built for this record")
         items.append(item)
@@ -131,7 +136,10 @@ def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list
 def _subject(record, contexts: ContextBuilder) -> str:
     if record.kind == "partnership":
         p = contexts.partnership(record, "en")
-        return f"{p['kind']} agreement with {p['partner']['name']}, {p['partner']['state']}, {p['partner']['country']}"
+        where = f"{p['partner']['name']}, {p['partner']['state']}, {p['partner']['country']}"
+        if p["renewal"]:  # the facts of the relationship, whatever the record's status
+            return f"Renewal of the {p['relationship']} with {where}, in place since {p['established_year']}"
+        return f"{p['title']} with {where}"
     d = contexts.donation(record, "en")
     return f"Donation of surplus equipment to {d['recipient']['name']}"
 
@@ -145,6 +153,7 @@ def _front_matter(batch, items: list[PacketItem], revision: str, overrides: Path
         "meeting": {"date": contexts.date(contexts.meeting_date, "en"), "number": meeting.get("number", ""),
                     "kind": meeting.get("kind", ""), "place": meeting.get("place", "")},
         "items": items,
+        "act": ACTS.get(contexts.city("en")["council_form"], "Resolution"),
         "total_pages": total_pages,
         "doc": {"id": PACKET_ID, "revision": revision, "title": "Council packet", "final": True, "variant": "", "lang": "en"},
     }

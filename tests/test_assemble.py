@@ -60,12 +60,14 @@ def test_council_packet_outline_is_one_entry_per_item_without_weasyprint_heading
     top = [entry for entry in outline if not isinstance(entry, list)]
     assert [title for title, _ in top] == [
         "Cover and index",
-        "Item 10.1: Sister City agreement with Nuevo Laredo, Tamaulipas, Mexico",
-        "Item 10.2: Sister City agreement with Saltillo, Coahuila de Zaragoza, Mexico",
+        "Item 10.1: Renewal of the sister city relationship with Nuevo Laredo, Tamaulipas, Mexico, in place since 1986",
+        "Item 10.2: Sister City Agreement with Saltillo, Coahuila de Zaragoza, Mexico",
         "Item 10.3: Donation of surplus equipment to R. Ayuntamiento de Nuevo Laredo",
         "Item 10.4: Donation of surplus equipment to Patronato de Bomberos de Nuevo Laredo, A.C."]
     children = [entry for entry in outline if isinstance(entry, list)]
-    assert [title for title, _ in children[0]] == ["Resolution", "Exhibit: the agreement, English and Spanish side by side"]
+    assert [title for title, _ in children[0]] == [
+        "Resolution No. 2026-R-118, with Exhibit A to Resolution No. 2026-R-118: the agreement and its program plan",
+        "For information: the agreement in English and Spanish side by side, as it will be signed"]
     assert all(page == children[i][0][1] for i, (_, page) in enumerate(top[1:]))  # an item opens on its first part
     assert "WHEREAS" not in json.dumps(outline)  # the documents' own heading bookmarks stay out
 
