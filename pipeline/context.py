@@ -56,7 +56,8 @@ DEFAULT_COUNTERSIGN = ({"official": "clerk", "as": "attest"}, {"official": "atto
 DEFAULT_TERMINATION_NOTICE_DAYS = 90
 # Spanish nouns a government's name may start with that take "la"; the others take "el".
 _FEMININE_HEADS = {"ciudad", "villa", "municipalidad", "comunidad", "alcaldía", "provincia", "región", "junta",
-                   "secretaría", "agencia", "comisión", "diputación", "república"}
+                   "secretaría", "agencia", "comisión", "diputación", "república", "asociación", "fundación",
+                   "cruz", "universidad", "escuela", "institución", "sociedad", "dirección", "coordinación"}
 
 LABELS = {
     "kind": {
@@ -101,6 +102,17 @@ LABELS = {
 
 def label(group: str, key, lang: str) -> str:
     return LABELS[group].get(key, {}).get(lang, str(key or ""))
+
+
+_SPANISH_FEMININE_LABELS = {"donataria_autorizada"}
+
+
+def with_indefinite_article(group: str, key, lang: str) -> str:
+    """ "an authorized donee", "a municipal government"; "una donataria autorizada", "un gobierno municipal"."""
+    words = label(group, key, lang)
+    if lang == "es":
+        return ("una " if key in _SPANISH_FEMININE_LABELS else "un ") + words
+    return ("an " if words[:1].lower() in "aeiou" else "a ") + words
 
 
 def text(value, lang: str) -> str:
@@ -293,6 +305,8 @@ class ContextBuilder:
             "partner_signatories": partner_signatories,
             "cost_shared": [label("area", c.get("area"), lang) for c in components
                             if isinstance(c, dict) and c.get("funding_model") == "cost_sharing"],
+            "indicators_for_all": all(isinstance(c, dict) and c.get("kpis") for c in components),
+            "sre": {"dictamen": str(get(d, "sre", "dictamen") or ""), "date": self.date(get(d, "sre", "date"), lang)},
             "partner": {
                 "name": partner.get("name", ""),
                 "state": state_name(partner.get("state")),
@@ -332,7 +346,7 @@ class ContextBuilder:
         recipient = d.get("recipient", {})
         council = d.get("council") or {}
         pickup = d.get("pickup") or {}
-        permit_free = set(_permit_listed_vehicle_types())
+        permit_listed = set(_permit_listed_vehicle_types())
         items = []
         for item in d.get("items", []):
             items.append({
@@ -342,7 +356,9 @@ class ContextBuilder:
                 "description_es": text(item.get("description"), "es"),
                 "category": item.get("category", ""),
                 "is_vehicle": item.get("category") == "vehicle",
-                "needs_permit": item.get("category") == "vehicle" and item.get("vehicle_type") not in permit_free,
+                # every used vehicle needs the Secretaría de Economía's prior import permit; a type off the
+                # list for donations may not get one at all, which the recipient's broker must confirm
+                "unlisted_vehicle": item.get("category") == "vehicle" and item.get("vehicle_type") not in permit_listed,
                 "vin": item.get("vin", "") or item.get("serial_number", ""),
                 "quantity": str(item.get("quantity") or 1),
                 "year": item.get("year", ""),
@@ -376,6 +392,8 @@ class ContextBuilder:
             "recipient": {
                 "name": recipient.get("name", ""),
                 "entity_type": label("entity_type", recipient.get("entity_type"), lang),
+                "a_entity_type": with_indefinite_article("entity_type", recipient.get("entity_type"), lang),
+                "party": party(recipient.get("name", ""), lang),
                 "rfc": recipient.get("rfc", ""),
                 "authorization": get(recipient, "authorization", "reference") or "",
                 "municipality": recipient.get("municipality", ""),
@@ -389,7 +407,7 @@ class ContextBuilder:
                         "description": text(get(d, "purpose", "description"), lang)},
             "equipment": items,
             "vehicles": [i for i in items if i["is_vehicle"]],
-            "permit_vehicles": [i for i in items if i["needs_permit"]],
+            "unlisted_vehicles": [i for i in items if i["unlisted_vehicle"]],
             "departments": departments,
             "total_book_value": money(sum(float(i.get("book_value") or 0) for i in d.get("items", [])), lang, self.currency),
             "pickup": {"name": pickup.get("name", ""), "id_type": label("id_type", pickup.get("id_type"), lang),

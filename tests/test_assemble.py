@@ -62,7 +62,7 @@ def test_council_packet_outline_is_one_entry_per_item_without_weasyprint_heading
         "Cover and index",
         "Item 10.1: Renewal of the sister city relationship with Nuevo Laredo, Tamaulipas, Mexico, in place since 1986",
         "Item 10.2: Sister City Agreement with Saltillo, Coahuila de Zaragoza, Mexico",
-        "Item 10.3: Donation of surplus equipment to R. Ayuntamiento de Nuevo Laredo",
+        "Item 10.3: Donation of surplus equipment to Municipio de Nuevo Laredo",
         "Item 10.4: Donation of surplus equipment to Patronato de Bomberos de Nuevo Laredo, A.C."]
     children = [entry for entry in outline if isinstance(entry, list)]
     assert [title for title, _ in children[0]] == [

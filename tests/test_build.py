@@ -124,7 +124,7 @@ def test_pdf_and_docx_carry_the_same_words(built):
 
 def test_english_and_spanish_twins_carry_the_same_facts(built):
     out = built[1]
-    facts = ["2026-R-120", "4521", "IT-20931", "1FVACXDT6EHFZ1234", "R. Ayuntamiento de Nuevo Laredo", "Solid Waste Fund 554"]
+    facts = ["2026-R-120", "4521", "IT-20931", "1FVACXDT6EHFZ1234", "Municipio de Nuevo Laredo", "Solid Waste Fund 554"]
     for name in ["donation_resolution", "approval_letter"]:
         en, es = (" ".join(pdf_text(out / f"{PW}{name}.{lang}.pdf").split()) for lang in ("en", "es"))
         for fact in facts:

@@ -165,9 +165,9 @@ def test_the_release_binds_the_legal_representative_and_the_pickup_person_signs_
     assert "VLGRHC75021428H700" in received
     recipient_copy = " ".join(pdf_text(out / (BOMB + "release_receipt-recipient-copy.es.pdf")).split())
     assert "VLGRHC75021428H700" not in recipient_copy and "Gerardo Elizondo Peña" in recipient_copy
-    for text in (city_copy, recipient_copy):  # items and the governing text, in both languages, on both copies
+    for text in (city_copy, recipient_copy):  # items and which text governs, in both languages, on both copies
         assert "Camión de bomberos tipo bomba Freightliner M2" in text and "Freightliner M2 pumper fire engine" in text
-        assert "the English text governs" in text and "prevalecerá el texto en inglés" in text
+        assert "both texts being equally authentic" in text and "siendo ambos textos igualmente auténticos" in text
 
 
 def test_letters_go_to_the_head_of_the_receiving_body_with_a_copy_to_the_contact(built):
@@ -185,8 +185,9 @@ def test_agreement_clauses_hold_under_both_laws(tmp_path):
     assert "acuerdo interinstitucional" in dos and "Article 2, Section II, of the Ley sobre la Celebración de Tratados" in dos
     assert "no obligations under international law" not in dos
     # costs follow the components: the incubator is cost-shared, so no blanket "own costs" clause
-    assert "except for the costs of the following components, which the Parties share" in dos
-    assert "Economic development and trade" in dos[dos.index("which the Parties share"):]
+    assert "except for the costs of the “Economic development and trade” component, which the Parties share" in dos
+    assert "As Article 7 of that law provides, the Municipality informs the Secretaría de Relaciones Exteriores" in dos
+    assert "binds neither the federal nor the state governments" in dos
     saltillo = rendered(batch.folder, "laredo-saltillo", "agreement", "en")
     assert "Each Party bears its own costs of carrying out this agreement. No Party" in saltillo
     assert "takes effect 90 days after the other Party receives the notice" in saltillo

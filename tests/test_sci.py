@@ -88,6 +88,7 @@ class Site:
         self.out = root / "out" / "example"
         self.archive = root / "records" / "signed"
         self.agreement = self.out / "partnerships" / "laredo-saltillo" / "agreement_bilingual.en.pdf"
+        self.pages = len(PdfReader(self.agreement).pages)  # the generated agreement a scan must match
         self.sci = self.out / "sci" / "laredo-saltillo"
 
     def scan(self, data: bytes | None = None, name: str = "scan.pdf") -> Path:
@@ -149,7 +150,7 @@ def test_scan_is_archived_untouched_read_only_and_in_the_ledger(site):
     (entry,) = site.ledger()
     assert entry["partnership"] == "laredo-saltillo" and entry["batch"] == "example"
     assert entry["file"] == f"laredo-saltillo/signed-agreement-2026-12-10-{sha[:12]}.pdf"
-    assert (entry["sha256"], entry["bytes"], entry["pages"]) == (sha, len(data), 4)
+    assert (entry["sha256"], entry["bytes"], entry["pages"]) == (sha, len(data), site.pages)
     assert dt.datetime.fromisoformat(entry["archived_at"]).utcoffset() == dt.timedelta(0)
     assert f"archived  records/signed/laredo-saltillo/signed-agreement-2026-12-10-{sha[:12]}.pdf" in result.output
     assert "not sent" in result.output and "sci_submission: {date: 2027-01-15}" in result.output
@@ -159,7 +160,7 @@ def test_packet_is_cover_letter_summary_then_the_signed_pages(site):
     scan = site.scan()
     assert site.run(scan=scan).exit_code == 0
     packet = PdfReader(site.sci / "sci-packet.pdf")
-    assert len(packet.pages) == 2 + 4
+    assert len(packet.pages) == 2 + site.pages
     outline = [(item.title, packet.get_destination_page_number(item)) for item in packet.outline]
     assert outline == list(zip(OUTLINE, (0, 1, 2)))
     signed = PdfReader(scan)
@@ -178,7 +179,7 @@ def test_packet_is_cover_letter_summary_then_the_signed_pages(site):
                      "SRE dictamen DGCJ-1234, December 2, 2026", "relaciones.internacionales@example.mx",
                      "Tomás Ramos Cepeda Presidente Ciudades Hermanas de Saltillo", "Sister City, local (municipal) level",
                      "December 10, 2026, at Laredo, Texas", "Economic development and trade.",
-                     "Cultural, tourism and educational exchange.", "4 pages"):
+                     "Cultural, tourism and educational exchange.", f"{site.pages} pages"):
         assert expected in summary, expected
 
 
@@ -215,7 +216,7 @@ def test_a_single_language_agreement_is_matched_with_agreement_option(site):
     result = site.run("--agreement", "en", scan=scan)
     assert result.exit_code == 0, result.output
     assert "matching partnerships/laredo-saltillo/agreement.en.pdf" in result.output
-    assert "(English text, 4 pages)" in flat(PdfReader(site.sci / "sci-packet.pdf").pages[0].extract_text())
+    assert f"(English text, {len(PdfReader(english).pages)} pages)" in flat(PdfReader(site.sci / "sci-packet.pdf").pages[0].extract_text())
 
 
 # --- bad scans: each a clear message, exit 1, nothing written ---------------------------------------
@@ -247,7 +248,7 @@ BAD_SCANS = {
     "encrypted": (encrypted, "the PDF is password-protected (encrypted)"),
     "wrong page count": (lambda data: first_pages(data, 2),
                          "2 pages, but the generated agreement out/example/partnerships/laredo-saltillo/"
-                         "agreement_bilingual.en.pdf has 4"),
+                         "agreement_bilingual.en.pdf has {pages}"),
 }
 
 
@@ -258,7 +259,7 @@ def test_bad_scan_is_refused_and_nothing_is_written(site, case):
     before = site.state()
     result = site.run(scan=scan)
     assert result.exit_code == 1, result.output
-    assert f"Error: scans/scan.pdf: {message}" in result.output
+    assert f"Error: scans/scan.pdf: {message.format(pages=site.pages)}" in result.output
     assert "→" in result.output and "Traceback" not in result.output
     assert site.state() == before
     assert not site.archive.exists()
@@ -478,6 +479,7 @@ def test_spanish_twin_renders_with_the_same_context(built, monkeypatch):
     monkeypatch.chdir(built)
     batch = load_batch(built / "records" / "example")
     record = next(r for r in batch.records if r.id == "laredo-saltillo")
-    scan = verify_scan(built / "out" / "example" / "partnerships" / "laredo-saltillo" / "agreement_bilingual.en.pdf", 4, "")
+    agreement = built / "out" / "example" / "partnerships" / "laredo-saltillo" / "agreement_bilingual.en.pdf"
+    scan = verify_scan(agreement, len(PdfReader(agreement).pages), "")
     html = jinja_env("es").get_template("sci_packet.html").render(packet_context(batch, record, scan, AS_OF, "bilingual", "es"))
     assert "Resumen del hermanamiento" in html and "15 de enero de 2027" in html and "Javier H. Dávila Treviño" in html
