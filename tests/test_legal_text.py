@@ -308,3 +308,24 @@ def test_the_renewal_reads_as_a_renewal_in_the_dos_laredos_pdfs(built):
     for name in ("partnership_resolution.en.pdf", "agreement_bilingual.en.pdf"):
         text = " ".join(pdf_text(out / (DOS + name)).split())
         assert "renew" in text.lower() and "establishing a sister city" not in text, name
+
+
+def test_the_motion_forms_documents_build_as_pdf_and_docx_for_a_canadian_town(tmp_path):
+    from pipeline.build import build
+    from tests.conftest import AFTER_MEETING, approve_donations
+
+    batch = BatchCopy(tmp_path)
+    lacombe(batch)
+    approve_donations(batch)
+    result = build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=2)
+    out = tmp_path / "out" / "example"
+    resolution = " ".join(pdf_text(out / (SAL + "partnership_resolution.en.pdf")).split())
+    assert "MOTION NO. 2026-R-119" in resolution and "CARRIED" in resolution and "WHEREAS" not in resolution
+    assert "Town of Lacombe" in resolution and "Texas" not in resolution
+    paragraphs = " ".join(p.text for p in docx.Document(out / (SAL + "partnership_resolution.en.docx")).paragraphs)
+    assert "Moved by Councillor" in paragraphs and "AYES" not in paragraphs
+    donation = " ".join(pdf_text(out / (BOMB + "donation_resolution.en.pdf")).split())
+    assert "EXHIBIT A TO MOTION NO. 2026-R-121" in donation and "CA$0.00" in donation
+    packet = " ".join(pdf_text(out / "council-packet.pdf").split())
+    assert "Motion No. 2026-R-119, with Exhibit A to Motion No. 2026-R-119" in packet
+    assert not result.report.errors
