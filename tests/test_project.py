@@ -187,3 +187,32 @@ def test_build_says_what_the_check_found_before_rendering_starts(tmp_path):
     finding = next(i for i, line in enumerate(lines) if "[vehicle.permit]" in line)
     summary = next(i for i, line in enumerate(lines) if " files (" in line)
     assert finding < summary and sum("[vehicle.permit]" in line for line in lines) == 1  # said once, first
+
+
+def test_every_package_an_install_brings_is_pinned_in_the_constraints_file():
+    """A new upstream release of anything the README's commands install changes nothing until the
+    pins are upgraded on purpose: every distribution in sisterdocs[test]'s tree has its ==pin."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    def name(text: str) -> str:
+        return re.sub(r"[-_.]+", "-", text).lower()
+
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            requirement = Requirement(line)
+            pins[name(requirement.name)] = str(requirement.specifier)
+    assert all(spec.startswith("==") for spec in pins.values()), pins
+    seen, pending = set(), [("sisterdocs", {"test"})]
+    while pending:
+        dist, extras = pending.pop()
+        for text in metadata.requires(dist) or []:
+            requirement = Requirement(text)
+            wanted = requirement.marker is None or any(
+                requirement.marker.evaluate({"extra": extra}) for extra in (extras or {""}))
+            if wanted and name(requirement.name) not in seen:
+                seen.add(name(requirement.name))
+                pending.append((requirement.name, set(requirement.extras)))
+    assert seen and not (seen - set(pins)), f"installed but not pinned: {sorted(seen - set(pins))}"
