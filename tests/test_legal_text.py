@@ -116,6 +116,21 @@ def test_every_exhibit_and_annex_a_document_refers_to_is_attached(built):
     assert checked >= 10  # resolutions (Exhibit A), agreements (Annex 1), donation exhibits
 
 
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_at_every_status_every_exhibit_and_annex_referred_to_is_carried(tmp_path, lang):
+    batch = BatchCopy(tmp_path)
+    pattern = REFERENCE[lang][0]
+    for status in STATUSES:
+        for name in ("dos-laredos", "laredo-saltillo"):
+            set_status(batch, name, status)
+            for document in PARTNERSHIP_DOCUMENTS:
+                text = rendered(batch.folder, name, document, lang)
+                references = set(re.findall(pattern, text))
+                assert references, (status, name, document)
+                for word, label in references:
+                    assert re.search(rf"\b{word} {label}(\.|\s—|\s(TO|DE)\b)", text, re.I), (status, name, document, label)
+
+
 def test_the_resolution_carries_its_exhibit_a_in_the_pdf_and_the_docx(built):
     _, out = built
     text = " ".join(pdf_text(out / (SAL + "partnership_resolution.en.pdf")).split())
