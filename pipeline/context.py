@@ -178,10 +178,24 @@ def party(name: str, lang: str) -> dict:
             "represented": "representada" if feminine else "representado"}
 
 
+def surname(official: dict) -> str:
+    """The surname(s) a salutation uses: the record's `surname`, else the words after the last
+    initial ("Javier H. Dávila Treviño" → "Dávila Treviño"), else the last two of three or more
+    words (Mexican double surnames: "Gerardo Elizondo Peña" → "Elizondo Peña"), else the last."""
+    if official.get("surname"):
+        return str(official["surname"])
+    words = str(official.get("name", "")).split()
+    initials = [i for i, word in enumerate(words) if len(word) <= 2 and word.endswith(".")]
+    if initials and initials[-1] < len(words) - 1:
+        return " ".join(words[initials[-1] + 1:])
+    return " ".join(words[-2:]) if len(words) >= 3 else (words[-1] if words else "")
+
+
 def _salutation(title: str, official: dict, lang: str) -> str:
+    """ "Dear Municipal President Dávila Treviño"; in Spanish, "Estimado Presidente Municipal"."""
     if lang == "es":
         return ("Estimada " if official.get("gender") == "female" else "Estimado ") + title
-    return f"Dear {title} {official.get('name', '')}"
+    return f"Dear {title} {surname(official)}"
 
 
 class ContextBuilder:

@@ -116,7 +116,37 @@ def _align(paragraph, node: Node) -> None:
             paragraph.alignment = value
 
 
-def _inline(paragraph, node: Node, bold: bool = False, italic: bool = False) -> None:
+# Word's proofing languages: each language's text spell-checked as that language.
+WORD_LANGUAGES = {"en": "en-US", "es": "es-MX"}
+
+
+def set_document_language(document, lang: str) -> None:
+    """The language every run has unless it says otherwise (docDefaults in styles.xml)."""
+    styles = document.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles.insert(0, defaults)
+    run_defaults = defaults.find(qn("w:rPrDefault"))
+    if run_defaults is None:
+        run_defaults = OxmlElement("w:rPrDefault")
+        defaults.insert(0, run_defaults)
+    properties = run_defaults.find(qn("w:rPr"))
+    if properties is None:
+        properties = OxmlElement("w:rPr")
+        run_defaults.append(properties)
+    _set_language(properties, WORD_LANGUAGES[lang])
+
+
+def _set_language(run_properties, code: str) -> None:
+    language = run_properties.find(qn("w:lang"))
+    if language is None:
+        language = OxmlElement("w:lang")
+        run_properties.append(language)
+    language.set(qn("w:val"), code)
+
+
+def _inline(paragraph, node: Node, bold: bool = False, italic: bool = False, lang: str | None = None) -> None:
     for child in node.children:
         if isinstance(child, str):
             text = " ".join(child.split())
@@ -131,13 +161,15 @@ def _inline(paragraph, node: Node, bold: bool = False, italic: bool = False) -> 
                     run.bold = True
                 if italic:
                     run.italic = True
+                if lang:
+                    _set_language(run._r.get_or_add_rPr(), lang)
         elif child.tag == "br":
             paragraph.add_run().add_break()
         elif "pdf-only" in child.classes:
             continue
         else:
             _inline(paragraph, child, bold or child.tag in ("strong", "b") or "bold" in child.classes,
-                    italic or child.tag in ("em", "i"))
+                    italic or child.tag in ("em", "i"), lang)
 
 
 def _rows(node: Node):
@@ -189,8 +221,17 @@ class BodyWriter:
 
     def __init__(self, document):
         self.style = StyleIds(document)
+        self.lang: str | None = None  # Word's language for the runs of a subtree marked lang="..."
 
     def _blocks(self, container, node: Node) -> None:
+        outer = self.lang
+        self.lang = WORD_LANGUAGES.get(node.attrs.get("lang", ""), outer)
+        try:
+            self._children(container, node)
+        finally:
+            self.lang = outer
+
+    def _children(self, container, node: Node) -> None:
         for child in node.children:
             if isinstance(child, str):
                 if child.strip():
@@ -200,7 +241,7 @@ class BodyWriter:
                 continue
             if child.tag in HEADINGS:
                 paragraph = self._add_paragraph(container, f"Heading {HEADINGS[child.tag]}")
-                _inline(paragraph, child)
+                _inline(paragraph, child, lang=self.lang)
                 _align(paragraph, child)
                 # keep-with-next inside a table cell chains whole tables together in Word and
                 # LibreOffice (each bilingual clause would get a page): only outside tables
@@ -231,7 +272,7 @@ class BodyWriter:
         paragraph = self._add_paragraph(container, style)
         if prefix:
             paragraph.add_run(prefix)
-        _inline(paragraph, node, bold="label" in node.classes)
+        _inline(paragraph, node, bold="label" in node.classes, lang=self.lang)
         _align(paragraph, node)
         if "keep" in node.classes:
             paragraph.paragraph_format.keep_with_next = True
@@ -263,7 +304,7 @@ class BodyWriter:
             for c, cell_node in enumerate(cells):
                 cell = table.cell(r, c)
                 paragraph = cell.paragraphs[0]
-                _inline(paragraph, cell_node, bold=cell_node.tag == "th")
+                _inline(paragraph, cell_node, bold=cell_node.tag == "th", lang=self.lang)
                 _align(paragraph, cell_node)
 
     def _cell_blocks(self, cell, node: Node) -> None:

@@ -241,7 +241,7 @@ def html_to_pdf(html: str, document_id: str, archival: Archival | None = None, o
 def render_docx(task: RenderTask, html: str) -> bytes:
     from docxtpl import DocxTemplate
 
-    from pipeline.docx_body import BODY_MARKER, fill_body
+    from pipeline.docx_body import BODY_MARKER, fill_body, set_document_language
 
     plan = task.plan
     template = find_template(plan.lang, f"{plan.document}.docx", task.overrides)
@@ -257,6 +257,7 @@ def render_docx(task: RenderTask, html: str) -> bytes:
         raise RenderError(f"{template}: {exc}") from None
     try:
         fill_body(tpl.docx, html)
+        set_document_language(tpl.docx, plan.lang)
     except ValueError as exc:
         raise RenderError(f"{template}: {exc}") from None
     props = tpl.docx.core_properties

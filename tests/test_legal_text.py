@@ -344,3 +344,40 @@ def test_the_motion_forms_documents_build_as_pdf_and_docx_for_a_canadian_town(tm
     packet = " ".join(pdf_text(out / "council-packet.pdf").split())
     assert "Motion No. 2026-R-119, with Exhibit A to Motion No. 2026-R-119" in packet
     assert not result.report.errors
+
+
+# --- language of the words (issue 13, first parts) ------------------------------------------------
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def test_docx_runs_carry_their_language_so_word_spell_checks_each_correctly(built):
+    _, out = built
+
+    def default_language(document):
+        return document.styles.element.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}lang").get(f"{W}val")
+
+    assert default_language(docx.Document(out / (SAL + "agreement.es.docx"))) == "es-MX"
+    assert default_language(docx.Document(out / (SAL + "agreement.en.docx"))) == "en-US"
+    bilingual = docx.Document(out / (SAL + "agreement_bilingual.en.docx"))
+    assert default_language(bilingual) == "en-US"
+    languages = {}
+    for run in bilingual.element.body.iter(f"{W}r"):
+        text = "".join(t.text or "" for t in run.iter(f"{W}t"))
+        tag = run.find(f"{W}rPr/{W}lang")
+        if text.strip() and tag is not None:
+            languages[text.strip()] = tag.get(f"{W}val")
+    assert languages["Artículo 1. Objeto"] == "es-MX" and languages["Article 1. Purpose"] == "en-US"
+    spanish = [text for text, code in languages.items() if code == "es-MX"]
+    assert any("Las Partes" in text for text in spanish) and not any("The Parties" in text for text in spanish)
+
+
+def test_english_salutations_use_the_surname(tmp_path):
+    batch = BatchCopy(tmp_path)
+    letter = rendered(batch.folder, "laredo-saltillo", "introduction_letter", "en")
+    assert "Dear Municipal President Dávila Treviño:" in letter
+    approval = rendered(batch.folder, "don-2026-nld-bomberos", "approval_letter", "en")
+    assert "Dear President Elizondo Peña:" in approval
+    batch.replace("partnerships/laredo-saltillo.yaml", "    office: municipal_president\n    gender: male",
+                  "    office: municipal_president\n    gender: male\n    surname: Dávila")
+    assert "Dear Municipal President Dávila:" in rendered(batch.folder, "laredo-saltillo", "introduction_letter", "en")
