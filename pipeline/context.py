@@ -178,6 +178,14 @@ def party(name: str, lang: str) -> dict:
             "represented": "representada" if feminine else "representado"}
 
 
+def _contact(person: dict, lang: str) -> dict:
+    """A contact's name, title and organization (each plain or {en, es}) in `lang`."""
+    person = person if isinstance(person, dict) else {}
+    return {"name": person.get("name", ""), "title": text(person.get("title"), lang),
+            "organization": text(person.get("organization"), lang),
+            "email": person.get("email", ""), "phone": person.get("phone", "")}
+
+
 def surname(official: dict) -> str:
     """The surname(s) a salutation uses: the record's `surname`, else the words after the last
     initial ("Javier H. Dávila Treviño" → "Dávila Treviño"), else the last two of three or more
@@ -227,8 +235,7 @@ class ContextBuilder:
             return {"name": p.get("name", ""), "title": title, "to_title": to_title}
 
         def contact(key):
-            p = officials.get(key, {})
-            return {k: p.get(k, "") for k in ("name", "title", "organization", "email", "phone")}
+            return _contact(officials.get(key, {}), lang)
 
         council = c.get("council") if isinstance(c.get("council"), dict) else {}
         countersign = [{"as": entry.get("as", "countersign"), **person(entry.get("official", ""))}
@@ -287,8 +294,7 @@ class ContextBuilder:
         kind_words = RELATIONSHIP.get(d.get("kind"), {}).get(lang, ("", ""))
 
         def contact(side, role):
-            c = get(d, "contacts", side, role) or {}
-            return {k: c.get(k, "") for k in ("name", "title", "organization", "email", "phone")}
+            return _contact(get(d, "contacts", side, role) or {}, lang)
 
         council = d.get("council") or {}
         signing = d.get("signing") or {}
@@ -313,6 +319,9 @@ class ContextBuilder:
             "city_represented": f"{city_party['represented']} {'by its' if lang == 'en' else 'por su'} "
                                 f"{official('city')['title']}, {official('city')['name']}",
             "partner_party": partner_party,
+            # the body a letter is addressed to: Mexican usage names the H./R. Ayuntamiento in Spanish
+            "partner_addressee": (f"{prefix} Ayuntamiento de {partner_name}" if lang == "es" and mexican_municipality
+                                  else partner_party["name"]),
             "partner_represented": f"{partner_party['represented']} {'by its' if lang == 'en' else 'por su'} "
                                    f"{official('partner')['title']}, {official('partner')['name']}",
             "mexican_municipality": mexican_municipality,
@@ -345,7 +354,8 @@ class ContextBuilder:
                 }
                 for c in components
             ],
-            "committee": {side: [{k: m.get(k, "") for k in ("name", "role", "organization")}
+            "committee": {side: [{"name": m.get("name", ""), "role": text(m.get("role"), lang),
+                                  "organization": text(m.get("organization"), lang)}
                                  for m in get(d, "committee", side) or []] for side in ("city", "partner")},
             "contacts": {side: {role: contact(side, role) for role in ("mayors_office", "volunteer")}
                          for side in ("city", "partner")},
@@ -378,10 +388,10 @@ class ContextBuilder:
                 "year": item.get("year", ""),
                 "make": item.get("make", ""),
                 "model": item.get("model", ""),
-                "title_holder": item.get("title_holder", ""),
-                "department": item.get("department", ""),
-                "location": item.get("location", ""),
-                "fund_source": item.get("fund_source", ""),
+                "title_holder": text(item.get("title_holder"), lang),
+                "department": text(item.get("department"), lang),
+                "location": text(item.get("location"), lang),
+                "fund_source": text(item.get("fund_source"), lang),
                 "book_value": money(item.get("book_value"), lang, self.currency),
                 "condition": text(item.get("condition"), lang),
                 "condition_en": text(item.get("condition"), "en"),
@@ -413,7 +423,7 @@ class ContextBuilder:
                 "municipality": recipient.get("municipality", ""),
                 "state": state_name(recipient.get("state")),
                 "country": country_name(recipient.get("country", ""), lang),
-                "contact": {k: get(recipient, "contact", k) or "" for k in ("name", "title", "email")},
+                "contact": _contact(recipient.get("contact") or {}, lang),
                 "head": person("head"),
                 "representative": person("representative"),
             },

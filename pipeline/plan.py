@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from pipeline.context import text
 from pipeline.dates import parse_date
 from pipeline.rules.values import get
 
@@ -133,7 +134,8 @@ def _plan_donation(record, as_of, result: Plan) -> None:
         return
     result.documents += _both(record, "approval_letter", ("pdf", "docx"), "Donation approval letter")
     items = data.get("items", [])
-    for department in sorted({i.get("department") for i in items if isinstance(i, dict) and i.get("department")}):
+    # Notices are English, and named by the department's English name.
+    for department in sorted({text(i.get("department"), "en") for i in items if isinstance(i, dict) and i.get("department")}):
         result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",),
                                              variant=_slug(department), title=f"Notice to {department}"))
     if any(isinstance(i, dict) and i.get("category") == "vehicle" for i in items):

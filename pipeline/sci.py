@@ -39,7 +39,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NullObject, StreamObject
 
 from pipeline import __version__
-from pipeline.context import ContextBuilder
+from pipeline.context import ContextBuilder, text
 from pipeline.dates import parse_date
 from pipeline.errors import DeliveryError, SubmissionError
 from pipeline.output import MANIFEST, OutputWriter, sha256
@@ -488,7 +488,7 @@ def packet_context(batch, record, scan: Scan, as_of: dt.date, version: str, lang
 
     def contact(side, role):
         found = get(data, "contacts", side, role) or {}
-        return {key: str(found.get(key) or "") for key in ("name", "title", "organization", "email")}
+        return {key: text(found.get(key), lang) for key in ("name", "title", "organization", "email")}
 
     def approval(key, number_key):
         found = data.get(key) if isinstance(data.get(key), dict) else {}

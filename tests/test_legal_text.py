@@ -381,3 +381,61 @@ def test_english_salutations_use_the_surname(tmp_path):
     batch.replace("partnerships/laredo-saltillo.yaml", "    office: municipal_president\n    gender: male",
                   "    office: municipal_president\n    gender: male\n    surname: Dávila")
     assert "Dear Municipal President Dávila:" in rendered(batch.folder, "laredo-saltillo", "introduction_letter", "en")
+
+
+def record_texts(batch_folder) -> list[tuple[str, str]]:
+    """Every {en, es} pair in the batch's records and city profile whose two texts differ."""
+    pairs = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            if set(value) == {"en", "es"} and all(isinstance(v, str) for v in value.values()):
+                if value["en"].strip() != value["es"].strip():
+                    pairs.append((" ".join(value["en"].split()), " ".join(value["es"].split())))
+                return
+            for child in value.values():
+                walk(child)
+        elif isinstance(value, list):
+            for child in value:
+                walk(child)
+
+    batch = load_batch(batch_folder)
+    for record in batch.all_records():
+        walk(record.data)
+    return pairs
+
+
+def test_no_single_language_document_prints_the_other_languages_text_of_a_record_value(built):
+    result, out = built
+    pairs = [(en, es) for en, es in record_texts(out.parent.parent / "records" / "example") if min(len(en), len(es)) >= 6]
+    assert len(pairs) > 40
+    checked = 0
+    for document in result.plan.documents:
+        if document.document in ("agreement_bilingual", "release_receipt"):
+            continue  # both languages side by side, on purpose
+        texts = [" ".join(pdf_text(out / document.path("pdf")).split())]
+        if "docx" in document.formats:
+            texts.append(" ".join(" ".join(p.text for p in docx.Document(out / document.path("docx")).paragraphs).split()))
+        for text in texts:
+            for en, es in pairs:
+                foreign = en if document.lang == "es" else es
+                own = es if document.lang == "es" else en
+                if foreign not in own:  # "Laredo College" may sit inside both texts
+                    assert foreign not in text, (document.doc_id, foreign)
+            checked += 1
+    assert checked >= 30
+
+
+def test_check_names_plain_text_that_would_print_english_in_spanish_documents(tmp_path):
+    batch = BatchCopy(tmp_path)
+    line = batch.replace("donations/don-2026-nld-bomberos.yaml",
+                         "department: {en: Fire Department, es: Departamento de Bomberos}", "department: Fire Department")
+    batch.replace("partnerships/laredo-saltillo.yaml", "role: {en: Co-chair, es: Copresidenta}", "role: Copresidenta")
+    batch.replace("partnerships/laredo-saltillo.yaml", "organization: {en: Saltillo Sister Cities, es: Ciudades Hermanas de Saltillo}",
+                  "organization: Laredo College")  # a proper name: the same in both languages
+    findings = [f for f in batch.check().warnings if f.rule == "text.language"]
+    by_field = {(f.record, f.field): f for f in findings}
+    english = by_field[("don-2026-nld-bomberos", "items[0].department")]
+    assert english.line == line and "reads as English" in english.message and "es:" in english.fix
+    assert "reads as Spanish" in by_field[("laredo-saltillo", "committee.partner[0].role")].message
+    assert len(findings) == 2  # "Laredo College" and every bilingual value pass

@@ -29,7 +29,7 @@ def test_hostile_record_text_comes_out_literally_in_pdf_and_docx(tmp_path):
     batch = BatchCopy(tmp_path)
     fleet = "donations/don-2026-nld-public-works.yaml"
     batch.replace(fleet, "name: Municipio de Nuevo Laredo", f"name: '{HOSTILE['xml']}'")
-    batch.replace(fleet, "department: Information Technology", f"department: '{HOSTILE['path']}'")
+    batch.replace(fleet, "department: {en: Information Technology, es: Tecnologías de la Información}", f"department: '{HOSTILE['path']}'")
     batch.replace(fleet, "      en: Twelve desktop computers with monitors, fully depreciated",
                   f"      en: '{HOSTILE['jinja']} {HOSTILE['html']}'")
     batch.replace(fleet, "      es: Doce computadoras de escritorio con monitores, totalmente depreciadas",

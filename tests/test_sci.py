@@ -48,8 +48,8 @@ def sign_saltillo(batch: BatchCopy) -> None:
                   "evaluation_date: 2027-12-10\n"
                   "cabildo: {acta: '45/2026', date: 2026-11-28}\nsre: {dictamen: 'DGCJ-1234', date: 2026-12-02}\n")
     # A volunteer's phone number: in the record, never in anything sent to SCI.
-    batch.replace(SALTILLO, "organization: Laredo Sister Cities Committee, email: sistercities.volunteers@example.org}",
-                  f"organization: Laredo Sister Cities Committee, email: sistercities.volunteers@example.org, "
+    batch.replace(SALTILLO, "es: Comité de Ciudades Hermanas de Laredo}, email: sistercities.volunteers@example.org}",
+                  f"es: Comité de Ciudades Hermanas de Laredo}}, email: sistercities.volunteers@example.org, "
                   f"phone: '{VOLUNTEER_PHONE}'}}")
 
 
@@ -177,7 +177,7 @@ def test_packet_is_cover_letter_summary_then_the_signed_pages(site):
                      "Coahuila de Zaragoza, Mexico", "Elena R. Garza Mayor", "Javier H. Dávila Treviño Municipal President",
                      "Resolution No. 2026-R-119, December 8, 2026", "Cabildo, acta 45/2026, November 28, 2026",
                      "SRE dictamen DGCJ-1234, December 2, 2026", "relaciones.internacionales@example.mx",
-                     "Tomás Ramos Cepeda Presidente Ciudades Hermanas de Saltillo", "Sister City, local (municipal) level",
+                     "Tomás Ramos Cepeda Chair Saltillo Sister Cities", "Sister City, local (municipal) level",
                      "December 10, 2026, at Laredo, Texas", "Economic development and trade.",
                      "Cultural, tourism and educational exchange.", f"{site.pages} pages"):
         assert expected in summary, expected

@@ -47,7 +47,7 @@ def test_book_value_above_zero_blocks_the_donation(batch):
     ("fund_allows_donation: true\n    book_value: 0\n", "fund_allows_donation: false\n    book_value: 0\n",
      "equipment.fund", "items[0].fund_allows_donation"),
     ("    vin: 1FVACXDT6EHFZ1234\n", "", "vehicle.vin", "items[0].vin"),
-    ("    title_holder: City of Laredo\n", "", "vehicle.title_holder", "items[0].title_holder"),
+    ("    title_holder: {en: City of Laredo, es: Ciudad de Laredo}\n", "", "vehicle.title_holder", "items[0].title_holder"),
 ])
 def test_equipment_rules_from_the_donation_process(batch, old, new, rule, field):
     batch.replace(FLEET, old, new)
@@ -192,7 +192,7 @@ def test_value_outside_vocabulary_suggests_the_closest(batch):
 
 
 def test_blank_required_text_is_empty_not_present(batch):
-    batch.replace(FLEET, "department: Information Technology", 'department: ""')
+    batch.replace(FLEET, "department: {en: Information Technology, es: Tecnologías de la Información}", 'department: ""')
     assert only(batch.check(), "schema.empty", "items[1].department")
 
 
@@ -369,6 +369,11 @@ def test_invalid_fixture_batch_reports_every_problem_where_it_is(monkeypatch):
         ("batch.yaml", 5, "batch", "agenda[2].record", "batch.reference", "error"),
         ("don-club.yaml", 3, "don-club", "requested_on", "date.ambiguous", "error"),
         ("don-club.yaml", 4, "don-club", "recipient.head", "donation.signatory", "warning"),
+        ("don-club.yaml", 20, "don-club", "items[0].fund_source", "text.language", "warning"),
+        ("city.yaml", 25, "laredo-tx", "officials.international_affairs.title", "text.language", "warning"),
+        ("city.yaml", 26, "laredo-tx", "officials.international_affairs.organization", "text.language", "warning"),
+        ("city.yaml", 31, "laredo-tx", "officials.volunteer_contact.title", "text.language", "warning"),
+        ("city.yaml", 32, "laredo-tx", "officials.volunteer_contact.organization", "text.language", "warning"),
         ("don-club.yaml", 4, "don-club", "recipient.representative", "donation.signatory", "warning"),
         ("don-club.yaml", 6, "don-club", "recipient.entity_type", "sat.entity_type", "error"),
         ("don-club.yaml", 11, "don-club", "purpose.category", "sat.purpose", "error"),

@@ -26,6 +26,7 @@ RULES: dict[str, Rule] = {
     # field rules (pipeline/rules/fields.py)
     "text.bilingual": Rule(E, "text that goes into a bilingual document must be given in English (en) and Spanish (es)"),
     "text.untranslated": Rule(W, "the Spanish text is identical to the English text"),
+    "text.language": Rule(W, "plain text that reads as English (or Spanish) in a field both languages' documents print"),
     "text.control": Rule(E, "text holding control characters that cannot go into a document"),
     "date.format": Rule(E, "a date that cannot be read"),
     "date.ambiguous": Rule(E, "a numeric date such as 03/04/2026 that reads two ways"),

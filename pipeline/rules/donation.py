@@ -67,7 +67,7 @@ def _check_item(record, report, path: tuple, item: dict) -> None:
                    "send it through auction first; donate only what did not sell")
     if item.get("fund_allows_donation") is False:
         report.add(record, "equipment.fund", path + ("fund_allows_donation",),
-                   f"the fund '{item.get('fund_source', '?')}' does not allow donations",
+                   f"the fund '{_english(item.get('fund_source', '?'))}' does not allow donations",
                    "take the item off this request; Finance decides which funds allow donations")
     if item.get("category") == "vehicle":
         if not present(item.get("vin")):
@@ -107,3 +107,8 @@ def _check_status(record, report, data, env: Env) -> None:
     if status in ("requested", "council_approved") and present(picked_up):
         report.add(record, "donation.status", ("status",), f"a pickup date is recorded but status is {status}",
                    "set status: picked_up")
+
+
+def _english(value) -> str:
+    """A plain or {en, es} value as the English text the findings are written in."""
+    return str(value.get("en", "")) if isinstance(value, dict) else str(value)

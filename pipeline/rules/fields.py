@@ -76,6 +76,34 @@ class RecordValidator(cerberus.Validator):
             self.context.report("text.untranslated", path + ("es",), "the Spanish text is the same as the English text",
                                 "write the Spanish translation")
 
+    def _validate_localized(self, constraint, field, value):
+        """Text that documents in both languages show: a name that is the same in both (plain
+        text), or {en: ..., es: ...}. Plain text that reads as one language is a warning, since
+        the other language's documents would show it as it is.
+
+        The rule's arguments are validated against this schema: {'type': 'boolean'}
+        """
+        if not constraint or value is None:
+            return
+        if isinstance(value, dict):
+            self._validate_bilingual(True, field, value)
+            return
+        path = self._path(field)
+        if isinstance(value, str) and not value.strip():
+            self.context.report("schema.empty", path, f"'{field}' is empty", "fill it in, or remove the line")
+            return
+        if not isinstance(value, str):
+            self.context.report("schema.type", path, f"expected text or English and Spanish text, got {_shown(value)}",
+                                "write a name as it is, or two lines:  en: <English>  and  es: <español>")
+            return
+        language = looks_monolingual(value)
+        if language:
+            other = "Spanish" if language == "English" else "English"
+            self.context.report("text.language", path,
+                                f"'{value}' reads as {language}, and the {other} documents would print it as it is",
+                                "write it as two lines:  en: <English>  and  es: <español> (a proper name that is "
+                                "the same in both languages can stay as it is)")
+
     def _validate_date(self, constraint, field, value):
         """A date: YYYY-MM-DD, or a long form, or numeric per the city's date_order.
 
@@ -162,6 +190,31 @@ class RecordValidator(cerberus.Validator):
             constraint, field, value, "vehicle.permit",
             "'{value}' is not on the used-vehicle donation permit list ({allowed})",
             "have the recipient's customs broker confirm a Secretaría de Economía permit before council action")
+
+
+# Words that mark a title, role, department or place description as written in one language.
+# Proper names ("Laredo College", "Saltillo, Coahuila de Zaragoza") hold few of them or both.
+# No articles or prepositions ("Coahuila de Zaragoza"), and no word that names places in the
+# other language too ("Ciudad Juárez", "General Escobedo").
+ENGLISH_MARKERS = frozenset("""officer department fund street station committee chair co-chair member services
+    technology warehouse yard manager affairs international office division works public fleet waste information
+    volunteer bureau visitors convention city county coordinator chief operations head secretary council mayor
+    trustee president""".split())
+SPANISH_MARKERS = frozenset("""jefe jefa directora coordinadora coordinador presidente presidenta relaciones
+    internacionales asuntos operaciones copresidente copresidenta secretario secretaria oficina comité ciudades
+    hermanas ayuntamiento integrante voluntaria voluntario fondo departamento estación almacén patio""".split())
+
+
+def looks_monolingual(text: str) -> str | None:
+    """'English' or 'Spanish' when the words of `text` mark it as that language, else None."""
+    words = [w.strip(".,;:()").casefold() for w in text.split()]
+    english = sum(w in ENGLISH_MARKERS for w in words)
+    spanish = sum(w in SPANISH_MARKERS for w in words)
+    if english > spanish:
+        return "English"
+    if spanish > english:
+        return "Spanish"
+    return None
 
 
 def _shown(value) -> str:
