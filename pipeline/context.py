@@ -92,7 +92,7 @@ LABELS = {
         "donataria_autorizada": {"en": "authorized donee (donataria autorizada)", "es": "donataria autorizada"},
     },
     "id_type": {
-        "ine": {"en": "INE voter ID", "es": "credencial del INE"},
+        "ine": {"en": "INE voter ID", "es": "credencial para votar expedida por el INE"},
         "passport": {"en": "passport", "es": "pasaporte"},
         "drivers_license": {"en": "driver's license", "es": "licencia de conducir"},
         "other": {"en": "official ID", "es": "identificación oficial"},
@@ -169,13 +169,18 @@ def party(name: str, lang: str) -> dict:
     if lang == "en":
         bare = name[4:] if name.lower().startswith("the ") else name
         return {"name": bare, "the": f"the {bare}", "The": f"The {bare}", "of": f"of the {bare}",
-                "to": f"to the {bare}", "by": f"by the {bare}", "for": f"for the {bare}", "represented": "represented"}
+                "to": f"to the {bare}", "by": f"by the {bare}", "for": f"for the {bare}", "represented": "represented",
+                "defined": '(the "Recipient")', "Donee": "The Recipient", "of_donee": "of the Recipient"}
     feminine = name.split(" ", 1)[0].lower() in _FEMININE_HEADS
     article = "la" if feminine else "el"
     return {"name": name, "the": f"{article} {name}", "The": f"{article.capitalize()} {name}",
             "of": f"de la {name}" if feminine else f"del {name}", "to": f"a la {name}" if feminine else f"al {name}",
             "by": f"por {article} {name}", "for": f"por {article} {name}",
-            "represented": "representada" if feminine else "representado"}
+            "represented": "representada" if feminine else "representado",
+            # a donee named by this name is "la Donataria" or "el Donatario" (glossary)
+            "defined": "(la “Donataria”)" if feminine else "(el “Donatario”)",
+            "Donee": "La Donataria" if feminine else "El Donatario",
+            "of_donee": "de la Donataria" if feminine else "del Donatario"}
 
 
 def _contact(person: dict, lang: str) -> dict:

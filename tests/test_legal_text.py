@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import docx
 import pytest
@@ -174,7 +175,7 @@ def test_the_release_binds_the_legal_representative_and_the_pickup_person_signs_
     city_copy = " ".join(pdf_text(out / (BOMB + "release_receipt-city-copy.en.pdf")).split())
     assert "represented by Gerardo Elizondo Peña, its Legal Representative, under the power of attorney in public " \
            "deed 45,218 of May 9, 2023, granted before Notario Público núm. 12 de Nuevo Laredo, Tamaulipas" in city_copy
-    assert "For the Recipient / Por la Receptora Gerardo Elizondo Peña Legal Representative / Apoderado Legal" in city_copy
+    assert "For the Recipient / Por la entidad donataria Gerardo Elizondo Peña Legal Representative / Apoderado Legal" in city_copy
     received = city_copy[city_copy.index("Received by (person designated by the Recipient)"):]
     assert received.split("ID / Identificación")[0].strip().endswith("Héctor Villarreal Garza")
     assert "VLGRHC75021428H700" in received
@@ -439,3 +440,23 @@ def test_check_names_plain_text_that_would_print_english_in_spanish_documents(tm
     assert english.line == line and "reads as English" in english.message and "es:" in english.fix
     assert "reads as Spanish" in by_field[("laredo-saltillo", "committee.partner[0].role")].message
     assert len(findings) == 2  # "Laredo College" and every bilingual value pass
+
+
+GLOSSARY = yaml.safe_load((Path(__file__).parent / "glossary.yaml").read_text(encoding="utf-8"))
+
+
+def test_the_spanish_documents_use_the_glossary_terms_and_none_of_the_calques(built):
+    result, out = built
+    spanish: dict[str, list[tuple[str, str]]] = {}
+    for document in result.plan.documents:
+        if document.lang == "es":
+            name = document.path("pdf").rsplit("/", 1)[-1].removesuffix(".pdf")
+            spanish.setdefault(name, []).append((document.doc_id, " ".join(pdf_text(out / document.path("pdf")).split())))
+    assert len(spanish) >= 6
+    for entry in GLOSSARY:
+        for name in entry["in"]:
+            assert any(entry["term"].casefold() in text.casefold() for _, text in spanish[name]), (entry["term"], name)
+        for texts in spanish.values():
+            for doc_id, text in texts:
+                for calque in entry["avoid"]:
+                    assert calque not in text, (doc_id, calque, entry["term"])
