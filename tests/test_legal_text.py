@@ -460,3 +460,11 @@ def test_the_spanish_documents_use_the_glossary_terms_and_none_of_the_calques(bu
             for doc_id, text in texts:
                 for calque in entry["avoid"]:
                     assert calque not in text, (doc_id, calque, entry["term"])
+
+
+def test_spanish_letters_carry_presente_under_the_addressee(built):
+    result, out = built
+    letters = [d for d in result.plan.documents if d.lang == "es" and d.document in ("approval_letter", "introduction_letter")]
+    assert len(letters) >= 3
+    for letter in letters:
+        assert "P r e s e n t e ." in pdf_text(out / letter.path("pdf")), letter.doc_id
