@@ -112,7 +112,7 @@ def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list
     held = {h.record_id: h.reason for h in the_plan.held_back if h.document == "*"}
     records = {r.id: r for r in batch.records}
     contexts = ContextBuilder(batch)
-    act = ACTS.get(contexts.city("en")["council_form"], "Resolution")
+    act = _act(contexts)
     items = []
     for entry in batch.meeting.data.get("agenda") or []:
         record = records.get(entry.get("record"))
@@ -131,6 +131,11 @@ def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list
             item.withheld = "withheld: " + held.get(record.id, "no documents were built for this record")
         items.append(item)
     return items
+
+
+def _act(contexts: ContextBuilder) -> str:
+    """What the council adopts, as the index names it: Resolution, Ordinance or Motion."""
+    return ACTS.get(contexts.city("en")["council_form"], "Resolution")
 
 
 def _subject(record, contexts: ContextBuilder) -> str:
@@ -153,7 +158,7 @@ def _front_matter(batch, items: list[PacketItem], revision: str, overrides: Path
         "meeting": {"date": contexts.date(contexts.meeting_date, "en"), "number": meeting.get("number", ""),
                     "kind": meeting.get("kind", ""), "place": meeting.get("place", "")},
         "items": items,
-        "act": ACTS.get(contexts.city("en")["council_form"], "Resolution"),
+        "act": _act(contexts),
         "total_pages": total_pages,
         "doc": {"id": PACKET_ID, "revision": revision, "title": "Council packet", "final": True, "variant": "", "lang": "en"},
     }

@@ -51,7 +51,6 @@ SCI_REGISTERS = ("sister_city", "friendship_city")  # the kinds Sister Cities In
 # How a partner government is named as a party, by the level of the partnership.
 PARTY_NAMES = {"local": {"en": "Municipality of {name}", "es": "Municipio de {name}"},
                "state": {"en": "State of {name}", "es": "Estado de {name}"}}
-COUNCIL_FORMS = ("resolution", "motion", "ordinance")
 DEFAULT_COUNTERSIGN = ({"official": "clerk", "as": "attest"}, {"official": "attorney", "as": "approved_as_to_form"})
 DEFAULT_TERMINATION_NOTICE_DAYS = 90
 # Spanish nouns a government's name may start with that take "la"; the others take "el".
@@ -251,7 +250,6 @@ class ContextBuilder:
             "party": party(text(c.get("legal_name"), lang), lang),
             "council_form": council.get("form", "resolution"),
             "countersign": countersign,
-            "sci_member": get(c, "sci_membership", "status") == "good_standing",
             "state": state_name(c.get("state")),
             "country": country_name(c.get("country", ""), lang),
             "council_body": text(c.get("council_body"), lang),
@@ -280,10 +278,10 @@ class ContextBuilder:
         def official(side):
             o = officials.get(side, {})
             title = official_title(o, lang)
-            article = ("la " if o.get("gender") == "female" else "el ") if lang == "es" else ""
-            return {"name": o.get("name", ""), "title": title, "the_title": article + title,
+            return {"name": o.get("name", ""), "title": title,
                     "salutation": _salutation(title, o, lang)}
 
+        city_official, partner_official = official("city"), official("partner")
         city_party = party(text(self.city_data.get("legal_name"), lang), lang)
         partner_name = partner.get("name", "")
         pattern = PARTY_NAMES.get(d.get("level"))
@@ -291,7 +289,7 @@ class ContextBuilder:
         mexican_municipality = partner.get("country") == "MX" and d.get("level") == "local"
         secretary = officials.get("partner_secretary") if isinstance(officials.get("partner_secretary"), dict) else {}
         male, female = AYUNTAMIENTO_SECRETARY[lang]
-        partner_signatories = [official("partner")]
+        partner_signatories = [partner_official]
         if mexican_municipality:  # the secretario del ayuntamiento authenticates the municipality's acts
             partner_signatories.append({"name": secretary.get("name", ""),
                                         "title": female if secretary.get("gender") == "female" else male})
@@ -322,13 +320,13 @@ class ContextBuilder:
             "termination_notice_days": d.get("termination_notice_days") or DEFAULT_TERMINATION_NOTICE_DAYS,
             "city_party": city_party,
             "city_represented": f"{city_party['represented']} {'by its' if lang == 'en' else 'por su'} "
-                                f"{official('city')['title']}, {official('city')['name']}",
+                                f"{city_official['title']}, {city_official['name']}",
             "partner_party": partner_party,
             # the body a letter is addressed to: Mexican usage names the H./R. Ayuntamiento in Spanish
             "partner_addressee": (f"{prefix} Ayuntamiento de {partner_name}" if lang == "es" and mexican_municipality
                                   else partner_party["name"]),
             "partner_represented": f"{partner_party['represented']} {'by its' if lang == 'en' else 'por su'} "
-                                   f"{official('partner')['title']}, {official('partner')['name']}",
+                                   f"{partner_official['title']}, {partner_official['name']}",
             "mexican_municipality": mexican_municipality,
             "partner_signatories": partner_signatories,
             "cost_shared": [label("area", c.get("area"), lang) for c in components
@@ -343,8 +341,8 @@ class ContextBuilder:
                 "profile": text(partner.get("profile"), lang),
                 "population": format_decimal(partner["population"], locale=LOCALES[lang]) if partner.get("population") else "",
             },
-            "city_official": official("city"),
-            "partner_official": official("partner"),
+            "city_official": city_official,
+            "partner_official": partner_official,
             "honorific": HONORIFIC[lang],
             "reasons": [text(r, lang) for r in d.get("reasons", [])],
             "objectives": [text(o, lang) for o in d.get("objectives", [])],
