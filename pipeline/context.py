@@ -34,7 +34,7 @@ OFFICE_TITLES = {
                              "es": ("Apoderado Legal", "Apoderada Legal")},
 }
 HONORIFIC = {"en": "The Honorable", "es": "C."}
-AYUNTAMIENTO_SECRETARY = {"en": ("Secretary of the Ayuntamiento", "Secretary of the Ayuntamiento"),
+AYUNTAMIENTO_SECRETARY = {"en": ("Secretary of the Municipal Council", "Secretary of the Municipal Council"),
                           "es": ("Secretario del Ayuntamiento", "Secretaria del Ayuntamiento")}
 
 # What each kind of relationship is called: (the agreement's title, the relationship). A

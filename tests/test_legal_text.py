@@ -13,6 +13,7 @@ from pathlib import Path
 import docx
 import pytest
 import yaml
+from pypdf import PdfReader
 
 from pipeline.build import make_tasks
 from pipeline.plan import DocumentPlan, Plan
@@ -164,7 +165,7 @@ def test_signature_blocks_follow_each_sides_law(built):
     for expected in ("Elena R. Garza Mayor", "ATTEST: José A. Valdez City Secretary",
                      "APPROVED AS TO FORM: Marisa L. Benavides City Attorney",
                      "For the Municipality of Saltillo", "Javier H. Dávila Treviño Municipal President",
-                     "Claudia E. Ramos Flores Secretary of the Ayuntamiento"):
+                     "Claudia E. Ramos Flores Secretary of the Municipal Council"):
         assert expected in signing, expected
     es = " ".join(pdf_text(out / (SAL + "agreement.es.pdf")).split())
     assert "Claudia E. Ramos Flores Secretaria del Ayuntamiento" in es and "DA FE: José A. Valdez" in es
@@ -175,7 +176,7 @@ def test_the_release_binds_the_legal_representative_and_the_pickup_person_signs_
     city_copy = " ".join(pdf_text(out / (BOMB + "release_receipt-city-copy.en.pdf")).split())
     assert "represented by Gerardo Elizondo Peña, its Legal Representative, under the power of attorney in public " \
            "deed 45,218 of May 9, 2023, granted before Notario Público núm. 12 de Nuevo Laredo, Tamaulipas" in city_copy
-    assert "For the Recipient / Por la entidad donataria Gerardo Elizondo Peña Legal Representative / Apoderado Legal" in city_copy
+    assert "For the Recipient / Por el Donatario Gerardo Elizondo Peña Legal Representative / Apoderado Legal" in city_copy
     received = city_copy[city_copy.index("Received by (person designated by the Recipient)"):]
     assert received.split("ID / Identificación")[0].strip().endswith("Héctor Villarreal Garza")
     assert "VLGRHC75021428H700" in received
@@ -468,3 +469,23 @@ def test_spanish_letters_carry_presente_under_the_addressee(built):
     assert len(letters) >= 3
     for letter in letters:
         assert "P r e s e n t e ." in pdf_text(out / letter.path("pdf")), letter.doc_id
+
+
+def test_vehicle_phrases_contract_their_article_and_keep_unit_numbers_as_written(built):
+    _, out = built
+    es = " ".join(pdf_text(out / (BOMB + "donation_resolution.es.pdf")).split())
+    assert "importación a México del vehículo usado F-117" in es and "en el caso del vehículo usado F-117" in es
+    assert not re.search(r"\b(de|a) el\b", es)
+    for lang in ("en", "es"):
+        letter = " ".join(pdf_text(out / (BOMB + f"approval_letter.{lang}.pdf")).split())
+        assert "F-117" in letter and "f-117" not in letter
+
+
+def test_the_adoption_line_and_the_signatures_share_a_page(built):
+    result, out = built
+    resolutions = [d for d in result.plan.documents if d.document.endswith("_resolution")]
+    assert len(resolutions) == 8
+    for document in resolutions:
+        pages = [page.extract_text() for page in PdfReader(out / document.path("pdf")).pages]
+        vote = next(i for i, text in enumerate(pages) if "AYES:" in text or "A FAVOR:" in text)
+        assert "Elena R. Garza" in pages[vote], document.doc_id
