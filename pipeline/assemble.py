@@ -4,7 +4,8 @@ The packet reads each resolution and exhibit back from the output folder, so it 
 documents as they were written, never a second rendering that could differ, and copies them
 into the packet one at a time (pipeline/pdfjoin.py), so memory does not grow with the batch.
 WeasyPrint's own heading bookmarks are left out: the packet's outline is one entry per agenda
-item with its parts beneath.
+item with its parts beneath. Every page is stamped "Packet page N" as it is copied, N as the
+index and the page labels number it, so a council member holding paper page 14 finds it.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
 from pypdf import PdfReader
 
 from pipeline.context import ContextBuilder
-from pipeline.pdfjoin import OutlineEntry, PdfJoin
+from pipeline.pdfjoin import OutlineEntry, PdfJoin, Stamp, StampFont
 from pipeline.plan import Plan
-from pipeline.render import RenderError, html_to_pdf, jinja_env
+from pipeline.render import PdfOutput, RenderError, html_to_pdf, jinja_env
 
 PACKET = "council-packet.pdf"
 PACKET_ID = "council-packet.en"
@@ -35,6 +37,17 @@ COUNCIL_DOCUMENTS = {
     "donation": (("donation_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: the equipment"),),
 }
 ACTS = {"resolution": "Resolution", "ordinance": "Ordinance", "motion": "Motion"}
+
+# The packet page stamp: top right, in the middle of the documents' 2.1 cm top margin, on the
+# baseline of their running head (top left, after the first page), so it meets neither the
+# letterhead, the footer (document id, "Page X of Y"), nor the diagonal DRAFT watermark.
+STAMP_TEXT = "Packet page {label}"
+STAMP_SAMPLE = "Packet page 0123456789 ivxlcdm"  # every character a stamp can need
+STAMP_FONT = "/PacketStamp"  # the stamp font's resource name on every page
+STAMP_SIZE = 9.0  # points, bold: a little above the 8.5 pt running head and footer
+STAMP_RIGHT = 2.3 / 2.54 * 72  # the documents' right margin (pipeline/assets/style.css)
+STAMP_BASELINE = 32.6  # points below the top edge: where WeasyPrint puts the running head's baseline
+STAMP_COLOUR = b"0.067 g\n"  # the documents' text colour, #111
 
 
 @dataclass
@@ -77,8 +90,9 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
     one document at a time; returns the packet's sha-256.
 
     The index numbers the documents' pages from 1 after the front matter (which is numbered
-    i, ii, ...), and the PDF's page labels say the same, so a viewer's "go to page 14" lands
-    where the index says; the front matter is laid out once, whatever its length.
+    i, ii, ...), and the PDF's page labels and a stamp on every page ("Packet page 14") say the
+    same, so a viewer's "go to page 14" and a hand leafing through the paper land where the
+    index says; the front matter is laid out once, whatever its length.
     """
     items = packet_items(folder, batch, the_plan, files)
     revision = hashlib.sha256("|".join(f["sha256"] for f in packet_sources(files)).encode()).hexdigest()[:10]
@@ -87,7 +101,10 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
         for part in item.parts:
             part.first_page, page = page, page + part.pages
     join = PdfJoin(handle)
-    join.append(io.BytesIO(_front_matter(batch, items, revision, overrides)))
+    join.embed_font(STAMP_FONT, _stamp_font())
+    front = _front_matter(batch, items, revision, overrides)
+    stamp = _page_stamp(front.pages)
+    join.append(io.BytesIO(front.pdf), stamp)
     front_pages = len(join.page_refs)
     outline = [OutlineEntry("Cover and index", 0)]
     for item in items:
@@ -95,7 +112,7 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
             continue
         entry = OutlineEntry(f"Item {item.number}: {item.subject}", front_pages + item.parts[0].first_page - 1)
         for part in item.parts:
-            first = join.append(folder / part.path)
+            first = join.append(folder / part.path, stamp)
             if first != front_pages + part.first_page - 1 or len(join.page_refs) - first != part.pages:
                 raise RenderError(f"{PACKET_ID}: {part.path} does not have the {part.pages} pages its manifest entry says")
             entry.children.append(OutlineEntry(part.label, first))
@@ -104,6 +121,42 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
     return join.finish(outline, {"Title": f"Council packet, meeting {meeting}", "Author": batch.city.data.get("name", ""),
                                  "Subject": f"{PACKET_ID}, rev. {revision}", "Producer": "sisterdocs"},
                        page_labels=[(0, "r"), (front_pages, "D")], identifier=revision.encode())
+
+
+def packet_page_label(index: int, front_pages: int) -> str:
+    """What the packet calls its page `index` (0-based), in the index, the page labels and the
+    stamp alike: the front matter i, ii, ...; the documents behind it from 1."""
+    return _roman(index + 1) if index < front_pages else str(index - front_pages + 1)
+
+
+def _roman(number: int) -> str:
+    digits = []
+    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+                           (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        count, number = divmod(number, value)
+        digits.append(letters * count)
+    return "".join(digits)
+
+
+@lru_cache(maxsize=1)
+def _stamp_font() -> StampFont:
+    """The documents' bold Liberation Serif, laid out once per process by WeasyPrint in a one-line
+    sample: every packet embeds the same small subset, and the stamps are written, not rendered."""
+    html = ('<html><head><style>@font-face { font-family: "Doc Serif"; font-weight: bold; '
+            'src: url(fonts/LiberationSerif-Bold.ttf); } body { font: bold 9pt "Doc Serif"; }</style></head>'
+            f'<body>{STAMP_SAMPLE}</body></html>')
+    return StampFont.from_sample(html_to_pdf(html, f"{PACKET_ID}.stamp").pdf)
+
+
+def _page_stamp(front_pages: int) -> Stamp:
+    """Draws "Packet page N" right-aligned at the top of each packet page."""
+    font = _stamp_font()
+
+    def draw(index: int, box: tuple[float, float, float, float]) -> bytes:
+        text = STAMP_TEXT.format(label=packet_page_label(index, front_pages))
+        x = box[2] - STAMP_RIGHT - font.width(text, STAMP_SIZE)
+        return STAMP_COLOUR + font.show(STAMP_FONT, text, STAMP_SIZE, x, box[3] - STAMP_BASELINE)
+    return draw
 
 
 def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list[PacketItem]:
@@ -149,7 +202,7 @@ def _subject(record, contexts: ContextBuilder) -> str:
     return f"Donation of surplus equipment to {d['recipient']['name']}"
 
 
-def _front_matter(batch, items: list[PacketItem], revision: str, overrides: Path | None = None) -> bytes:
+def _front_matter(batch, items: list[PacketItem], revision: str, overrides: Path | None = None) -> PdfOutput:
     contexts = ContextBuilder(batch)
     meeting = contexts.meeting
     total_pages = sum(part.pages for item in items for part in item.parts)
@@ -163,4 +216,4 @@ def _front_matter(batch, items: list[PacketItem], revision: str, overrides: Path
         "doc": {"id": PACKET_ID, "revision": revision, "title": "Council packet", "final": True, "variant": "", "lang": "en"},
     }
     html = jinja_env("en", overrides).get_template("council_packet.html").render(context)
-    return html_to_pdf(html, PACKET_ID, overrides=overrides).pdf
+    return html_to_pdf(html, PACKET_ID, overrides=overrides)

@@ -63,7 +63,7 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
     if report.errors and not keep_going:
         return result
     result.plan = plan(batch, report, as_of)
-    tasks = make_tasks(batch, result.plan, overrides)
+    tasks = make_tasks(batch, result.plan, overrides, as_of)
     output = OutputFolder(Path(out_root) / batch.name)
     previous = {entry["path"]: entry for entry in output.previous_manifest().get("files", [])}
     generation = output.begin()
@@ -189,8 +189,12 @@ def _took_over(generation: Generation, previous: dict, paths, inputs: str, force
     return True
 
 
-def make_tasks(batch, the_plan: Plan, overrides: Path | None = None) -> list[RenderTask]:
+DATED_ON_ISSUE = ("introduction_letter", "approval_letter", "notice")  # letters and memos
+
+
+def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.date | None = None) -> list[RenderTask]:
     contexts = ContextBuilder(batch)
+    issued_on = as_of or dt.date.today()
     records = {r.id: r for r in batch.records}
     archivals: dict[str, Archival] = {}
     tasks = []
@@ -202,6 +206,8 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None) -> list[Ren
             number = (record.data.get("pickup") or {}).get("id_number", "") if doc.variant == "city-copy" else ""
             for view in (context, context["en"], context["es"]):
                 view["donation"]["pickup"]["id_number"] = number
+        if doc.document in DATED_ON_ISSUE:  # only a letter or memo carries the day it is issued: nothing else moves with it
+            context["letter_date"] = contexts.date(record.data.get("letter_date") or issued_on, doc.lang)
         fleet = doc.document == "notice" and doc.variant == "fleet"
         context["notice"] = {"to": doc.title.removeprefix("Notice to ") if doc.document == "notice" else "", "fleet": fleet}
         archival = None

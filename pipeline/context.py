@@ -96,6 +96,13 @@ LABELS = {
         "drivers_license": {"en": "driver's license", "es": "licencia de conducir"},
         "other": {"en": "official ID", "es": "identificación oficial"},
     },
+    # What the number printed after the ID is called: an INE card's is the elector key.
+    "id_number": {
+        "ine": {"en": "elector key", "es": "con clave de elector"},
+        "passport": {"en": "number", "es": "número"},
+        "drivers_license": {"en": "number", "es": "número"},
+        "other": {"en": "number", "es": "número"},
+    },
 }
 
 
@@ -119,6 +126,31 @@ def text(value, lang: str) -> str:
     if isinstance(value, dict):
         return str(value.get(lang, ""))
     return "" if value is None else str(value)
+
+
+# Words that never start a proper name: a sentence that goes on after a colon lowers them.
+_FUNCTION_WORDS = {
+    "es": frozenset("el la los las lo un una unos unas al del a ante con de desde en entre hacia hasta mediante para "
+                    "por según sin sobre tras su sus este esta estos estas ese esa cada ambas ambos todo toda todos "
+                    "todas que y e o u se le les nuestro nuestra nuestros nuestras".split()),
+    "en": frozenset("the a an of in on for to with by at from and or its their our this these that those each every "
+                    "all both most more many some".split()),
+}
+
+
+def inline(value: str, lang: str, names: tuple[str, ...] = ()) -> str:
+    """Record text written as a sentence of its own, set inside one of ours (after a colon, after
+    "WHEREAS," or "CONSIDERANDO que"): it goes on in lower case, unless it starts with a proper
+    name — a name the records hold, an acronym, or a capitalised phrase ("Nuevo Laredo y ...")."""
+    words = value.split(maxsplit=2)
+    if not words or not words[0][:1].isupper() or words[0].isupper() and len(words[0]) > 1:
+        return value
+    first = words[0].strip(",;:.")
+    named = any(first in name.split() for name in names)
+    phrase = len(words) > 1 and words[1][:1].isupper()
+    if first.lower() in _FUNCTION_WORDS[lang] or not (named or phrase):
+        return value[:1].lower() + value[1:]
+    return value
 
 
 def long_date(value, lang: str, date_order: str | None = None) -> str:
@@ -169,7 +201,7 @@ def party(name: str, lang: str) -> dict:
         bare = name[4:] if name.lower().startswith("the ") else name
         return {"name": bare, "the": f"the {bare}", "The": f"The {bare}", "of": f"of the {bare}",
                 "to": f"to the {bare}", "by": f"by the {bare}", "for": f"for the {bare}", "represented": "represented",
-                "defined": '(the "Recipient")', "Donee": "The Recipient", "of_donee": "of the Recipient"}
+                "defined": "(the “Recipient”)", "Donee": "The Recipient", "of_donee": "of the Recipient"}
     feminine = name.split(" ", 1)[0].lower() in _FEMININE_HEADS
     article = "la" if feminine else "el"
     return {"name": name, "the": f"{article} {name}", "The": f"{article.capitalize()} {name}",
@@ -182,11 +214,29 @@ def party(name: str, lang: str) -> dict:
             "of_donee": "de la Donataria" if feminine else "del Donatario"}
 
 
+def of_organization(name: str, lang: str) -> str:
+    """"of the Laredo Sister Cities Committee"; "del Comité ...", "de la Asociación ...", "de las
+    Ciudades Hermanas ...", "de los Amigos ...": the article agrees with the name's first word."""
+    name = name.strip()
+    if not name:
+        return ""
+    if lang == "en":
+        return f"of the {name[4:] if name.lower().startswith('the ') else name}"
+    head = name.split(" ", 1)[0].lower()
+    singular = head[:-2] if head.endswith("es") else head[:-1] if head.endswith("s") else head
+    if head.endswith(("as", "es")) and (singular in _FEMININE_HEADS or head.endswith("as")):
+        return f"de las {name}"
+    if head.endswith(("os", "es")) and singular not in _FEMININE_HEADS and head not in _FEMININE_HEADS:
+        return f"de los {name}"
+    return f"de la {name}" if head in _FEMININE_HEADS else f"del {name}"
+
+
 def _contact(person: dict, lang: str) -> dict:
     """A contact's name, title and organization (each plain or {en, es}) in `lang`."""
     person = person if isinstance(person, dict) else {}
+    organization = text(person.get("organization"), lang)
     return {"name": person.get("name", ""), "title": text(person.get("title"), lang),
-            "organization": text(person.get("organization"), lang),
+            "organization": organization, "of_organization": of_organization(organization, lang),
             "email": person.get("email", ""), "phone": person.get("phone", "")}
 
 
@@ -224,6 +274,12 @@ class ContextBuilder:
 
     def date(self, value, lang: str) -> str:
         return long_date(value, lang, self.date_order)
+
+    def _names(self, other: dict) -> tuple[str, ...]:
+        """The proper names a record's free text may start with: both places and their people."""
+        fields = (self.city_data.get("name"), text(self.city_data.get("legal_name"), "es"),
+                  other.get("name"), other.get("municipality"))
+        return tuple(str(f) for f in fields if f)
 
     def city(self, lang: str) -> dict:
         c = self.city_data
@@ -278,7 +334,8 @@ class ContextBuilder:
         def official(side):
             o = officials.get(side, {})
             title = official_title(o, lang)
-            return {"name": o.get("name", ""), "title": title,
+            welcome = "welcoming you" if lang == "en" else "recibirla" if o.get("gender") == "female" else "recibirlo"
+            return {"name": o.get("name", ""), "title": title, "welcome": welcome,
                     "salutation": _salutation(title, o, lang)}
 
         city_official, partner_official = official("city"), official("partner")
@@ -345,15 +402,20 @@ class ContextBuilder:
             "partner_official": partner_official,
             "honorific": HONORIFIC[lang],
             "reasons": [text(r, lang) for r in d.get("reasons", [])],
+            "reasons_inline": [inline(text(r, lang), lang, self._names(partner)) for r in d.get("reasons", [])],
+            "objectives_inline": [inline(text(o, lang), lang, self._names(partner)) for o in d.get("objectives", [])],
             "objectives": [text(o, lang) for o in d.get("objectives", [])],
             "components": [
                 {
                     "area": label("area", c.get("area"), lang),
                     "description": text(c.get("description"), lang),
                     "funding_source": text(c.get("funding_source"), lang),
+                    "funding_source_inline": inline(text(c.get("funding_source"), lang), lang, self._names(partner)),
                     "cost_shared": c.get("funding_model") == "cost_sharing",
                     "cost_share": text(c.get("cost_share"), lang),
+                    "cost_share_inline": inline(text(c.get("cost_share"), lang), lang, self._names(partner)),
                     "kpis": [text(k, lang) for k in c.get("kpis", [])],
+                    "kpis_inline": [inline(text(k, lang), lang, self._names(partner)) for k in c.get("kpis", [])],
                 }
                 for c in components
             ],
@@ -396,6 +458,8 @@ class ContextBuilder:
                 "location": text(item.get("location"), lang),
                 "fund_source": text(item.get("fund_source"), lang),
                 "book_value": money(item.get("book_value"), lang, self.currency),
+                # a bilingual table names the currency after the amount, as both readers expect
+                "book_value_coded": money(item.get("book_value"), "es", self.currency),
                 "condition": text(item.get("condition"), lang),
                 "condition_en": text(item.get("condition"), "en"),
                 "condition_es": text(item.get("condition"), "es"),
@@ -410,7 +474,7 @@ class ContextBuilder:
             return {"name": p.get("name", ""), "title": title,
                     "salutation": _salutation(title, p, lang) if p else "",
                     "power_of_attorney": {"reference": power.get("reference", ""), "date": self.date(power.get("date"), lang),
-                                          "notary": power.get("notary", "")}}
+                                          "notary": text(power.get("notary"), lang)}}
 
         return {
             "id": d.get("id", ""),
@@ -431,13 +495,16 @@ class ContextBuilder:
                 "representative": person("representative"),
             },
             "purpose": {"category": label("purpose", get(d, "purpose", "category"), lang),
-                        "description": text(get(d, "purpose", "description"), lang)},
+                        "description": text(get(d, "purpose", "description"), lang),
+                        "description_inline": inline(text(get(d, "purpose", "description"), lang), lang,
+                                                               self._names(d.get("recipient") or {}))},
             "equipment": items,
             "vehicles": [i for i in items if i["is_vehicle"]],
             "unlisted_vehicles": [i for i in items if i["unlisted_vehicle"]],
             "departments": departments,
             "total_book_value": money(sum(float(i.get("book_value") or 0) for i in d.get("items", [])), lang, self.currency),
             "pickup": {"name": pickup.get("name", ""), "id_type": label("id_type", pickup.get("id_type"), lang),
+                       "id_number_label": label("id_number", pickup.get("id_type") or "other", lang),
                        "phone": pickup.get("phone", "")},
             "council": {"resolution_number": council.get("resolution_number", ""),
                         "meeting_date": self.date(council.get("meeting_date"), lang)},

@@ -74,13 +74,26 @@ def plan(batch, report, as_of: dt.date) -> Plan:
     return result
 
 
-def _both(record, document, formats, title, **kw) -> list[DocumentPlan]:
-    return [DocumentPlan(record.id, record.kind, document, lang, formats, title=title, **kw) for lang in ("en", "es")]
+# The title each language's copy carries in its metadata and its running header.
+TITLES = {
+    "partnership_resolution": {"en": "Council resolution", "es": "Resolución del concejo"},
+    "donation_resolution": {"en": "Council resolution", "es": "Resolución del concejo"},
+    "introduction_letter": {"en": "Letter of introduction", "es": "Carta de presentación"},
+    "agreement": {"en": "Partnership agreement", "es": "Acuerdo de hermanamiento"},
+    "agreement_bilingual": {"en": "Partnership agreement", "es": "Acuerdo de hermanamiento"},
+    "approval_letter": {"en": "Donation approval letter", "es": "Carta de aprobación de la donación"},
+    "release_receipt": {"en": "Release and receipt", "es": "Acta de entrega-recepción"},
+}
+
+
+def _both(record, document, formats, **kw) -> list[DocumentPlan]:
+    return [DocumentPlan(record.id, record.kind, document, lang, formats, title=TITLES[document][lang], **kw)
+            for lang in ("en", "es")]
 
 
 def _resolutions(record, document, adopted: bool, result: Plan) -> None:
     """Both languages; the English text is the official one, archived as PDF/A once adopted."""
-    english, spanish = _both(record, document, ("pdf", "docx"), "Council resolution")
+    english, spanish = _both(record, document, ("pdf", "docx"))
     if adopted:
         english = DocumentPlan(**{**english.__dict__, "formats": ("pdf", "docx", ARCHIVAL)})
     else:
@@ -95,14 +108,14 @@ def _plan_partnership(record, as_of, result: Plan) -> None:
     adopted = _adopted(data, ADOPTED, as_of)
     _resolutions(record, "partnership_resolution", adopted, result)
     if status in NEW_RELATIONSHIP:
-        result.documents += _both(record, "introduction_letter", ("pdf", "docx"), "Letter of introduction")
+        result.documents += _both(record, "introduction_letter", ("pdf", "docx"))
     else:
         result.held_back.append(HeldBack(record.id, "introduction_letter",
                                          f"not needed: the relationship is {status}, past introductions"))
     final = get(data, "legal_review", "status") == "approved" and adopted
     formats = ("pdf", "docx", ARCHIVAL) if final else ("pdf", "docx")  # a draft is never archived
     for document in ("agreement", "agreement_bilingual"):
-        result.documents += _both(record, document, formats, "Partnership agreement", final=final)
+        result.documents += _both(record, document, formats, final=final)
     if not final:
         result.held_back.append(HeldBack(record.id, "agreement (final, archival PDF/A)",
                                          "drafts only until legal review is approved and the council has adopted the resolution"))
@@ -132,7 +145,7 @@ def _plan_donation(record, as_of, result: Plan) -> None:
     if not approved:
         result.held_back += [HeldBack(record.id, d, "waits for council approval of the donation") for d in later]
         return
-    result.documents += _both(record, "approval_letter", ("pdf", "docx"), "Donation approval letter")
+    result.documents += _both(record, "approval_letter", ("pdf", "docx"))
     items = data.get("items", [])
     # Notices are English, and named by the department's English name.
     for department in sorted({text(i.get("department"), "en") for i in items if isinstance(i, dict) and i.get("department")}):
@@ -143,9 +156,9 @@ def _plan_donation(record, as_of, result: Plan) -> None:
                                              title="Notice to Fleet Management"))
     # The city's copy carries the pickup ID number; the recipient's copy never does.
     result.documents.append(DocumentPlan(record.id, record.kind, "release_receipt", "en", ("pdf",), variant="city-copy",
-                                         title="Release and receipt"))
+                                         title=TITLES["release_receipt"]["en"]))
     result.documents.append(DocumentPlan(record.id, record.kind, "release_receipt", "es", ("pdf",), variant="recipient-copy",
-                                         title="Release and receipt"))
+                                         title=TITLES["release_receipt"]["es"]))
 
 
 def _slug(text: str) -> str:

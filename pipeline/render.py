@@ -202,6 +202,16 @@ class PdfOutput:
     pages: int
 
 
+def lay_out(html: str, overrides: Path | None = None):
+    """The pages WeasyPrint lays out for a document's HTML (read by html_to_pdf, and by the layout
+    tests, which check what sits on each page)."""
+    import weasyprint
+
+    roots = (*READABLE_ROOTS, *(d for lang in LANGS for d in template_dirs(lang, overrides)))
+    return weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=make_url_fetcher(roots)).render(
+        font_config=_font_config())
+
+
 def html_to_pdf(html: str, document_id: str, archival: Archival | None = None, overrides: Path | None = None) -> PdfOutput:
     """PDF bytes (and, if asked, a PDF/A-3b copy from the same layout) and WeasyPrint's warnings.
 
@@ -217,9 +227,7 @@ def html_to_pdf(html: str, document_id: str, archival: Archival | None = None, o
     logger.addHandler(handler)
     options = {"pdf_identifier": hashlib.sha256(document_id.encode()).hexdigest()[:32].encode(), "custom_metadata": True}
     try:
-        roots = (*READABLE_ROOTS, *(d for lang in LANGS for d in template_dirs(lang, overrides)))
-        document = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=make_url_fetcher(roots)).render(
-            font_config=_font_config())
+        document = lay_out(html, overrides)
         pdf = document.write_pdf(**options)
         archived = None
         if archival is not None:  # the layout is reused: an archival copy costs only the second write
@@ -241,22 +249,27 @@ def html_to_pdf(html: str, document_id: str, archival: Archival | None = None, o
 def render_docx(task: RenderTask, html: str) -> bytes:
     from docxtpl import DocxTemplate
 
-    from pipeline.docx_body import BODY_MARKER, fill_body, set_document_language
+    from pipeline.docx_body import BODY_MARKER, fill_body, parse_html, running_title, set_document_language
 
     plan = task.plan
     template = find_template(plan.lang, f"{plan.document}.docx", task.overrides)
     if not template.is_file():
         raise RenderError(f"{plan.doc_id}: no DOCX template templates_{plan.lang}/{template.name}")
     tpl = DocxTemplate(str(template))
+    root = parse_html(html)
+    city = task.context["city"]
+    # The letterhead heads the first page; the later pages' running header names the city and the
+    # document in the PDF's words (its .running-head), or by the plan's title.
     context = {"body": BODY_MARKER, "doc_id": plan.doc_id, "revision": task.revision,
                "draft_mark": "" if plan.final else _draft_mark(plan.lang),
-               "letterhead": task.context["city"]["legal_name"], "letterhead_address": task.context["city"]["letterhead"]["line"]}
+               "letterhead": city["legal_name"], "letterhead_address": city["letterhead"]["line"],
+               "doc_title": running_title(root, city["legal_name"]) or plan.title}
     try:
         tpl.render(context, jinja_env=_docx_shell_env(), autoescape=True)
     except jinja2.TemplateError as exc:
         raise RenderError(f"{template}: {exc}") from None
     try:
-        fill_body(tpl.docx, html)
+        fill_body(tpl.docx, root)
         set_document_language(tpl.docx, plan.lang)
     except ValueError as exc:
         raise RenderError(f"{template}: {exc}") from None

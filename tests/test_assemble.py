@@ -7,12 +7,21 @@ import io
 import json
 import re
 
+import pytest
 import yaml
 from pypdf import PdfReader
 
+from pipeline import assemble
 from pipeline.build import build
 from pipeline.records import load_batch
 from tests.conftest import AFTER_MEETING, BOMB, DOS, PW, SAL, BatchCopy, approve_donations, pdf_text
+
+# The example packet's documents in agenda order, and each agenda item's first document with its act's number.
+PACKET_PARTS = [DOS + "partnership_resolution.en.pdf", DOS + "agreement_bilingual.en.pdf",
+                SAL + "partnership_resolution.en.pdf", SAL + "agreement_bilingual.en.pdf",
+                PW + "donation_resolution.en.pdf", BOMB + "donation_resolution.en.pdf"]
+ITEM_OPENERS = {"10.1": (PACKET_PARTS[0], "2026-R-118"), "10.2": (PACKET_PARTS[2], "2026-R-119"),
+                "10.3": (PACKET_PARTS[4], "2026-R-120"), "10.4": (PACKET_PARTS[5], "2026-R-121")}
 
 
 def flat(text: str) -> str:
@@ -30,9 +39,7 @@ def outline_titles(reader: PdfReader) -> list:
 def test_council_packet_holds_every_agenda_item_in_order_after_cover_and_index(built):
     _, out = built
     packet = PdfReader(out / "council-packet.pdf")
-    parts = [DOS + "partnership_resolution.en.pdf", DOS + "agreement_bilingual.en.pdf",
-             SAL + "partnership_resolution.en.pdf", SAL + "agreement_bilingual.en.pdf",
-             PW + "donation_resolution.en.pdf", BOMB + "donation_resolution.en.pdf"]
+    parts = PACKET_PARTS
     lengths = [len(PdfReader(out / p).pages) for p in parts]
     front = len(packet.pages) - sum(lengths)
     assert front >= 1
@@ -52,6 +59,114 @@ def test_council_packet_holds_every_agenda_item_in_order_after_cover_and_index(b
     assert index_pages == [1 + sum(lengths[:i]) for i in range(len(parts))]
     assert packet.page_labels[:front] == ["i", "ii", "iii", "iv"][:front]
     assert [packet.page_labels.index(str(n)) for n in index_pages] == [front + n - 1 for n in index_pages]
+
+
+def document_id(path: str) -> str:
+    """The id a document prints in its footer, from its path: donations/<record>/<document>.<lang>.pdf."""
+    return path.split("/", 1)[1].removesuffix(".pdf")
+
+
+def stamps(text: str) -> list[str]:
+    return re.findall(r"Packet page (\w+)", text)
+
+
+def index_mismatches(packet: PdfReader) -> list[str]:
+    """Every page number the printed index gives (an item's, in the Page column, and each of its
+    documents', "p. N") that is not stamped on the page where that document starts: the page
+    with its id and "Page 1 of" in the footer and, for an item, its act's number in the title."""
+    texts = [page.extract_text() for page in packet.pages]
+    stamped = {}
+    for index, text in enumerate(texts):
+        for label in stamps(text):
+            stamped.setdefault(label, []).append(index)
+    cover = texts[0]
+    rows = re.findall(r"(?ms)^(\d+\.\d+) .*?^(\d+)$", cover)  # item number ... the line holding only its page
+    assert [item for item, _ in rows] == list(ITEM_OPENERS), rows
+    parts = re.findall(r"p\. (\d+)\)", flat(cover))
+    assert len(parts) == len(PACKET_PARTS), parts
+    expected = [(f"item {item}", page, *ITEM_OPENERS[item]) for item, page in rows]
+    expected += [(f"document {document_id(path)}", page, path, "") for path, page in zip(PACKET_PARTS, parts)]
+    problems = []
+    for entry, page, path, number in expected:
+        where = stamped.get(page, [])
+        text = flat(texts[where[0]]) if len(where) == 1 else ""
+        starts = document_id(path) + " · rev." in text and re.search(r"\bPage 1 of \d+", text)
+        if not starts or (number and f"NO. {number}" not in text):
+            problems.append(f"{entry}: the index says page {page}, stamped on packet pages {where}, "
+                            f"where {document_id(path)} does not start")
+    return problems
+
+
+def reassembled(built) -> bytes:
+    """The packet assembled again from the built documents, with the code as it is now."""
+    result, out = built
+    batch = load_batch(out.parent.parent / "records" / "example")
+    files = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
+    buffer = io.BytesIO()
+    assemble.council_packet(buffer, out, batch, result.plan, files)
+    return buffer.getvalue()
+
+
+def test_every_packet_page_is_stamped_with_the_page_number_the_index_uses(built):
+    packet = PdfReader(built[1] / "council-packet.pdf", strict=True)
+    front = next(i for i, label in enumerate(packet.page_labels) if label == "1")
+    documents = len(packet.pages) - front
+    stamped = [stamps(page.extract_text()) for page in packet.pages]
+    assert stamped == [[roman] for roman in ["i", "ii", "iii", "iv"][:front]] + [[str(n)] for n in range(1, documents + 1)]
+    assert stamped == [[label] for label in packet.page_labels]  # as a viewer numbers them
+    assert index_mismatches(packet) == []
+    # The stamp is added to the page, not put in place of anything: each page still reads as its document.
+    first = PdfReader(built[1] / PACKET_PARTS[0]).pages[0].extract_text()
+    assert flat(packet.pages[front].extract_text()) == flat(first + "\nPacket page 1")
+
+
+@pytest.mark.parametrize("shift", [-1, 1])
+def test_a_stamp_off_by_one_page_is_caught(built, monkeypatch, shift):
+    numbered = assemble.packet_page_label
+    monkeypatch.setattr(assemble, "packet_page_label", lambda index, front: numbered(index + shift, front))
+    problems = index_mismatches(PdfReader(io.BytesIO(reassembled(built))))
+    assert len(problems) == len(ITEM_OPENERS) + len(PACKET_PARTS), problems
+
+
+def test_the_packet_assembled_again_from_the_same_documents_is_the_same_bytes(built):
+    assert reassembled(built) == (built[1] / "council-packet.pdf").read_bytes()
+
+
+def text_boxes(page) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Each text run on `page` with a generous box in page space: 0.6 em a character, 0.95 em
+    above the baseline and 0.3 em below, turned with the run (the DRAFT watermark is diagonal)."""
+    boxes = []
+
+    def visit(text, cm, tm, font, size):
+        line = max(text.split("\n"), key=len).strip()
+        if not line:
+            return
+        a, b, c, d, e, f = (tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3],
+                            tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3],
+                            tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
+        corners = [(x * a + y * c + e, x * b + y * d + f)
+                   for x in (0, 0.6 * len(line) * size) for y in (-0.3 * size, 0.95 * size)]
+        xs, ys = zip(*corners)
+        boxes.append((line, (min(xs), min(ys), max(xs), max(ys))))
+
+    page.extract_text(visitor_text=visit)
+    return boxes
+
+
+def test_the_stamp_sits_in_the_top_margin_clear_of_everything_the_documents_print(built):
+    packet = PdfReader(built[1] / "council-packet.pdf")
+    watermarked = 0
+    for number, page in enumerate(packet.pages):
+        boxes = text_boxes(page)
+        stamp = [box for text, box in boxes if text.startswith("Packet page")]
+        assert len(stamp) == 1, number
+        left, bottom, right, top = stamp[0]
+        assert bottom > 792 - 2.1 / 2.54 * 72 and left > 612 / 2  # in the top margin, on the right (US Letter)
+        for text, (x0, y0, x1, y1) in boxes:
+            if not text.startswith("Packet page"):
+                assert x1 <= left or x0 >= right or y1 <= bottom or y0 >= top, (number, text)
+        watermarked += any(text.startswith("DRAFT") for text, _ in boxes)
+    assert watermarked  # the diagonal watermark was among what the stamp was held against
 
 
 def test_council_packet_outline_is_one_entry_per_item_without_weasyprint_headings(built):

@@ -74,7 +74,7 @@ def test_spanish_dates_are_long_form_and_titles_agree_in_gender(built):
     assert "representado por su Presidente Municipal, Javier H. Dávila Treviño" in saltillo
     assert "Claudia E. Ramos Flores Secretaria del Ayuntamiento" in saltillo
     letter = " ".join(pdf_text(built[1] / (SAL + "introduction_letter.es.pdf")).split())
-    assert "Laredo, Texas, 8 de diciembre de 2026" in letter and "Estimado Presidente Municipal:" in letter
+    assert "Laredo, Texas, 9 de diciembre de 2026" in letter and "Estimado Presidente Municipal:" in letter  # issued the day of the build
 
 
 def test_agreements_are_drafts_until_legal_approval_and_adoption(built):
@@ -99,13 +99,16 @@ def test_agreement_is_final_after_legal_approval_and_adoption(tmp_path):
     assert not any(h.record_id == "laredo-saltillo" and "final" in h.document for h in result.plan.held_back)
 
 
+SPANISH_ORDINALS = "primera segunda tercera cuarta quinta sexta séptima octava".split()
+
+
 def test_bilingual_agreement_pairs_every_article(built):
     text = " ".join(pdf_text(built[1] / (DOS + "agreement_bilingual.en.pdf")).split())
     for n in range(1, 9):
-        assert f"Article {n}." in text and f"Artículo {n}." in text
-    assert text.index("Article 1.") < text.index("Artículo 1.") < text.index("Article 2.")  # English on the left
+        assert f"Article {n}." in text and f"Cláusula {SPANISH_ORDINALS[n - 1]}." in text
+    assert text.index("Article 1.") < text.index("Cláusula primera.") < text.index("Article 2.")  # English on the left
     mirrored = " ".join(pdf_text(built[1] / (DOS + "agreement_bilingual.es.pdf")).split())
-    assert mirrored.index("Artículo 1.") < mirrored.index("Article 1.")  # the partner's original: Spanish first
+    assert mirrored.index("Cláusula primera.") < mirrored.index("Article 1.")  # the partner's original: Spanish first
     assert "both texts being equally authentic" in text and "siendo ambos textos igualmente auténticos" in text
 
 
@@ -115,10 +118,13 @@ def test_pdf_and_docx_carry_the_same_words(built):
                          r"BORRADOR — PARA REVISIÓN JURÍDICA")
     for stem in [SAL + "partnership_resolution.en", DOS + "agreement.es", DOS + "agreement_bilingual.en",
                  SAL + "introduction_letter.en", PW + "donation_resolution.es", BOMB + "approval_letter.en"]:
-        pdf = running.sub(" ", pdf_text(out / f"{stem}.pdf"))
-        document = docx.Document(out / f"{stem}.docx")
-        header = " ".join(p.text for p in document.sections[0].header.paragraphs)
-        body = running.sub(" ", header + "\n" + docx_text(out / f"{stem}.docx"))
+        section = docx.Document(out / f"{stem}.docx").sections[0]
+        # the letterhead (first page's header) is in the text once; the running header (every later
+        # page's) as often as the PDF has pages after the first, in the PDF and in the DOCX alike
+        letterhead = " ".join(p.text for p in section.first_page_header.paragraphs)
+        running_header = section.header.paragraphs[0].text.split("\t")[0]
+        pdf = running.sub(" ", pdf_text(out / f"{stem}.pdf").replace(running_header, " "))
+        body = running.sub(" ", letterhead + "\n" + docx_text(out / f"{stem}.docx"))
         assert sorted(words(pdf)) == sorted(words(body)), stem
 
 
@@ -140,7 +146,7 @@ def test_english_and_spanish_twins_carry_the_same_facts(built):
         for fact in facts:
             assert fact in en and fact in es, (name, fact)
     en_agreement, es_agreement = (pdf_text(out / f"{SAL}agreement.{lang}.pdf") for lang in ("en", "es"))
-    assert len(re.findall(r"Article \d\.", en_agreement)) == len(re.findall(r"Artículo \d\.", es_agreement)) == 8
+    assert len(re.findall(r"Article \d\.", en_agreement)) == len(re.findall(r"Cláusula \w+\.", es_agreement)) == 8
 
 
 def test_pickup_id_number_only_on_the_citys_copy(built):

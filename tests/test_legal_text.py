@@ -19,7 +19,7 @@ from pipeline.build import make_tasks
 from pipeline.plan import DocumentPlan, Plan
 from pipeline.records import load_batch
 from pipeline.render import render_html
-from tests.conftest import BOMB, DOS, SAL, BatchCopy, pdf_text
+from tests.conftest import BOMB, DOS, PW, SAL, BatchCopy, pdf_text
 
 STATUSES = ["prospective", "proposed", "council_approved", "signed", "submitted_to_sci", "active", "grandfathered"]
 PARTNERSHIP_DOCUMENTS = ["partnership_resolution", "agreement", "agreement_bilingual"]
@@ -34,12 +34,12 @@ def words(markup: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
-def rendered(batch_folder, record_id: str, document: str, lang: str, variant: str = "") -> str:
+def rendered(batch_folder, record_id: str, document: str, lang: str, variant: str = "", as_of=None) -> str:
     """The words of one document as the templates render them for the record as it stands."""
     batch = load_batch(batch_folder)
     kind = next(r.kind for r in batch.records if r.id == record_id)
     plan = DocumentPlan(record_id, kind, document, lang, ("pdf",), variant=variant, title=document)
-    (task,) = make_tasks(batch, Plan(documents=[plan]))
+    (task,) = make_tasks(batch, Plan(documents=[plan]), as_of=as_of)
     return words(render_html(task))
 
 
@@ -152,7 +152,8 @@ def test_each_party_is_named_once_in_its_legal_capacity_the_same_way_throughout(
     assert "el Municipio de Saltillo, Coahuila de Zaragoza, México, representado por su Presidente Municipal, " \
            "Javier H. Dávila Treviño" in es
     assert "La Ciudad de Laredo, Texas, Estados Unidos, representada por su Alcaldesa, Elena R. Garza" in es
-    assert "H. Ayuntamiento de Saltillo" not in es.replace("(Copresidenta, H. Ayuntamiento de Saltillo)", "")
+    assert "Ayuntamiento de Saltillo" not in es  # the party is the Municipio; its Ayuntamiento governs it
+    assert "(Copresidenta, Municipio de Saltillo)" in es
     en = " ".join(pdf_text(out / (SAL + "agreement.en.pdf")).split())
     assert "the Municipality of Saltillo, Coahuila de Zaragoza, Mexico, represented by its Municipal President" in en
     assert "Municipality" not in es and "Ayuntamiento de Saltillo, Coahuila" not in en
@@ -175,7 +176,10 @@ def test_the_release_binds_the_legal_representative_and_the_pickup_person_signs_
     _, out = built
     city_copy = " ".join(pdf_text(out / (BOMB + "release_receipt-city-copy.en.pdf")).split())
     assert "represented by Gerardo Elizondo Peña, its Legal Representative, under the power of attorney in public " \
-           "deed 45,218 of May 9, 2023, granted before Notario Público núm. 12 de Nuevo Laredo, Tamaulipas" in city_copy
+           "deed No. 45,218 of May 9, 2023, granted before Notary Public No. 12 of Nuevo Laredo, Tamaulipas" in city_copy
+    assert "escritura pública núm. 45,218 del 9 de mayo de 2023, otorgada ante la fe del Notario Público núm. 12 de " \
+           "Nuevo Laredo, Tamaulipas" in city_copy  # each column names the notary in its own language
+    assert "who identified themselves with INE voter ID elector key VLGRHC75021428H700, to receive" in city_copy
     assert "For the Recipient / Por el Donatario Gerardo Elizondo Peña Legal Representative / Apoderado Legal" in city_copy
     received = city_copy[city_copy.index("Received by (person designated by the Recipient)"):]
     assert received.split("ID / Identificación")[0].strip().endswith("Héctor Villarreal Garza")
@@ -191,7 +195,7 @@ def test_letters_go_to_the_head_of_the_receiving_body_with_a_copy_to_the_contact
     _, out = built
     letter = " ".join(pdf_text(out / (BOMB + "approval_letter.es.pdf")).split())
     assert "Gerardo Elizondo Peña Presidente Patronato de Bomberos de Nuevo Laredo, A.C." in letter
-    assert "C.c.p. Raúl A. Treviño Garza, Jefe de Operaciones" in letter
+    assert "c.c.p. Raúl A. Treviño Garza, Jefe de Operaciones" in letter
 
 
 # --- clauses that hold under both laws ----------------------------------------------------------
@@ -207,12 +211,12 @@ def test_agreement_clauses_hold_under_both_laws(tmp_path):
     assert "binds neither the federal nor the state governments" in dos
     saltillo = rendered(batch.folder, "laredo-saltillo", "agreement", "en")
     assert "Each Party bears its own costs of carrying out this agreement. No Party" in saltillo
-    assert "takes effect 90 days after the other Party receives the notice" in saltillo
+    assert "takes effect 90 calendar days after the other Party receives the notice" in saltillo
     with batch.path("partnerships/laredo-saltillo.yaml").open("a", encoding="utf-8") as handle:
         handle.write("termination_notice_days: 60\n")
-    assert "takes effect 60 days after" in rendered(batch.folder, "laredo-saltillo", "agreement", "en")
+    assert "takes effect 60 calendar days after" in rendered(batch.folder, "laredo-saltillo", "agreement", "en")
     es = rendered(batch.folder, "laredo-saltillo", "agreement", "es")
-    assert "se firma en dos ejemplares originales, en idiomas español e inglés, siendo ambos textos igualmente auténticos" in es
+    assert "se firma en dos ejemplares originales, en los idiomas español e inglés, siendo ambos textos igualmente auténticos" in es
 
 
 def test_the_program_plan_annex_carries_every_kpi_funding_source_and_committee_member(tmp_path):
@@ -221,10 +225,10 @@ def test_the_program_plan_annex_carries_every_kpi_funding_source_and_committee_m
     for lang in ("en", "es"):
         text = rendered(batch.folder, "dos-laredos", "agreement", lang)
         annex = text[text.index("Annex 1 — Program plan" if lang == "en" else "Anexo 1. Programa de trabajo"):]
-        for component in record["components"]:
-            assert component["funding_source"][lang] in annex
+        for component in record["components"]:  # each set inside a sentence of ours: the first letter may lower
+            assert component["funding_source"][lang][1:].rstrip(".") in annex
             for kpi in component.get("kpis", []):
-                assert kpi[lang] in annex
+                assert kpi[lang][1:] in annex
         for side in ("city", "partner"):
             for member in record["committee"][side]:
                 assert member["name"] in annex
@@ -248,7 +252,7 @@ def lacombe(batch: BatchCopy) -> None:
                                                               "{en: Town of Lacombe, es: Municipio de Lacombe}")
     text = text.replace("{en: City Council, es: Concejo Municipal}", "{en: Town Council, es: Concejo Municipal}")
     text = text.replace("1110 Houston Street, Laredo, Texas 78040", "5432 56 Avenue, Lacombe, Alberta T4L 1E9")
-    text = text.replace("{en: City Secretary, es: Secretario Municipal}",
+    text = text.replace("{en: City Secretary, es: Secretario de la Ciudad}",
                         "{en: Chief Administrative Officer, es: Director Administrativo}")
     text = re.sub(r"  attorney:\n(    .*\n)+", "", text)
     text = re.sub(r"sci_membership:\n(  .*\n)+", "", text)
@@ -369,7 +373,7 @@ def test_docx_runs_carry_their_language_so_word_spell_checks_each_correctly(buil
         tag = run.find(f"{W}rPr/{W}lang")
         if text.strip() and tag is not None:
             languages[text.strip()] = tag.get(f"{W}val")
-    assert languages["Artículo 1. Objeto"] == "es-MX" and languages["Article 1. Purpose"] == "en-US"
+    assert languages["Cláusula primera. Objeto"] == "es-MX" and languages["Article 1. Purpose"] == "en-US"
     spanish = [text for text, code in languages.items() if code == "es-MX"]
     assert any("Las Partes" in text for text in spanish) and not any("The Parties" in text for text in spanish)
 
@@ -407,9 +411,32 @@ def record_texts(batch_folder) -> list[tuple[str, str]]:
     return pairs
 
 
+def plain_texts(batch_folder) -> set[str]:
+    """Every plain-text value in the records: a proper name such as "Municipio de Nuevo Laredo"
+    prints as it is in both languages, even where another field translates the same words."""
+    found = set()
+
+    def walk(value):
+        if isinstance(value, dict):
+            if set(value) != {"en", "es"}:
+                for child in value.values():
+                    walk(child)
+        elif isinstance(value, list):
+            for child in value:
+                walk(child)
+        elif isinstance(value, str):
+            found.add(" ".join(value.split()))
+
+    for record in load_batch(batch_folder).all_records():
+        walk(record.data)
+    return found
+
+
 def test_no_single_language_document_prints_the_other_languages_text_of_a_record_value(built):
     result, out = built
-    pairs = [(en, es) for en, es in record_texts(out.parent.parent / "records" / "example") if min(len(en), len(es)) >= 6]
+    folder = out.parent.parent / "records" / "example"
+    names = plain_texts(folder)
+    pairs = [(en, es) for en, es in record_texts(folder) if min(len(en), len(es)) >= 6 and not {en, es} & names]
     assert len(pairs) > 40
     checked = 0
     for document in result.plan.documents:
@@ -489,3 +516,117 @@ def test_the_adoption_line_and_the_signatures_share_a_page(built):
         pages = [page.extract_text() for page in PdfReader(out / document.path("pdf")).pages]
         vote = next(i for i, text in enumerate(pages) if "AYES:" in text or "A FAVOR:" in text)
         assert "Elena R. Garza" in pages[vote], document.doc_id
+
+
+def dated(batch_folder, record_id: str, document: str, lang: str, as_of) -> str:
+    return rendered(batch_folder, record_id, document, lang, as_of=as_of)
+
+
+@pytest.mark.parametrize("record, document", [("laredo-saltillo", "introduction_letter"),
+                                              ("don-2026-nld-bomberos", "approval_letter")])
+def test_a_letter_carries_one_date_its_date_of_issue_never_the_meeting_day_by_default(tmp_path, record, document):
+    import datetime as dt
+
+    batch = BatchCopy(tmp_path)
+    english = dated(batch.folder, record, document, "en", dt.date(2026, 12, 20))
+    assert "Laredo, Texas, December 20, 2026" in english
+    assert "Laredo, Texas, December 8, 2026" not in english
+    assert not re.search(r"\bDate\s*:", english)  # no second, blank date line
+    spanish = dated(batch.folder, record, document, "es", dt.date(2026, 12, 20))
+    assert "Laredo, Texas, 20 de diciembre de 2026" in spanish and not re.search(r"\bFecha\s*:", spanish)
+
+    relative = f"{'partnerships' if document == 'introduction_letter' else 'donations'}/{record}.yaml"
+    with open(batch.path(relative), "a", encoding="utf-8") as handle:
+        handle.write("letter_date: 2026-12-15\n")
+    assert "Laredo, Texas, December 15, 2026" in dated(batch.folder, record, document, "en", dt.date(2026, 12, 20))
+    assert "Laredo, Texas, 15 de diciembre de 2026" in dated(batch.folder, record, document, "es", dt.date(2026, 12, 20))
+
+
+def test_only_letters_change_with_the_day_of_the_build(tmp_path):
+    """The date of issue is the letter's alone: a resolution's or an agreement's revision must not move with the calendar."""
+    import datetime as dt
+
+    batch = load_batch(BatchCopy(tmp_path).folder)
+    documents = [DocumentPlan("laredo-saltillo", "partnership", d, "en", ("pdf",), title=d)
+                 for d in ("partnership_resolution", "agreement", "introduction_letter")]
+    one, other = (make_tasks(batch, Plan(documents=documents), as_of=dt.date(2026, 12, day)) for day in (20, 21))
+    changed = [a.plan.document for a, b in zip(one, other) if a.revision != b.revision]
+    assert changed == ["introduction_letter"]
+
+
+def test_quotes_are_typographic_and_record_sentences_go_on_in_lower_case_inside_ours(built):
+    result, out = built
+    for document in result.plan.documents:
+        assert '"' not in pdf_text(out / document.path("pdf")), f"{document.doc_id}: straight quotes"
+    flat = lambda path: " ".join(pdf_text(out / path).split())  # noqa: E731
+    assert "para servicio social: protección contra incendios" in flat(BOMB + "approval_letter.es.pdf")
+    assert "para servicio social: protección contra incendios" in flat(BOMB + "donation_resolution.es.pdf")
+    assert "for social service: fire protection" in flat(BOMB + "approval_letter.en.pdf")
+    # a reason is a recital of its own, not "the following consideration: ..."
+    spanish = flat(SAL + "partnership_resolution.es.pdf")
+    assert "CONSIDERANDO que la mayor parte de las exportaciones automotrices de Saltillo" in spanish
+    assert "consideración:" not in spanish
+    assert "WHEREAS, most of Saltillo's automotive exports" in flat(SAL + "partnership_resolution.en.pdf")
+    assert "objetivos: (1) promover el comercio" in spanish
+    annex = flat(DOS + "agreement.es.pdf")
+    assert "Financiamiento: presupuesto de eventos" in annex and "Indicadores: cuatro eventos" in annex
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("El Programa de Unidad Familiar se creó en 1986", "el Programa de Unidad Familiar se creó en 1986"),
+    ("Protección contra incendios", "protección contra incendios"),
+    ("Saltillo es la capital de Coahuila", "Saltillo es la capital de Coahuila"),  # a name the records hold
+    ("Nuevo Laredo y Laredo comparten un río", "Nuevo Laredo y Laredo comparten un río"),  # a capitalised phrase
+    ("INE vigente", "INE vigente"),
+    ("", ""),
+])
+def test_a_sentence_set_inside_ours_lowers_a_common_word_and_keeps_a_name(text, expected):
+    from pipeline.context import inline
+
+    assert inline(text, "es", ("Saltillo",)) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The Dos Laredos Unity Program puts people first", "the Dos Laredos Unity Program puts people first"),
+    ("Fire protection for the residents", "fire protection for the residents"),
+    ("Port Laredo promotion budget", "Port Laredo promotion budget"),
+    ("Saltillo hosts the forum", "Saltillo hosts the forum"),
+    ("SCI membership dues", "SCI membership dues"),
+])
+def test_in_english_too(text, expected):
+    from pipeline.context import inline
+
+    assert inline(text, "en", ("Saltillo",)) == expected
+
+
+def test_every_notice_that_hands_over_an_unlisted_vehicle_repeats_the_import_condition(built):
+    _, out = built
+    flat = lambda path: " ".join(pdf_text(out / path).split())  # noqa: E731
+    for notice in ("notice-fleet.en.pdf", "notice-fire-department.en.pdf"):
+        text = flat(BOMB + notice)
+        assert "Hold until cleared for import." in text, notice
+        assert "Used vehicle F-117 is not of a type on the list" in text
+        assert "As Resolution No. 2026-R-121 provides" in text and "customs broker has confirmed that it can be imported" in text
+    for notice in ("notice-fleet.en.pdf", "notice-solid-waste-services.en.pdf", "notice-information-technology.en.pdf"):
+        assert "Hold until cleared" not in flat(PW + notice), notice  # a garbage truck is on the permit list
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("Comité de Ciudades Hermanas de Laredo", "del Comité de Ciudades Hermanas de Laredo"),
+    ("Ciudades Hermanas de Saltillo", "de las Ciudades Hermanas de Saltillo"),
+    ("Asociación de Amistad Laredo-Saltillo", "de la Asociación de Amistad Laredo-Saltillo"),
+    ("Amigos de Laredo", "de los Amigos de Laredo"),
+    ("Juntas Vecinales de Saltillo", "de las Juntas Vecinales de Saltillo"),
+])
+def test_an_organizations_name_takes_the_article_its_first_word_needs(name, expected):
+    from pipeline.context import of_organization
+
+    assert of_organization(name, "es") == expected
+    assert of_organization(name, "en") == f"of the {name}"
+
+
+def test_the_letter_of_introduction_names_the_volunteer_committee_with_its_article(built):
+    _, out = built
+    spanish = " ".join(pdf_text(out / (SAL + "introduction_letter.es.pdf")).split())
+    assert "Rosa M. Salinas, del Comité de Ciudades Hermanas de Laredo" in spanish
+    assert " de Comité " not in spanish

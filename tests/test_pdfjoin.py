@@ -7,10 +7,11 @@ import io
 import json
 import tracemalloc
 
+import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, FloatObject, NameObject, NumberObject
 
-from pipeline.pdfjoin import OutlineEntry, PdfJoin
+from pipeline.pdfjoin import OutlineEntry, PdfJoin, StampFont
 from pipeline.render import html_to_pdf
 from tests.conftest import DOS
 
@@ -37,11 +38,27 @@ def inheriting_document() -> bytes:
     return buffer.getvalue()
 
 
-def join(sources: list[bytes], outline=None, labels=None) -> tuple[bytes, str]:
+def sample_font() -> StampFont:
+    html = ('<html><head><style>@font-face { font-family: Doc; src: url(fonts/LiberationSerif-Bold.ttf); }'
+            'body { font-family: Doc; }</style></head><body>Stamp 0123456789</body></html>')
+    return StampFont.from_sample(html_to_pdf(html, "sample").pdf)
+
+
+def corner_stamp(font: StampFont):
+    """Draws "Stamp N" (N the page's index) 20 points in from the top-right corner of its box."""
+    def draw(index: int, box) -> bytes:
+        text = f"Stamp {index}"
+        return font.show("/Stamp", text, 10, box[2] - 20 - font.width(text, 10), box[3] - 20)
+    return draw
+
+
+def join(sources: list[bytes], outline=None, labels=None, stamp_font: StampFont | None = None) -> tuple[bytes, str]:
     buffer = io.BytesIO()
     joiner = PdfJoin(buffer)
+    if stamp_font:
+        joiner.embed_font("/Stamp", stamp_font)
     for source in sources:
-        joiner.append(io.BytesIO(source))
+        joiner.append(io.BytesIO(source), corner_stamp(stamp_font) if stamp_font else None)
     sha = joiner.finish(outline or [], {"Title": "Paquete — Packet"}, page_labels=labels, identifier=b"test")
     return buffer.getvalue(), sha
 
@@ -84,6 +101,40 @@ def test_pages_keep_what_they_inherited_from_their_source_page_tree():
 def test_the_same_sources_give_the_same_bytes():
     sources = [document("Alpha", 1), document("Beta", 2)]
     assert join(sources)[0] == join(sources)[0]
+
+
+def test_a_stamp_is_drawn_over_every_page_where_it_says_in_a_font_embedded_once():
+    font = sample_font()
+    sources = [document("Alpha", 2), inheriting_document()]
+    data, _ = join(sources, stamp_font=font)
+    assert data == join(sources, stamp_font=font)[0]  # deterministic
+    reader = PdfReader(io.BytesIO(data), strict=True)
+    unstamped = texts(PdfReader(io.BytesIO(join(sources)[0])))
+    assert texts(reader) == [f"{text}\nStamp {n}".lstrip("\n") for n, text in enumerate(unstamped)]
+    stamp_fonts = {page["/Resources"]["/Font"].raw_get("/Stamp").idnum for page in reader.pages}
+    assert len(stamp_fonts) == 1 and embedded(reader.get_object(stamp_fonts.pop()))
+    for page in reader.pages:  # the source's own fonts are still there beside it
+        assert all(embedded(f.get_object()) for f in page["/Resources"]["/Font"].values())
+    # WeasyPrint's pages flip the y axis and never restore it: the stamp is still drawn in page space.
+    runs = []
+    reader.pages[1].extract_text(visitor_text=lambda text, cm, tm, *_: runs.append((text, cm, tm)) if text.strip() else None)
+    text, cm, tm = runs[-1]
+    assert text == "Stamp 1" and list(cm) == [1, 0, 0, 1, 0, 0]
+    width, height = (float(x) for x in reader.pages[1]["/MediaBox"][2:])  # A4, WeasyPrint's default
+    assert round(tm[4] + font.width("Stamp 1", 10), 2) == round(width - 20, 2) and round(tm[5], 2) == round(height - 20, 2)
+    assert [float(x) for x in reader.pages[2]["/MediaBox"]] == [0, 0, 200, 300]  # inherited box, stamp at its corner
+    assert "Stamp 2" in reader.pages[2].extract_text()
+
+
+def test_a_stamp_refuses_characters_its_font_lacks_and_font_names_a_page_already_uses():
+    font = sample_font()
+    with pytest.raises(ValueError, match="no glyph for 'x'"):
+        font.show("/Stamp", "x", 10, 0, 0)
+    page_font = next(iter(PdfReader(io.BytesIO(document("Alpha", 1))).pages[0]["/Resources"]["/Font"]))
+    joiner = PdfJoin(io.BytesIO())
+    joiner.embed_font(page_font, font)
+    with pytest.raises(ValueError, match="already names a font"):
+        joiner.append(io.BytesIO(document("Alpha", 1)), corner_stamp(font))
 
 
 def test_memory_does_not_grow_with_the_number_of_documents():

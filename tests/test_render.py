@@ -126,7 +126,8 @@ def test_every_docx_tag_parses_and_twins_use_the_same_variables(name):
     for lang in ("en", "es"):
         template = DocxTemplate(str(TEMPLATE_DIRS[lang] / name))
         found[lang] = template.get_undeclared_template_variables()  # parses every tag; a split tag raises
-    assert found["en"] == found["es"] == {"body", "doc_id", "revision", "draft_mark", "letterhead", "letterhead_address"}
+    assert found["en"] == found["es"] == {"body", "doc_id", "revision", "draft_mark", "letterhead", "letterhead_address",
+                                          "doc_title"}
 
 
 def test_docx_templates_have_no_curly_quotes_or_split_tags():
