@@ -292,7 +292,13 @@ class ContextBuilder:
                 to_title = ("a la " if p.get("gender") == "female" else "al ") + title
             else:
                 to_title = "the " + title
-            return {"name": p.get("name", ""), "title": title, "to_title": to_title}
+            if lang == "es":
+                of_title = ("de la " if p.get("gender") == "female" else "del ") + title
+                designee = "quien " + ("esta" if p.get("gender") == "female" else "este") + " designe"
+            else:
+                of_title, designee = "of the " + title, f"the {title}'s designee"
+            return {"name": p.get("name", ""), "title": title, "to_title": to_title, "of_title": of_title,
+                    "designee": designee}
 
         def contact(key):
             return _contact(officials.get(key, {}), lang)
@@ -313,6 +319,8 @@ class ContextBuilder:
             "mayor": person("mayor"),
             "clerk": person("clerk"),
             "attorney": person("attorney"),
+            # who signs the certificates of title of donated vehicles: the city manager, or the mayor
+            "title_signer": person("manager" if officials.get("manager") else "mayor"),
             "international_affairs": contact("international_affairs"),
             "volunteer_contact": contact("volunteer_contact"),
             "letterhead": {"line": " · ".join(v for v in (get(c, "letterhead", k) for k in ("address", "phone", "website")) if v)},
@@ -501,6 +509,7 @@ class ContextBuilder:
             "equipment": items,
             "vehicles": [i for i in items if i["is_vehicle"]],
             "unlisted_vehicles": [i for i in items if i["unlisted_vehicle"]],
+            "import_confirmation_days": d.get("import_confirmation_days", 90),
             "departments": departments,
             "total_book_value": money(sum(float(i.get("book_value") or 0) for i in d.get("items", [])), lang, self.currency),
             "pickup": {"name": pickup.get("name", ""), "id_type": label("id_type", pickup.get("id_type"), lang),

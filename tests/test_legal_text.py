@@ -189,6 +189,11 @@ def test_the_release_binds_the_legal_representative_and_the_pickup_person_signs_
     for text in (city_copy, recipient_copy):  # items and which text governs, in both languages, on both copies
         assert "Camión de bomberos tipo bomba Freightliner M2" in text and "Freightliner M2 pumper fire engine" in text
         assert "both texts being equally authentic" in text and "siendo ambos textos igualmente auténticos" in text
+        # the City warrants its ownership and nothing else, keeps its immunities, under its own state's law
+        assert "The City warrants only that it owns the equipment; it makes no other warranty" in text
+        assert "La Ciudad solo garantiza ser propietaria de los bienes y no otorga ninguna otra garantía" in text
+        assert "Nothing in this release waives the immunities of the City" in text
+        assert "This release is governed by the laws of Texas." in text and "se rige por las leyes de Texas." in text
 
 
 def test_letters_go_to_the_head_of_the_receiving_body_with_a_copy_to_the_contact(built):
@@ -216,7 +221,8 @@ def test_agreement_clauses_hold_under_both_laws(tmp_path):
         handle.write("termination_notice_days: 60\n")
     assert "takes effect 60 calendar days after" in rendered(batch.folder, "laredo-saltillo", "agreement", "en")
     es = rendered(batch.folder, "laredo-saltillo", "agreement", "es")
-    assert "se firma en dos ejemplares originales, en los idiomas español e inglés, siendo ambos textos igualmente auténticos" in es
+    assert "se firma en dos ejemplares originales, cada uno con los textos en español y en inglés, siendo ambos textos " \
+           "igualmente auténticos; cada Parte conserva un ejemplar" in es
 
 
 def test_the_program_plan_annex_carries_every_kpi_funding_source_and_committee_member(tmp_path):
@@ -630,3 +636,34 @@ def test_the_letter_of_introduction_names_the_volunteer_committee_with_its_artic
     spanish = " ".join(pdf_text(out / (SAL + "introduction_letter.es.pdf")).split())
     assert "Rosa M. Salinas, del Comité de Ciudades Hermanas de Laredo" in spanish
     assert " de Comité " not in spanish
+
+
+def test_the_council_names_who_assigns_each_vehicles_title(tmp_path):
+    batch = BatchCopy(tmp_path)
+    english = rendered(batch.folder, "don-2026-nld-bomberos", "donation_resolution", "en")
+    assert "authorizes the City Manager, or the City Manager's designee, to assign the certificate of title of each " \
+           "vehicle listed in Exhibit A to the recipient" in english
+    assert "management" not in english
+    spanish = rendered(batch.folder, "don-2026-nld-bomberos", "donation_resolution", "es")
+    assert "autoriza al Administrador de la Ciudad, o a quien este designe, a ceder" in spanish
+    # a city without a manager: the mayor signs the titles
+    city = batch.path("city.yaml")
+    city.write_text(re.sub(r"  manager:.*\n(    .*\n)+", "", city.read_text(encoding="utf-8")), encoding="utf-8")
+    assert "authorizes the Mayor, or the Mayor's designee, to assign" in rendered(batch.folder, "don-2026-nld-bomberos",
+                                                                                   "donation_resolution", "en")
+
+
+def test_a_vehicle_off_the_permit_list_is_donated_on_a_condition_that_lapses(tmp_path):
+    batch = BatchCopy(tmp_path)
+    english = rendered(batch.folder, "don-2026-nld-bomberos", "donation_resolution", "en")
+    assert "Section 5. If the recipient's customs broker has not confirmed in writing, within 90 calendar days after " \
+           "the adoption of this resolution, that used vehicle F-117 can be imported, the donation of that vehicle " \
+           "lapses without further action of the City Council, and it remains surplus property of the City of Laredo." in english
+    assert "Section 6. This resolution takes effect" in english
+    spanish = rendered(batch.folder, "don-2026-nld-bomberos", "donation_resolution", "es")
+    assert "que el vehículo usado F-117 puede importarse, la donación de dicho vehículo quedará sin efecto" in spanish
+    listed = rendered(batch.folder, "don-2026-nld-public-works", "donation_resolution", "en")
+    assert "lapses" not in listed and "Section 5. This resolution takes effect" in listed
+    with open(batch.path(BOMB.rstrip("/") + ".yaml"), "a", encoding="utf-8") as handle:
+        handle.write("import_confirmation_days: 45\n")
+    assert "within 45 calendar days" in rendered(batch.folder, "don-2026-nld-bomberos", "donation_resolution", "en")
