@@ -138,10 +138,22 @@ def test_the_resolution_carries_its_exhibit_a_in_the_pdf_and_the_docx(built):
     text = " ".join(pdf_text(out / (SAL + "partnership_resolution.en.pdf")).split())
     exhibit = text.index("EXHIBIT A TO RESOLUTION NO. 2026-R-119")
     assert "substantially in the form attached as Exhibit A" in text[:exhibit]
+    # both texts of the agreement, as it will be signed: the council approves what it authorizes
     assert "SISTER CITY AGREEMENT" in text[exhibit:] and "Annex 1 — Program plan" in text[exhibit:]
-    paragraphs = [p.text for p in docx.Document(out / (SAL + "partnership_resolution.en.docx")).paragraphs]
+    assert "ACUERDO DE HERMANAMIENTO" in text[exhibit:] and "Cláusula octava. Idiomas" in text[exhibit:]
+    paragraphs = docx_paragraphs(out / (SAL + "partnership_resolution.en.docx"))
     assert any(p == "EXHIBIT A TO RESOLUTION NO. 2026-R-119" for p in paragraphs)
-    assert any("Article 8. Languages" in p for p in paragraphs)
+    assert any("Article 8. Languages" in p for p in paragraphs) and any("Cláusula octava. Idiomas" in p for p in paragraphs)
+    spanish = " ".join(pdf_text(out / (SAL + "partnership_resolution.es.pdf")).split())
+    annex = spanish.index("ANEXO A DE LA RESOLUCIÓN NÚM. 2026-R-119")
+    assert spanish.index("Cláusula primera.", annex) < spanish.index("Article 1.", annex)  # Spanish on the left
+
+
+def docx_paragraphs(path) -> list[str]:
+    """Every paragraph's text, those inside tables (the side-by-side clauses) too."""
+    document = docx.Document(path)
+    cells = [p.text for t in document.tables for row in t.rows for c in row.cells for p in c.paragraphs]
+    return [p.text for p in document.paragraphs] + cells
 
 
 # --- the parties, and who signs for them --------------------------------------------------------
@@ -451,6 +463,8 @@ def test_no_single_language_document_prints_the_other_languages_text_of_a_record
         texts = [" ".join(pdf_text(out / document.path("pdf")).split())]
         if "docx" in document.formats:
             texts.append(" ".join(" ".join(p.text for p in docx.Document(out / document.path("docx")).paragraphs).split()))
+        if document.document == "partnership_resolution":  # Exhibit A is the agreement's two texts, on purpose
+            texts = [re.split(r"EXHIBIT A TO|ANEXO A DE LA", text)[0] for text in texts]
         for text in texts:
             for en, es in pairs:
                 foreign = en if document.lang == "es" else es
