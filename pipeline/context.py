@@ -58,6 +58,11 @@ _FEMININE_HEADS = {"ciudad", "villa", "municipalidad", "comunidad", "alcaldía",
                    "secretaría", "agencia", "comisión", "diputación", "república", "asociación", "fundación",
                    "cruz", "universidad", "escuela", "institución", "sociedad", "dirección", "coordinación"}
 
+# The council's act, as a party's authority names it ("Resolution No. ..." / "Resolución núm. ...").
+ACT_NAMES = {"resolution": {"en": "Resolution", "es": "Resolución"},
+             "ordinance": {"en": "Ordinance", "es": "Ordenanza"},
+             "motion": {"en": "Motion", "es": "Moción"}}
+
 LABELS = {
     "kind": {
         "sister_city": {"en": "Sister City", "es": "Ciudad Hermana"},
@@ -275,6 +280,26 @@ class ContextBuilder:
     def date(self, value, lang: str) -> str:
         return long_date(value, lang, self.date_order)
 
+    def _city_authority(self, d: dict, lang: str) -> str:
+        """", as authorized by Resolution No. 2026-R-119 of its City Council": who let the mayor sign."""
+        number = get(d, "council", "resolution_number")
+        if not number:
+            return ""
+        form = get(self.city_data, "council", "form") or "resolution"
+        act = ACT_NAMES[form][lang]
+        body = text(self.city_data.get("council_body"), lang)
+        return f", as authorized by {act} No. {number} of its {body}" if lang == "en" else \
+            f", conforme a la {act} núm. {number} de su {body}"
+
+    def _cabildo_authority(self, d: dict, lang: str) -> str:
+        """The Ayuntamiento's session that let the presidente/a municipal sign, once the record has it."""
+        acta, day = get(d, "cabildo", "acta"), get(d, "cabildo", "date")
+        if not (acta and day):
+            return ""
+        when = self.date(day, lang)
+        return f", as authorized by its Ayuntamiento in the session of {when} (acta {acta})" if lang == "en" else \
+            f", conforme al acuerdo de Cabildo de la sesión del {when} (acta {acta})"
+
     def _names(self, other: dict) -> tuple[str, ...]:
         """The proper names a record's free text may start with: both places and their people."""
         fields = (self.city_data.get("name"), text(self.city_data.get("legal_name"), "es"),
@@ -385,13 +410,13 @@ class ContextBuilder:
             "termination_notice_days": d.get("termination_notice_days") or DEFAULT_TERMINATION_NOTICE_DAYS,
             "city_party": city_party,
             "city_represented": f"{city_party['represented']} {'by its' if lang == 'en' else 'por su'} "
-                                f"{city_official['title']}, {city_official['name']}",
+                                f"{city_official['title']}, {city_official['name']}" + self._city_authority(d, lang),
             "partner_party": partner_party,
             # the body a letter is addressed to: Mexican usage names the H./R. Ayuntamiento in Spanish
             "partner_addressee": (f"{prefix} Ayuntamiento de {partner_name}" if lang == "es" and mexican_municipality
                                   else partner_party["name"]),
             "partner_represented": f"{partner_party['represented']} {'by its' if lang == 'en' else 'por su'} "
-                                   f"{partner_official['title']}, {partner_official['name']}",
+                                   f"{partner_official['title']}, {partner_official['name']}" + self._cabildo_authority(d, lang),
             "mexican_municipality": mexican_municipality,
             "partner_signatories": partner_signatories,
             "cost_shared": [label("area", c.get("area"), lang) for c in components

@@ -82,6 +82,10 @@ def test_a_new_relationship_is_established_never_renewed(tmp_path):
         set_status(batch, "laredo-saltillo", status)
         agreement = rendered(batch.folder, "laredo-saltillo", "agreement", "en")
         assert "The Parties establish a sister city relationship" in agreement and "renew" not in agreement
+        # the council finds its recitals true: none asserts a proposal the letter may not yet have made
+        resolution = rendered(batch.folder, "laredo-saltillo", "partnership_resolution", "en")
+        assert "the City of Laredo proposes to the Municipality of Saltillo that the two establish" in resolution
+        assert "has proposed" not in resolution
 
 
 @pytest.mark.parametrize("kind, named, never", [
@@ -681,3 +685,20 @@ def test_a_vehicle_off_the_permit_list_is_donated_on_a_condition_that_lapses(tmp
     with open(batch.path(BOMB.rstrip("/") + ".yaml"), "a", encoding="utf-8") as handle:
         handle.write("import_confirmation_days: 45\n")
     assert "within 45 calendar days" in rendered(batch.folder, "don-2026-nld-bomberos", "donation_resolution", "en")
+
+
+def test_each_signatory_acts_under_the_authority_its_council_gave(tmp_path):
+    batch = BatchCopy(tmp_path)
+    english = rendered(batch.folder, "laredo-saltillo", "agreement", "en")
+    assert "represented by its Mayor, Elena R. Garza, as authorized by Resolution No. 2026-R-119 of its City Council" in english
+    assert "Ayuntamiento in the session" not in english  # the cabildo has not acted yet: nothing is claimed for it
+    with open(batch.path(SAL.rstrip("/") + ".yaml"), "a", encoding="utf-8") as handle:
+        handle.write("cabildo: {acta: '45/2026', date: 2026-12-15}\n")
+    english = rendered(batch.folder, "laredo-saltillo", "agreement", "en")
+    assert "Javier H. Dávila Treviño, as authorized by its Ayuntamiento in the session of December 15, 2026 " \
+           "(acta 45/2026)" in english
+    spanish = rendered(batch.folder, "laredo-saltillo", "agreement", "es")
+    assert "representada por su Alcaldesa, Elena R. Garza, conforme a la Resolución núm. 2026-R-119 de su Concejo " \
+           "Municipal" in spanish
+    assert "Javier H. Dávila Treviño, conforme al acuerdo de Cabildo de la sesión del 15 de diciembre de 2026 " \
+           "(acta 45/2026)" in spanish
