@@ -96,14 +96,14 @@ LABELS = {
         "donataria_autorizada": {"en": "authorized donee (donataria autorizada)", "es": "donataria autorizada"},
     },
     "id_type": {
-        "ine": {"en": "INE voter ID", "es": "credencial para votar expedida por el INE"},
+        "ine": {"en": "an INE voter identification card (credencial para votar)", "es": "credencial para votar expedida por el INE"},
         "passport": {"en": "passport", "es": "pasaporte"},
         "drivers_license": {"en": "driver's license", "es": "licencia de conducir"},
         "other": {"en": "official ID", "es": "identificación oficial"},
     },
     # What the number printed after the ID is called: an INE card's is the elector key.
     "id_number": {
-        "ine": {"en": "elector key", "es": "con clave de elector"},
+        "ine": {"en": "elector key (clave de elector)", "es": "clave de elector"},
         "passport": {"en": "number", "es": "número"},
         "drivers_license": {"en": "number", "es": "número"},
         "other": {"en": "number", "es": "número"},

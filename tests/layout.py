@@ -26,6 +26,7 @@ class PageContent:
     width: float = 0.0
     height: float = 0.0
     overflowing: list = field(default_factory=list)  # words wider than the table cell that holds them
+    in_top_margin: list = field(default_factory=list)  # body text laid out above the page's content area
 
 
 def page_contents(document) -> list[PageContent]:
@@ -33,6 +34,8 @@ def page_contents(document) -> list[PageContent]:
     for number, page in enumerate(document.pages, 1):
         content = PageContent(number, width=page.width, height=page.height)
         _walk(page._page_box, frozenset(), content, None)
+        top = page._page_box.content_box_y()
+        content.in_top_margin = [text for y, text in content.in_top_margin if y < top - 1]
         pages.append(content)
     return pages
 
@@ -52,6 +55,8 @@ def _walk(box, inherited: frozenset, content: PageContent, cell_right: float | N
     if isinstance(box, boxes.TableCellBox):
         cell_right = box.content_box_x() + box.width
     if isinstance(box, boxes.TextBox):
+        if box.text.strip() and not scope & {"watermark"}:
+            content.in_top_margin.append((box.position_y, box.text))
         if cell_right is not None and box.position_x + box.width > cell_right + 0.5:
             content.overflowing.append(box.text)
         words = len(box.text.split())

@@ -149,6 +149,13 @@ def test_no_signature_block_is_split_across_pages(documents):
     assert not split, "\n".join(split)
 
 
+def test_no_text_runs_into_the_top_margin_over_the_running_header(documents):
+    """A side-by-side clause split across pages once restarted its second column in the margin."""
+    overprinted = [f"{doc_id} page {page.number}: {text!r}" for doc_id, _, pages in documents
+                   for page in pages for text in page.in_top_margin]
+    assert not overprinted, "\n".join(overprinted)
+
+
 def test_every_word_in_a_table_fits_its_column(documents):
     """A VIN, an amount, a heading is never broken mid-word nor runs into the next column."""
     overflowing = [f"{doc_id} page {page.number}: {text!r}" for doc_id, _, pages in documents

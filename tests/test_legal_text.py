@@ -195,7 +195,10 @@ def test_the_release_binds_the_legal_representative_and_the_pickup_person_signs_
            "deed No. 45,218 of May 9, 2023, granted before Notary Public No. 12 of Nuevo Laredo, Tamaulipas" in city_copy
     assert "escritura pública núm. 45,218 del 9 de mayo de 2023, otorgada ante la fe del Notario Público núm. 12 de " \
            "Nuevo Laredo, Tamaulipas" in city_copy  # each column names the notary in its own language
-    assert "who identified themselves with INE voter ID elector key VLGRHC75021428H700, to receive" in city_copy
+    assert "who identified themselves with an INE voter identification card (credencial para votar), elector key " \
+           "(clave de elector) VLGRHC75021428H700, to receive" in city_copy
+    assert "quien se identificó con credencial para votar expedida por el INE, con clave de elector VLGRHC75021428H700, " \
+           "para recibir los bienes en su nombre" in city_copy
     assert "For the Recipient / Por el Donatario Gerardo Elizondo Peña Legal Representative / Apoderado Legal" in city_copy
     received = city_copy[city_copy.index("Received by (person designated by the Recipient)"):]
     assert received.split("ID / Identificación")[0].strip().endswith("Héctor Villarreal Garza")
@@ -204,7 +207,9 @@ def test_the_release_binds_the_legal_representative_and_the_pickup_person_signs_
     assert "VLGRHC75021428H700" not in recipient_copy and "Gerardo Elizondo Peña" in recipient_copy
     for text in (city_copy, recipient_copy):  # items and which text governs, in both languages, on both copies
         assert "Camión de bomberos tipo bomba Freightliner M2" in text and "Freightliner M2 pumper fire engine" in text
-        assert "both texts being equally authentic" in text and "siendo ambos textos igualmente auténticos" in text
+        assert "two original counterparts, each containing the English and Spanish texts, both equally authentic; " \
+               "the City and the Recipient each keep one" in text
+        assert "siendo ambos textos igualmente auténticos; la Ciudad y el Donatario conservan uno cada uno" in text
         # the City warrants its ownership and nothing else, keeps its immunities, under its own state's law
         assert "The City warrants only that it owns the equipment; it makes no other warranty" in text
         assert "La Ciudad solo garantiza ser propietaria de los bienes y no otorga ninguna otra garantía" in text
@@ -237,8 +242,8 @@ def test_agreement_clauses_hold_under_both_laws(tmp_path):
         handle.write("termination_notice_days: 60\n")
     assert "takes effect 60 calendar days after" in rendered(batch.folder, "laredo-saltillo", "agreement", "en")
     es = rendered(batch.folder, "laredo-saltillo", "agreement", "es")
-    assert "se firma en dos ejemplares originales, cada uno con los textos en español y en inglés, siendo ambos textos " \
-           "igualmente auténticos; cada Parte conserva un ejemplar" in es
+    assert "se firma en español y en inglés, en ejemplares bilingües o en un original de cada texto, siendo ambos " \
+           "textos igualmente auténticos; cada Parte conserva un original de cada texto" in es
 
 
 def test_the_program_plan_annex_carries_every_kpi_funding_source_and_committee_member(tmp_path):
@@ -676,10 +681,10 @@ def test_a_vehicle_off_the_permit_list_is_donated_on_a_condition_that_lapses(tmp
     english = rendered(batch.folder, "don-2026-nld-bomberos", "donation_resolution", "en")
     assert "Section 5. If the recipient's customs broker has not confirmed in writing, within 90 calendar days after " \
            "the adoption of this resolution, that used vehicle F-117 can be imported, the donation of that vehicle " \
-           "lapses without further action of the City Council, and it remains surplus property of the City of Laredo." in english
+           "lapses without further action of the City Council, and the vehicle remains surplus property of the City of Laredo." in english
     assert "Section 6. This resolution takes effect" in english
     spanish = rendered(batch.folder, "don-2026-nld-bomberos", "donation_resolution", "es")
-    assert "que el vehículo usado F-117 puede importarse, la donación de dicho vehículo quedará sin efecto" in spanish
+    assert "que el vehículo usado F-117 puede importarse, la donación de dicho vehículo quedará sin efecto de pleno derecho" in spanish
     listed = rendered(batch.folder, "don-2026-nld-public-works", "donation_resolution", "en")
     assert "lapses" not in listed and "Section 5. This resolution takes effect" in listed
     with open(batch.path(BOMB.rstrip("/") + ".yaml"), "a", encoding="utf-8") as handle:
