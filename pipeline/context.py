@@ -295,7 +295,12 @@ class ContextBuilder:
         """The Ayuntamiento's session that let the presidente/a municipal sign, once the record has it."""
         acta, day = get(d, "cabildo", "acta"), get(d, "cabildo", "date")
         if not (acta and day):
-            return ""
+            mexican_municipality = get(d, "partner", "country") == "MX" and d.get("level") == "local"
+            if not mexican_municipality:
+                return ""
+            # drafted before the cabildo acts: the line the secretario fills in before signing
+            return (", as authorized by its Ayuntamiento in the session of ______________" if lang == "en"
+                    else ", conforme al acuerdo de Cabildo de la sesión del ______________")
         when = self.date(day, lang)
         return f", as authorized by its Ayuntamiento in the session of {when} (acta {acta})" if lang == "en" else \
             f", conforme al acuerdo de Cabildo de la sesión del {when} (acta {acta})"
@@ -352,11 +357,13 @@ class ContextBuilder:
             "council_size": c.get("council_size", ""),
         }
 
-    def meeting_info(self, record_id: str, lang: str) -> dict:
+    def meeting_info(self, record, lang: str) -> dict:
+        vote = get(record.data, "council", "vote")
         return {
+            "vote": vote if isinstance(vote, dict) else None,
             "date": self.date(self.meeting_date, lang),
             "number": self.meeting.get("number", ""),
-            "agenda_item": self.agenda.get(record_id, ""),
+            "agenda_item": self.agenda.get(record.id, ""),
         }
 
     def partnership(self, record, lang: str) -> dict:
@@ -547,7 +554,7 @@ class ContextBuilder:
     def for_record(self, record, lang: str) -> dict:
         """The full context: this language's view, plus both languages for bilingual documents."""
         build = self.partnership if record.kind == "partnership" else self.donation
-        views = {code: {"city": self.city(code), "meeting": self.meeting_info(record.id, code),
+        views = {code: {"city": self.city(code), "meeting": self.meeting_info(record, code),
                         record.kind: build(record, code)} for code in LANGS}
         return {"lang": lang, "issued": self.meeting_date.isoformat(), **views[lang], "en": views["en"], "es": views["es"]}
 

@@ -90,6 +90,8 @@ def approve_donations(batch: BatchCopy) -> None:
     """The example after the council meeting: both donations approved, pickup people named."""
     for name in ("don-2026-nld-public-works", "don-2026-nld-bomberos"):
         batch.replace(f"donations/{name}.yaml", "status: requested", "status: council_approved")
+        batch.replace(f"donations/{name}.yaml", "  meeting_date: 2026-12-08",
+                      "  meeting_date: 2026-12-08\n  vote: {ayes: 7, nays: 0, absent: 1, abstain: 0}")
     with open(batch.path("donations/don-2026-nld-bomberos.yaml"), "a", encoding="utf-8") as handle:
         handle.write("pickup:\n  name: Héctor Villarreal Garza\n  id_type: ine\n  id_number: VLGRHC75021428H700\n")
 

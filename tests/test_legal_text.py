@@ -19,7 +19,7 @@ from pipeline.build import make_tasks
 from pipeline.plan import DocumentPlan, Plan
 from pipeline.records import load_batch
 from pipeline.render import render_html
-from tests.conftest import BOMB, DOS, PW, SAL, BatchCopy, pdf_text
+from tests.conftest import BOMB, DOS, PW, SAL, BatchCopy, approve_donations, pdf_text
 
 STATUSES = ["prospective", "proposed", "council_approved", "signed", "submitted_to_sci", "active", "grandfathered"]
 PARTNERSHIP_DOCUMENTS = ["partnership_resolution", "agreement", "agreement_bilingual"]
@@ -360,7 +360,7 @@ def test_the_renewal_reads_as_a_renewal_in_the_dos_laredos_pdfs(built):
 
 def test_the_motion_forms_documents_build_as_pdf_and_docx_for_a_canadian_town(tmp_path):
     from pipeline.build import build
-    from tests.conftest import AFTER_MEETING, approve_donations
+    from tests.conftest import AFTER_MEETING
 
     batch = BatchCopy(tmp_path)
     lacombe(batch)
@@ -696,7 +696,8 @@ def test_each_signatory_acts_under_the_authority_its_council_gave(tmp_path):
     batch = BatchCopy(tmp_path)
     english = rendered(batch.folder, "laredo-saltillo", "agreement", "en")
     assert "represented by its Mayor, Elena R. Garza, as authorized by Resolution No. 2026-R-119 of its City Council" in english
-    assert "Ayuntamiento in the session" not in english  # the cabildo has not acted yet: nothing is claimed for it
+    # the cabildo has not acted yet: a blank for its session, nothing claimed
+    assert "Javier H. Dávila Treviño, as authorized by its Ayuntamiento in the session of ______________" in english
     with open(batch.path(SAL.rstrip("/") + ".yaml"), "a", encoding="utf-8") as handle:
         handle.write("cabildo: {acta: '45/2026', date: 2026-12-15}\n")
     english = rendered(batch.folder, "laredo-saltillo", "agreement", "en")
@@ -707,3 +708,24 @@ def test_each_signatory_acts_under_the_authority_its_council_gave(tmp_path):
            "Municipal" in spanish
     assert "Javier H. Dávila Treviño, conforme al acuerdo de Cabildo de la sesión del 15 de diciembre de 2026 " \
            "(acta 45/2026)" in spanish
+
+
+def test_an_adopted_resolution_prints_the_vote_of_the_minutes(tmp_path):
+    from tests.conftest import AFTER_MEETING
+
+    batch = BatchCopy(tmp_path)
+    for name in ("don-2026-nld-public-works", "don-2026-nld-bomberos"):  # approved, the vote not yet recorded
+        batch.replace(f"donations/{name}.yaml", "status: requested", "status: council_approved")
+    findings = [f for f in batch.check(AFTER_MEETING).findings if f.rule == "resolution.vote"]
+    assert sorted((Path(f.file).name, f.line, f.field) for f in findings) == [
+        ("don-2026-nld-bomberos.yaml", batch.line_of(BOMB.rstrip("/") + ".yaml", "council:"), "council"),
+        ("don-2026-nld-public-works.yaml", batch.line_of(PW.rstrip("/") + ".yaml", "council:"), "council")]
+    blank = rendered(batch.folder, "don-2026-nld-bomberos", "donation_resolution", "en")
+    assert "AYES: ______ NAYS: ______ ABSENT: ______ ABSTAIN: ______" in blank
+    for name in ("don-2026-nld-public-works", "don-2026-nld-bomberos"):
+        batch.replace(f"donations/{name}.yaml", "  meeting_date: 2026-12-08",
+                      "  meeting_date: 2026-12-08\n  vote: {ayes: 7, nays: 0, absent: 1, abstain: 0}")
+    assert "resolution.vote" not in {f.rule for f in batch.check(AFTER_MEETING).findings}
+    assert "AYES: 7 NAYS: 0 ABSENT: 1 ABSTAIN: 0" in rendered(batch.folder, "don-2026-nld-bomberos", "donation_resolution", "en")
+    assert "A FAVOR: 7 EN CONTRA: 0 AUSENTES: 1 ABSTENCIONES: 0" in rendered(batch.folder, "don-2026-nld-bomberos",
+                                                                             "donation_resolution", "es")

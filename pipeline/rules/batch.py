@@ -73,6 +73,7 @@ def check(batch, report, env: Env) -> None:
     _resolution_numbers(batch, report, env)
     _agenda(batch, report, env, by_id)
     _references(batch, report, by_id)
+    _votes(batch, report, env)
 
 
 def _council_records(batch):
@@ -170,6 +171,19 @@ def _agenda(batch, report, env: Env, by_id: dict) -> None:
         if isinstance(record.data.get("id"), str) and record.id not in on_agenda and by_id.get(record.id) is record:
             report.add(record, "agenda.missing", ("id",), "the record is in the batch but not on the agenda",
                        f"add it to the agenda in {meeting.file}, or move it out of this batch")
+
+
+def _votes(batch, report, env: Env) -> None:
+    """The archived resolution is the adopted one: its adoption line carries the vote of the minutes."""
+    from pipeline.plan import ADOPTED, DONATION_APPROVED  # the plan's own reading of "adopted"
+    for record in batch.records:
+        data = record.data
+        adopted = ADOPTED if record.kind == "partnership" else DONATION_APPROVED
+        said = data.get("status") in adopted or get(data, "council", "adopted") is True
+        meeting = env.date(data, "council", "meeting_date")
+        if said and meeting and meeting <= env.as_of and not isinstance(get(data, "council", "vote"), dict):
+            report.add(record, "resolution.vote", ("council",), "the council adopted the resolution but the record has no vote",
+                       "add council.vote with ayes, nays, absent and abstain from the minutes")
 
 
 def _references(batch, report, by_id: dict) -> None:

@@ -67,6 +67,7 @@ RULES: dict[str, Rule] = {
     "resolution.pattern": Rule(E, "a resolution number that does not match the city's numbering pattern"),
     "resolution.duplicate": Rule(E, "one resolution number used by two records"),
     "agenda.duplicate": Rule(E, "an agenda item number or record listed twice"),
+    "resolution.vote": Rule(W, "an adopted resolution whose record lacks the vote: its archived copy would print blank tallies"),
     "agenda.meeting_date": Rule(E, "a record on the agenda whose council meeting date is not this meeting's"),
     "agenda.missing": Rule(W, "a record in the batch that is not on the agenda"),
     "city.profile": Rule(E, "a city profile setting that cannot be used (pattern, date order, who countersigns)"),

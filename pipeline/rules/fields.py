@@ -189,7 +189,7 @@ class RecordValidator(cerberus.Validator):
         self._outside_vocabulary(
             constraint, field, value, "vehicle.permit",
             "'{value}' is not on the used-vehicle donation permit list ({allowed})",
-            "have the recipient's customs broker confirm a Secretaría de Economía permit before council action")
+            "have the recipient's customs broker confirm in writing that it can be imported (the resolution makes its donation lapse otherwise)")
 
 
 # Words that mark a title, role, department or place description as written in one language.
