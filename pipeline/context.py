@@ -7,6 +7,7 @@ holding the same facts. Every value stays text; autoescaping in the renderers ma
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 
 import pycountry
@@ -305,6 +306,13 @@ class ContextBuilder:
         return f", as authorized by its Ayuntamiento in the session of {when} (acta {acta})" if lang == "en" else \
             f", conforme al acuerdo de Cabildo de la sesión del {when} (acta {acta})"
 
+    def _deadline(self, start, days, lang: str) -> str:
+        """The day a period counted in calendar days from the council's meeting ends, as a date."""
+        try:
+            return self.date(parse_date(start, self.date_order) + dt.timedelta(days=int(days)), lang)
+        except (TypeError, ValueError):
+            return ""
+
     def _names(self, other: dict) -> tuple[str, ...]:
         """The proper names a record's free text may start with: both places and their people."""
         fields = (self.city_data.get("name"), text(self.city_data.get("legal_name"), "es"),
@@ -542,6 +550,7 @@ class ContextBuilder:
             "vehicles": [i for i in items if i["is_vehicle"]],
             "unlisted_vehicles": [i for i in items if i["unlisted_vehicle"]],
             "import_confirmation_days": d.get("import_confirmation_days", 90),
+            "import_confirmation_deadline": self._deadline(council.get("meeting_date"), d.get("import_confirmation_days", 90), lang),
             "departments": departments,
             "total_book_value": money(sum(float(i.get("book_value") or 0) for i in d.get("items", [])), lang, self.currency),
             "pickup": {"name": pickup.get("name", ""), "id_type": label("id_type", pickup.get("id_type"), lang),

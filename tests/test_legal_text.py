@@ -636,6 +636,11 @@ def test_every_notice_that_hands_over_an_unlisted_vehicle_repeats_the_import_con
         assert "Hold until cleared for import." in text, notice
         assert "Used vehicle F-117 is not of a type on the list" in text
         assert "As Resolution No. 2026-R-121 provides" in text and "customs broker has confirmed that it can be imported" in text
+        assert "without that confirmation by March 8, 2027, the donation lapses: do not assign the title or release it" in text
+    letter = " ".join(pdf_text(out / (BOMB + "approval_letter.en.pdf")).split())
+    assert "If that confirmation has not been received by March 8, 2027, the donation of that vehicle lapses" in letter
+    carta = " ".join(pdf_text(out / (BOMB + "approval_letter.es.pdf")).split())
+    assert "Si dicha confirmación no se recibe a más tardar el 8 de marzo de 2027" in carta
     for notice in ("notice-fleet.en.pdf", "notice-solid-waste-services.en.pdf", "notice-information-technology.en.pdf"):
         assert "Hold until cleared" not in flat(PW + notice), notice  # a garbage truck is on the permit list
 
@@ -729,3 +734,14 @@ def test_an_adopted_resolution_prints_the_vote_of_the_minutes(tmp_path):
     assert "AYES: 7 NAYS: 0 ABSENT: 1 ABSTAIN: 0" in rendered(batch.folder, "don-2026-nld-bomberos", "donation_resolution", "en")
     assert "A FAVOR: 7 EN CONTRA: 0 AUSENTES: 1 ABSTENCIONES: 0" in rendered(batch.folder, "don-2026-nld-bomberos",
                                                                              "donation_resolution", "es")
+
+
+def test_the_spanish_courtesy_translation_of_an_act_offers_no_line_to_sign(built):
+    _, out = built
+    for path in (SAL + "partnership_resolution.es.pdf", BOMB + "donation_resolution.es.pdf"):
+        text = " ".join(pdf_text(out / path).split())
+        act = re.split(r"ANEXO A DE LA", text)[0]  # Exhibit A is the agreement, which its signatories do sign
+        assert "Firmado en el original en inglés por: Elena R. Garza, Alcaldesa DA FE: José A. Valdez" in act
+        assert "Fecha: ____" not in act, path
+    english = " ".join(pdf_text(out / (SAL + "partnership_resolution.en.pdf")).split())
+    assert "Date: ____" in english.split("EXHIBIT A TO")[0]  # the English original is the one signed
