@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from pypdf import PdfReader
 
-from pipeline.context import ContextBuilder
+from pipeline.context import ACT_NAMES, ContextBuilder
 from pipeline.pdfjoin import OutlineEntry, PdfJoin, Stamp, StampFont
 from pipeline.plan import Plan
 from pipeline.render import PdfOutput, RenderError, html_to_pdf, jinja_env
@@ -36,7 +36,6 @@ COUNCIL_DOCUMENTS = {
                                                "as it will be signed")),
     "donation": (("donation_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: the equipment"),),
 }
-ACTS = {"resolution": "Resolution", "ordinance": "Ordinance", "motion": "Motion"}
 
 # The packet page stamp: top right, in the middle of the documents' 2.1 cm top margin, on the
 # baseline of their running head (top left, after the first page), so it meets neither the
@@ -188,7 +187,7 @@ def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list
 
 def _act(contexts: ContextBuilder) -> str:
     """What the council adopts, as the index names it: Resolution, Ordinance or Motion."""
-    return ACTS.get(contexts.city("en")["council_form"], "Resolution")
+    return ACT_NAMES.get(contexts.city("en")["council_form"], ACT_NAMES["resolution"])["en"]
 
 
 def _subject(record, contexts: ContextBuilder) -> str:

@@ -292,11 +292,10 @@ class ContextBuilder:
         return f", as authorized by {act} No. {number} of its {body}" if lang == "en" else \
             f", conforme a la {act} núm. {number} de su {body}"
 
-    def _cabildo_authority(self, d: dict, lang: str) -> str:
+    def _cabildo_authority(self, d: dict, lang: str, mexican_municipality: bool) -> str:
         """The Ayuntamiento's session that let the presidente/a municipal sign, once the record has it."""
         acta, day = get(d, "cabildo", "acta"), get(d, "cabildo", "date")
         if not (acta and day):
-            mexican_municipality = get(d, "partner", "country") == "MX" and d.get("level") == "local"
             if not mexican_municipality:
                 return ""
             # drafted before the cabildo acts: the line the secretario fills in before signing
@@ -387,6 +386,7 @@ class ContextBuilder:
                     "salutation": _salutation(title, o, lang)}
 
         city_official, partner_official = official("city"), official("partner")
+        names = self._names(partner)  # what record text set inside our sentences may start with
         city_party = party(text(self.city_data.get("legal_name"), lang), lang)
         partner_name = partner.get("name", "")
         pattern = PARTY_NAMES.get(d.get("level"))
@@ -431,7 +431,7 @@ class ContextBuilder:
             "partner_addressee": (f"{prefix} Ayuntamiento de {partner_name}" if lang == "es" and mexican_municipality
                                   else partner_party["name"]),
             "partner_represented": f"{partner_party['represented']} {'by its' if lang == 'en' else 'por su'} "
-                                   f"{partner_official['title']}, {partner_official['name']}" + self._cabildo_authority(d, lang),
+                                   f"{partner_official['title']}, {partner_official['name']}" + self._cabildo_authority(d, lang, mexican_municipality),
             "mexican_municipality": mexican_municipality,
             "partner_signatories": partner_signatories,
             "cost_shared": [label("area", c.get("area"), lang) for c in components
@@ -450,20 +450,20 @@ class ContextBuilder:
             "partner_official": partner_official,
             "honorific": HONORIFIC[lang],
             "reasons": [text(r, lang) for r in d.get("reasons", [])],
-            "reasons_inline": [inline(text(r, lang), lang, self._names(partner)) for r in d.get("reasons", [])],
-            "objectives_inline": [inline(text(o, lang), lang, self._names(partner)) for o in d.get("objectives", [])],
+            "reasons_inline": [inline(text(r, lang), lang, names) for r in d.get("reasons", [])],
+            "objectives_inline": [inline(text(o, lang), lang, names) for o in d.get("objectives", [])],
             "objectives": [text(o, lang) for o in d.get("objectives", [])],
             "components": [
                 {
                     "area": label("area", c.get("area"), lang),
                     "description": text(c.get("description"), lang),
                     "funding_source": text(c.get("funding_source"), lang),
-                    "funding_source_inline": inline(text(c.get("funding_source"), lang), lang, self._names(partner)),
+                    "funding_source_inline": inline(text(c.get("funding_source"), lang), lang, names),
                     "cost_shared": c.get("funding_model") == "cost_sharing",
                     "cost_share": text(c.get("cost_share"), lang),
-                    "cost_share_inline": inline(text(c.get("cost_share"), lang), lang, self._names(partner)),
+                    "cost_share_inline": inline(text(c.get("cost_share"), lang), lang, names),
                     "kpis": [text(k, lang) for k in c.get("kpis", [])],
-                    "kpis_inline": [inline(text(k, lang), lang, self._names(partner)) for k in c.get("kpis", [])],
+                    "kpis_inline": [inline(text(k, lang), lang, names) for k in c.get("kpis", [])],
                 }
                 for c in components
             ],

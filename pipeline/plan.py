@@ -105,14 +105,14 @@ def _resolutions(record, document, adopted: bool, result: Plan) -> None:
 def _plan_partnership(record, as_of, result: Plan) -> None:
     data = record.data
     status = data.get("status")
-    adopted = _adopted(data, ADOPTED, as_of)
-    _resolutions(record, "partnership_resolution", adopted, result)
+    council_adopted = adopted(data, ADOPTED, as_of)
+    _resolutions(record, "partnership_resolution", council_adopted, result)
     if status in NEW_RELATIONSHIP:
         result.documents += _both(record, "introduction_letter", ("pdf", "docx"))
     else:
         result.held_back.append(HeldBack(record.id, "introduction_letter",
                                          f"not needed: the relationship is {status}, past introductions"))
-    final = get(data, "legal_review", "status") == "approved" and adopted
+    final = get(data, "legal_review", "status") == "approved" and council_adopted
     formats = ("pdf", "docx", ARCHIVAL) if final else ("pdf", "docx")  # a draft is never archived
     for document in ("agreement", "agreement_bilingual"):
         result.documents += _both(record, document, formats, final=final)
@@ -121,7 +121,7 @@ def _plan_partnership(record, as_of, result: Plan) -> None:
                                          "drafts only until legal review is approved and the council has adopted the resolution"))
 
 
-def _adopted(data, adopted_statuses, as_of) -> bool:
+def adopted(data, adopted_statuses, as_of) -> bool:
     """The council adopted the record's resolution: the record says so (a status that means it, or
     council.adopted for a grandfathered agreement), and the meeting is past. A meeting date alone
     says only that the item was on an agenda."""
@@ -139,7 +139,7 @@ def _happened(data, as_of) -> bool:
 
 def _plan_donation(record, as_of, result: Plan) -> None:
     data = record.data
-    approved = _adopted(data, DONATION_APPROVED, as_of)
+    approved = adopted(data, DONATION_APPROVED, as_of)
     _resolutions(record, "donation_resolution", approved, result)
     later = ["approval_letter", "notice", "release_receipt"]
     if not approved:
