@@ -636,7 +636,8 @@ def test_every_notice_that_hands_over_an_unlisted_vehicle_repeats_the_import_con
         assert "Hold until cleared for import." in text, notice
         assert "Used vehicle F-117 is not of a type on the list" in text
         assert "As Resolution No. 2026-R-121 provides" in text and "customs broker has confirmed that it can be imported" in text
-        assert "without that confirmation by March 8, 2027, the donation lapses: do not assign the title or release it" in text
+        assert "without that confirmation by March 8, 2027, the donation lapses and the vehicle remains surplus property" in text
+        assert ("do not have the title assigned and do not release it" in text) == (notice == "notice-fleet.en.pdf")
     letter = " ".join(pdf_text(out / (BOMB + "approval_letter.en.pdf")).split())
     assert "If that confirmation has not been received by March 8, 2027, the donation of that vehicle lapses" in letter
     carta = " ".join(pdf_text(out / (BOMB + "approval_letter.es.pdf")).split())
@@ -741,7 +742,9 @@ def test_the_spanish_courtesy_translation_of_an_act_offers_no_line_to_sign(built
     for path in (SAL + "partnership_resolution.es.pdf", BOMB + "donation_resolution.es.pdf"):
         text = " ".join(pdf_text(out / path).split())
         act = re.split(r"ANEXO A DE LA", text)[0]  # Exhibit A is the agreement, which its signatories do sign
-        assert "Firmado en el original en inglés por: Elena R. Garza, Alcaldesa DA FE: José A. Valdez" in act
+        signers = "por: Elena R. Garza, Alcaldesa DA FE: José A. Valdez"
+        # the donations' vote is recorded: signed; the partnership's is not yet: to be signed
+        assert ("Firmado en el original en inglés " if path.startswith(BOMB) else "El original en inglés será firmado ") + signers in act
         assert "Fecha: ____" not in act, path
     english = " ".join(pdf_text(out / (SAL + "partnership_resolution.en.pdf")).split())
     assert "Date: ____" in english.split("EXHIBIT A TO")[0]  # the English original is the one signed
