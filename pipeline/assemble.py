@@ -20,22 +20,13 @@ from typing import BinaryIO
 from pypdf import PdfReader
 
 from pipeline.context import ACT_NAMES, ContextBuilder
+from pipeline.documents import PROCESSES, process
 from pipeline.pdfjoin import OutlineEntry, PdfJoin, Stamp, StampFont
 from pipeline.plan import Plan
 from pipeline.render import PdfOutput, RenderError, html_to_pdf, jinja_env
 
 PACKET = "council-packet.pdf"
 PACKET_ID = "council-packet.en"
-
-# The documents each kind of record brings to the council: (document, label in the index). The
-# exhibit travels inside the act that refers to it, and the index says so, by its number.
-COUNCIL_DOCUMENTS = {
-    "partnership": (("partnership_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: "
-                                                  "the agreement and its program plan"),
-                    ("agreement_bilingual.en", "For information: the agreement in English and Spanish side by side, "
-                                               "as it will be signed")),
-    "donation": (("donation_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: the equipment"),),
-}
 
 # The packet page stamp: top right, in the middle of the documents' 2.1 cm top margin, on the
 # baseline of their running head (top left, after the first page), so it meets neither the
@@ -71,7 +62,7 @@ class PacketItem:
         return self.parts[0].first_page if self.parts else ""
 
 
-PACKET_DOCUMENTS = {document for documents in COUNCIL_DOCUMENTS.values() for document, _ in documents}
+PACKET_DOCUMENTS = {document for module in PROCESSES.values() for document, _ in module.COUNCIL_DOCUMENTS}
 
 
 def is_packet_source(document_id: str) -> bool:
@@ -174,7 +165,7 @@ def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list
         subject = f"{record.kind.capitalize()} {record.id}" if record.id in held else _subject(record, contexts)
         item = PacketItem(str(entry.get("item", "")), record.id, subject,
                           str((record.data.get("council") or {}).get("resolution_number", "")))
-        for document, label in COUNCIL_DOCUMENTS[record.kind]:
+        for document, label in process(record.kind).COUNCIL_DOCUMENTS:
             source = sources.get(f"{record.id}/{document}")
             if source:  # pages counted when rendered; read from the file only for an older manifest
                 pages = source.get("pages") or len(PdfReader(folder / source["path"]).pages)
@@ -191,14 +182,7 @@ def _act(contexts: ContextBuilder) -> str:
 
 
 def _subject(record, contexts: ContextBuilder) -> str:
-    if record.kind == "partnership":
-        p = contexts.partnership(record, "en")
-        where = f"{p['partner']['name']}, {p['partner']['state']}, {p['partner']['country']}"
-        if p["renewal"]:  # the facts of the relationship, whatever the record's status
-            return f"Renewal of the {p['relationship']} with {where}, in place since {p['established_year']}"
-        return f"{p['title']} with {where}"
-    d = contexts.donation(record, "en")
-    return f"Donation of surplus equipment to {d['recipient']['name']}"
+    return process(record.kind).agenda_subject(contexts.view(record, "en"))
 
 
 def _front_matter(batch, items: list[PacketItem], revision: str, overrides: Path | None = None) -> PdfOutput:
@@ -214,5 +198,5 @@ def _front_matter(batch, items: list[PacketItem], revision: str, overrides: Path
         "total_pages": total_pages,
         "doc": {"id": PACKET_ID, "revision": revision, "title": "Council packet", "final": True, "variant": "", "lang": "en"},
     }
-    html = jinja_env("en", overrides).get_template("council_packet.html").render(context)
+    html = jinja_env("en", overrides).get_template("council/council_packet.html").render(context)
     return html_to_pdf(html, PACKET_ID, overrides=overrides)

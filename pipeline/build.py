@@ -27,6 +27,7 @@ from pipeline import __version__
 from pipeline.assemble import PACKET, PACKET_ID, council_packet, is_packet_source, packet_sources
 from pipeline.compliance import REPORT_FILES, REPORT_ID, compliance_data, render_report, report_context
 from pipeline.context import ContextBuilder
+from pipeline.documents import process
 from pipeline.findings import Report
 from pipeline.output import Generation, OutputFolder
 from pipeline.plan import ARCHIVAL, Plan, plan
@@ -124,7 +125,7 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
                 pages = {"pages": output["pages"]} if fmt in ("pdf", ARCHIVAL) else {}
                 files.append(_entry(path, generation.write(path, output[fmt]), len(output[fmt]), task.inputs,
                                     record=task.plan.record_id, format=fmt, document_id=task.plan.doc_id,
-                                    template=f"templates_{task.plan.lang}/{task.plan.document}.{'docx' if fmt == 'docx' else 'html'}",
+                                    template=f"templates_{task.plan.lang}/{task.plan.template}.{'docx' if fmt == 'docx' else 'html'}",
                                     revision=task.revision, final=task.plan.final, **pages))
             sources_written += "pdf" in task.plan.formats and is_packet_source(task.plan.doc_id)
             result.rendered.append(task.plan.doc_id)
@@ -150,13 +151,13 @@ def _packet(generation: Generation, batch, result: BuildResult, files: list[dict
     documents = sorted(files, key=lambda f: f["path"])
     inputs = _digest([[(f["path"], f["sha256"]) for f in packet_sources(documents)],
                       batch.city.data, batch.meeting.data, [h.__dict__ for h in result.plan.held_back],
-                      template_digest(("en", "council_packet.html"), overrides=overrides), __version__])
+                      template_digest(("en", "council/council_packet.html"), overrides=overrides), __version__])
     if _took_over(generation, previous, [PACKET], inputs, force):
         return previous[PACKET]
     with generation.open(PACKET) as handle:
         sha = council_packet(handle, generation.staging, batch, result.plan, documents, overrides)
         size = handle.tell()
-    return _entry(PACKET, sha, size, inputs, format="pdf", document_id=PACKET_ID, template="templates_en/council_packet.html",
+    return _entry(PACKET, sha, size, inputs, format="pdf", document_id=PACKET_ID, template="templates_en/council/council_packet.html",
                   revision=inputs[:10], record="*", final=True)
 
 
@@ -189,9 +190,6 @@ def _took_over(generation: Generation, previous: dict, paths, inputs: str, force
     return True
 
 
-DATED_ON_ISSUE = ("introduction_letter", "approval_letter", "notice")  # letters and memos
-
-
 def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.date | None = None) -> list[RenderTask]:
     contexts = ContextBuilder(batch)
     issued_on = as_of or dt.date.today()
@@ -201,21 +199,16 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.d
     for doc in the_plan.documents:
         record = records[doc.record_id]
         context = contexts.for_record(record, doc.lang)
-        if record.kind == "donation":
-            # Personal data gate: the pickup ID number exists only in the city's own copy.
-            number = (record.data.get("pickup") or {}).get("id_number", "") if doc.variant == "city-copy" else ""
-            for view in (context, context["en"], context["es"]):
-                view["donation"]["pickup"]["id_number"] = number
-        if doc.document in DATED_ON_ISSUE:  # only a letter or memo carries the day it is issued: nothing else moves with it
+        documents = process(record.kind)
+        documents.task_context(doc, record, context)  # what differs between one record's documents
+        if doc.document in documents.DATED_ON_ISSUE:  # only a letter or memo carries the day it is issued: nothing else moves with it
             context["letter_date"] = contexts.date(record.data.get("letter_date") or issued_on, doc.lang)
-        fleet = doc.document == "notice" and doc.variant == "fleet"
-        context["notice"] = {"to": doc.title.removeprefix("Notice to ") if doc.document == "notice" else "", "fleet": fleet}
         archival = None
         if ARCHIVAL in doc.formats:  # one record may travel in several archival copies: dump it once
             archival = archivals.get(record.id) or archivals.setdefault(record.id, archival_source(record, contexts.meeting_date))
         inputs = _digest([context, doc.__dict__, archival.data.decode() if archival else None,
-                          template_digest((doc.lang, f"{doc.document}.html"), *(
-                              [(doc.lang, f"{doc.document}.docx")] if "docx" in doc.formats else []), overrides=overrides),
+                          template_digest((doc.lang, f"{doc.template}.html"), *(
+                              [(doc.lang, f"{doc.template}.docx")] if "docx" in doc.formats else []), overrides=overrides),
                           __version__])
         tasks.append(RenderTask(doc, context, inputs[:10], archival, inputs, overrides))
     return tasks

@@ -34,26 +34,7 @@ OFFICE_TITLES = {
     "legal_representative": {"en": ("Legal Representative", "Legal Representative"),
                              "es": ("Apoderado Legal", "Apoderada Legal")},
 }
-HONORIFIC = {"en": "The Honorable", "es": "C."}
-AYUNTAMIENTO_SECRETARY = {"en": ("Secretary of the Municipal Council", "Secretary of the Municipal Council"),
-                          "es": ("Secretario del Ayuntamiento", "Secretaria del Ayuntamiento")}
-
-# What each kind of relationship is called: (the agreement's title, the relationship). A
-# friendship city or a binational collaboration is never "a sister city relationship".
-RELATIONSHIP = {
-    "sister_city": {"en": ("Sister City Agreement", "sister city relationship"),
-                    "es": ("Acuerdo de Hermanamiento", "relación de hermanamiento")},
-    "friendship_city": {"en": ("Friendship City Agreement", "friendship city relationship"),
-                        "es": ("Acuerdo de Ciudades Amigas", "relación de ciudades amigas")},
-    "binational_collaboration": {"en": ("Binational Collaboration Agreement", "binational collaboration"),
-                                 "es": ("Acuerdo de Colaboración Binacional", "colaboración binacional")},
-}
-SCI_REGISTERS = ("sister_city", "friendship_city")  # the kinds Sister Cities International recognizes
-# How a partner government is named as a party, by the level of the partnership.
-PARTY_NAMES = {"local": {"en": "Municipality of {name}", "es": "Municipio de {name}"},
-               "state": {"en": "State of {name}", "es": "Estado de {name}"}}
 DEFAULT_COUNTERSIGN = ({"official": "clerk", "as": "attest"}, {"official": "attorney", "as": "approved_as_to_form"})
-DEFAULT_TERMINATION_NOTICE_DAYS = 90
 # Spanish nouns a government's name may start with that take "la"; the others take "el".
 _FEMININE_HEADS = {"ciudad", "villa", "municipalidad", "comunidad", "alcaldía", "provincia", "región", "junta",
                    "secretaría", "agencia", "comisión", "diputación", "república", "asociación", "fundación",
@@ -237,7 +218,7 @@ def of_organization(name: str, lang: str) -> str:
     return f"de la {name}" if head in _FEMININE_HEADS else f"del {name}"
 
 
-def _contact(person: dict, lang: str) -> dict:
+def person_contact(person: dict, lang: str) -> dict:
     """A contact's name, title and organization (each plain or {en, es}) in `lang`."""
     person = person if isinstance(person, dict) else {}
     organization = text(person.get("organization"), lang)
@@ -259,7 +240,7 @@ def surname(official: dict) -> str:
     return " ".join(words[-2:]) if len(words) >= 3 else (words[-1] if words else "")
 
 
-def _salutation(title: str, official: dict, lang: str) -> str:
+def salutation(title: str, official: dict, lang: str) -> str:
     """ "Dear Municipal President Dávila Treviño"; in Spanish, "Estimado Presidente Municipal"."""
     if lang == "es":
         return ("Estimada " if official.get("gender") == "female" else "Estimado ") + title
@@ -281,38 +262,14 @@ class ContextBuilder:
     def date(self, value, lang: str) -> str:
         return long_date(value, lang, self.date_order)
 
-    def _city_authority(self, d: dict, lang: str) -> str:
-        """", as authorized by Resolution No. 2026-R-119 of its City Council": who let the mayor sign."""
-        number = get(d, "council", "resolution_number")
-        if not number:
-            return ""
-        form = get(self.city_data, "council", "form") or "resolution"
-        act = ACT_NAMES[form][lang]
-        body = text(self.city_data.get("council_body"), lang)
-        return f", as authorized by {act} No. {number} of its {body}" if lang == "en" else \
-            f", conforme a la {act} núm. {number} de su {body}"
-
-    def _cabildo_authority(self, d: dict, lang: str, mexican_municipality: bool) -> str:
-        """The Ayuntamiento's session that let the presidente/a municipal sign, once the record has it."""
-        acta, day = get(d, "cabildo", "acta"), get(d, "cabildo", "date")
-        if not (acta and day):
-            if not mexican_municipality:
-                return ""
-            # drafted before the cabildo acts: the line the secretario fills in before signing
-            return (", as authorized by its Ayuntamiento in the session of ______________" if lang == "en"
-                    else ", conforme al acuerdo de Cabildo de la sesión del ______________")
-        when = self.date(day, lang)
-        return f", as authorized by its Ayuntamiento in the session of {when} (acta {acta})" if lang == "en" else \
-            f", conforme al acuerdo de Cabildo de la sesión del {when} (acta {acta})"
-
-    def _deadline(self, start, days, lang: str) -> str:
+    def deadline(self, start, days, lang: str) -> str:
         """The day a period counted in calendar days from the council's meeting ends, as a date."""
         try:
             return self.date(parse_date(start, self.date_order) + dt.timedelta(days=int(days)), lang)
         except (TypeError, ValueError):
             return ""
 
-    def _names(self, other: dict) -> tuple[str, ...]:
+    def proper_names(self, other: dict) -> tuple[str, ...]:
         """The proper names a record's free text may start with: both places and their people."""
         fields = (self.city_data.get("name"), text(self.city_data.get("legal_name"), "es"),
                   other.get("name"), other.get("municipality"))
@@ -338,7 +295,7 @@ class ContextBuilder:
                     "designee": designee}
 
         def contact(key):
-            return _contact(officials.get(key, {}), lang)
+            return person_contact(officials.get(key, {}), lang)
 
         council = c.get("council") if isinstance(c.get("council"), dict) else {}
         countersign = [{"as": entry.get("as", "countersign"), **person(entry.get("official", ""))}
@@ -373,205 +330,14 @@ class ContextBuilder:
             "agenda_item": self.agenda.get(record.id, ""),
         }
 
-    def partnership(self, record, lang: str) -> dict:
-        d = record.data
-        partner = d.get("partner", {})
-        officials = d.get("officials", {})
+    def view(self, record, lang: str) -> dict:
+        """The record as its own process's documents see it (pipeline/documents/<kind>.py)."""
+        from pipeline.documents import process
 
-        def official(side):
-            o = officials.get(side, {})
-            title = official_title(o, lang)
-            welcome = "welcoming you" if lang == "en" else "recibirla" if o.get("gender") == "female" else "recibirlo"
-            return {"name": o.get("name", ""), "title": title, "welcome": welcome,
-                    "salutation": _salutation(title, o, lang)}
-
-        city_official, partner_official = official("city"), official("partner")
-        names = self._names(partner)  # what record text set inside our sentences may start with
-        city_party = party(text(self.city_data.get("legal_name"), lang), lang)
-        partner_name = partner.get("name", "")
-        pattern = PARTY_NAMES.get(d.get("level"))
-        partner_party = party(pattern[lang].format(name=partner_name) if pattern else partner_name, lang)
-        mexican_municipality = partner.get("country") == "MX" and d.get("level") == "local"
-        secretary = officials.get("partner_secretary") if isinstance(officials.get("partner_secretary"), dict) else {}
-        male, female = AYUNTAMIENTO_SECRETARY[lang]
-        partner_signatories = [partner_official]
-        if mexican_municipality:  # the secretario del ayuntamiento authenticates the municipality's acts
-            partner_signatories.append({"name": secretary.get("name", ""),
-                                        "title": female if secretary.get("gender") == "female" else male})
-        components = d.get("components", [])
-        kind_words = RELATIONSHIP.get(d.get("kind"), {}).get(lang, ("", ""))
-
-        def contact(side, role):
-            return _contact(get(d, "contacts", side, role) or {}, lang)
-
-        council = d.get("council") or {}
-        signing = d.get("signing") or {}
-        prefix = partner.get("ayuntamiento", "H.")
-        established = d.get("established")
-        return {
-            "id": d.get("id", ""),
-            "kind": label("kind", d.get("kind"), lang),
-            "kind_code": d.get("kind", ""),
-            "title": kind_words[0],
-            "relationship": kind_words[1],
-            "status": d.get("status", ""),
-            # A fact of the relationship, whatever the record's workflow status: an agreement
-            # with a partner the city has been twinned with since 1986 renews that relationship.
-            "renewal": bool(established) or d.get("status") == "grandfathered",
-            "established": self.date(established, lang),
-            "established_year": str(parse_date(established, self.date_order).year) if established else "",
-            "sci_recognized": d.get("kind") in SCI_REGISTERS and get(self.city_data, "sci_membership", "status") == "good_standing",
-            "texts": d.get("texts", "equally_authentic"),
-            "termination_notice_days": d.get("termination_notice_days") or DEFAULT_TERMINATION_NOTICE_DAYS,
-            "city_party": city_party,
-            "city_represented": f"{city_party['represented']} {'by its' if lang == 'en' else 'por su'} "
-                                f"{city_official['title']}, {city_official['name']}" + self._city_authority(d, lang),
-            "partner_party": partner_party,
-            # the body a letter is addressed to: Mexican usage names the H./R. Ayuntamiento in Spanish
-            "partner_addressee": (f"{prefix} Ayuntamiento de {partner_name}" if lang == "es" and mexican_municipality
-                                  else partner_party["name"]),
-            "partner_represented": f"{partner_party['represented']} {'by its' if lang == 'en' else 'por su'} "
-                                   f"{partner_official['title']}, {partner_official['name']}" + self._cabildo_authority(d, lang, mexican_municipality),
-            "mexican_municipality": mexican_municipality,
-            "partner_signatories": partner_signatories,
-            "cost_shared": [label("area", c.get("area"), lang) for c in components
-                            if isinstance(c, dict) and c.get("funding_model") == "cost_sharing"],
-            "indicators_for_all": all(isinstance(c, dict) and c.get("kpis") for c in components),
-            "sre": {"dictamen": str(get(d, "sre", "dictamen") or ""), "date": self.date(get(d, "sre", "date"), lang)},
-            "partner": {
-                "name": partner.get("name", ""),
-                "state": state_name(partner.get("state")),
-                "country": country_name(partner.get("country", ""), lang),
-                "ayuntamiento": f"{prefix} Ayuntamiento de {partner.get('name', '')}",
-                "profile": text(partner.get("profile"), lang),
-                "population": format_decimal(partner["population"], locale=LOCALES[lang]) if partner.get("population") else "",
-            },
-            "city_official": city_official,
-            "partner_official": partner_official,
-            "honorific": HONORIFIC[lang],
-            "reasons": [text(r, lang) for r in d.get("reasons", [])],
-            "reasons_inline": [inline(text(r, lang), lang, names) for r in d.get("reasons", [])],
-            "objectives_inline": [inline(text(o, lang), lang, names) for o in d.get("objectives", [])],
-            "objectives": [text(o, lang) for o in d.get("objectives", [])],
-            "components": [
-                {
-                    "area": label("area", c.get("area"), lang),
-                    "description": text(c.get("description"), lang),
-                    "funding_source": text(c.get("funding_source"), lang),
-                    "funding_source_inline": inline(text(c.get("funding_source"), lang), lang, names),
-                    "cost_shared": c.get("funding_model") == "cost_sharing",
-                    "cost_share": text(c.get("cost_share"), lang),
-                    "cost_share_inline": inline(text(c.get("cost_share"), lang), lang, names),
-                    "kpis": [text(k, lang) for k in c.get("kpis", [])],
-                    "kpis_inline": [inline(text(k, lang), lang, names) for k in c.get("kpis", [])],
-                }
-                for c in components
-            ],
-            "committee": {side: [{"name": m.get("name", ""), "role": text(m.get("role"), lang),
-                                  "organization": text(m.get("organization"), lang)}
-                                 for m in get(d, "committee", side) or []] for side in ("city", "partner")},
-            "contacts": {side: {role: contact(side, role) for role in ("mayors_office", "volunteer")}
-                         for side in ("city", "partner")},
-            "evaluation_date": self.date(d.get("evaluation_date"), lang),
-            "council": {"resolution_number": council.get("resolution_number", ""),
-                        "meeting_date": self.date(council.get("meeting_date"), lang)},
-            "signing": {"date": self.date(signing.get("date"), lang), "place": text(signing.get("place"), lang)},
-        }
-
-    def donation(self, record, lang: str) -> dict:
-        d = record.data
-        recipient = d.get("recipient", {})
-        council = d.get("council") or {}
-        pickup = d.get("pickup") or {}
-        permit_listed = set(_permit_listed_vehicle_types())
-        items = []
-        for item in d.get("items", []):
-            items.append({
-                "unit_number": str(item.get("unit_number", "")),
-                "description": text(item.get("description"), lang),
-                "description_en": text(item.get("description"), "en"),
-                "description_es": text(item.get("description"), "es"),
-                "category": item.get("category", ""),
-                "is_vehicle": item.get("category") == "vehicle",
-                # every used vehicle needs the Secretaría de Economía's prior import permit; a type off the
-                # list for donations may not get one at all, which the recipient's broker must confirm
-                "unlisted_vehicle": item.get("category") == "vehicle" and item.get("vehicle_type") not in permit_listed,
-                "vin": item.get("vin", "") or item.get("serial_number", ""),
-                "quantity": str(item.get("quantity") or 1),
-                "year": item.get("year", ""),
-                "make": item.get("make", ""),
-                "model": item.get("model", ""),
-                "title_holder": text(item.get("title_holder"), lang),
-                "department": text(item.get("department"), lang),
-                "location": text(item.get("location"), lang),
-                "fund_source": text(item.get("fund_source"), lang),
-                "book_value": money(item.get("book_value"), lang, self.currency),
-                # a bilingual table names the currency after the amount, as both readers expect
-                "book_value_coded": money(item.get("book_value"), "es", self.currency),
-                "condition": text(item.get("condition"), lang),
-                "condition_en": text(item.get("condition"), "en"),
-                "condition_es": text(item.get("condition"), "es"),
-            })
-        departments = sorted({i["department"] for i in items if i["department"]})
-
-        def person(key):
-            """The head of the receiving body (letters) or its legal representative (the release)."""
-            p = recipient.get(key) if isinstance(recipient.get(key), dict) else {}
-            title = official_title(p, lang) if p else ""
-            power = p.get("power_of_attorney") if isinstance(p.get("power_of_attorney"), dict) else {}
-            return {"name": p.get("name", ""), "title": title,
-                    "salutation": _salutation(title, p, lang) if p else "",
-                    "power_of_attorney": {"reference": power.get("reference", ""), "date": self.date(power.get("date"), lang),
-                                          "notary": text(power.get("notary"), lang)}}
-
-        return {
-            "id": d.get("id", ""),
-            "status": d.get("status", ""),
-            "requested_on": self.date(d.get("requested_on"), lang),
-            "recipient": {
-                "name": recipient.get("name", ""),
-                "entity_type": label("entity_type", recipient.get("entity_type"), lang),
-                "a_entity_type": with_indefinite_article("entity_type", recipient.get("entity_type"), lang),
-                "party": party(recipient.get("name", ""), lang),
-                "rfc": recipient.get("rfc", ""),
-                "authorization": get(recipient, "authorization", "reference") or "",
-                "municipality": recipient.get("municipality", ""),
-                "state": state_name(recipient.get("state")),
-                "country": country_name(recipient.get("country", ""), lang),
-                "contact": _contact(recipient.get("contact") or {}, lang),
-                "head": person("head"),
-                "representative": person("representative"),
-            },
-            "purpose": {"category": label("purpose", get(d, "purpose", "category"), lang),
-                        "description": text(get(d, "purpose", "description"), lang),
-                        "description_inline": inline(text(get(d, "purpose", "description"), lang), lang,
-                                                               self._names(d.get("recipient") or {}))},
-            "equipment": items,
-            "vehicles": [i for i in items if i["is_vehicle"]],
-            "unlisted_vehicles": [i for i in items if i["unlisted_vehicle"]],
-            "import_confirmation_days": d.get("import_confirmation_days", 90),
-            "import_confirmation_deadline": self._deadline(council.get("meeting_date"), d.get("import_confirmation_days", 90), lang),
-            "departments": departments,
-            "total_book_value": money(sum(float(i.get("book_value") or 0) for i in d.get("items", [])), lang, self.currency),
-            "pickup": {"name": pickup.get("name", ""), "id_type": label("id_type", pickup.get("id_type"), lang),
-                       "id_number_label": label("id_number", pickup.get("id_type") or "other", lang),
-                       "phone": pickup.get("phone", "")},
-            "council": {"resolution_number": council.get("resolution_number", ""),
-                        "meeting_date": self.date(council.get("meeting_date"), lang)},
-        }
+        return process(record.kind).context(self, record, lang)
 
     def for_record(self, record, lang: str) -> dict:
         """The full context: this language's view, plus both languages for bilingual documents."""
-        build = self.partnership if record.kind == "partnership" else self.donation
         views = {code: {"city": self.city(code), "meeting": self.meeting_info(record, code),
-                        record.kind: build(record, code)} for code in LANGS}
+                        record.kind: self.view(record, code)} for code in LANGS}
         return {"lang": lang, "issued": self.meeting_date.isoformat(), **views[lang], "en": views["en"], "es": views["es"]}
-
-
-@lru_cache(maxsize=1)
-def _permit_listed_vehicle_types() -> tuple[str, ...]:
-    """The used-vehicle types the Secretaría de Economía permit list covers, read from the donation
-    schema (the single place the list lives, next to the check that warns about the others)."""
-    from pipeline.schemas import field_rules
-
-    return tuple(field_rules("donation", ("items", "schema", "schema", "vehicle_type")).get("permit_listed", ()))

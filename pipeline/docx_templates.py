@@ -21,7 +21,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from pipeline.docx_body import add_in_order, element, mark_size
-from pipeline.plan import DOCX_DOCUMENTS
+from pipeline.documents import docx_documents
 from pipeline.render import TEMPLATE_DIRS, reproducible_zip
 
 PAGE_WORDS = {"en": ("Page ", " of "), "es": ("Página ", " de ")}
@@ -236,7 +236,7 @@ def main(argv=None) -> None:
     import io
 
     for lang, folder in TEMPLATE_DIRS.items():
-        for name in DOCX_DOCUMENTS:
+        for name in docx_documents():
             target = folder / f"{name}.docx"
             if target.exists() and not args.force:
                 continue

@@ -98,7 +98,7 @@ OVERRIDES_NOTE = """\
 Templates placed here replace the packaged ones of the same name for this city's documents.
 
 Copy the packaged file you want to change from {packaged},
-keep its name, and edit the copy: an HTML template (PDF and the DOCX body) or a DOCX shell
+keep its folder and name (partnership/agreement.html goes to partnership/ here), and edit the copy: an HTML template (PDF and the DOCX body) or a DOCX shell
 (letterhead, margins, footer). Every variable the packaged template uses is available.
 A changed template re-renders exactly the documents that use it on the next build.
 """
@@ -123,6 +123,8 @@ def init_project(target: Path) -> list[Path]:
     for lang in LANGS:
         folder = target / f"templates_{lang}"
         folder.mkdir(exist_ok=True)
+        for process in sorted(p.name for p in default_template_dir(lang).iterdir() if p.is_dir()):
+            (folder / process).mkdir(exist_ok=True)  # each process keeps its templates in its own folder
         (folder / "README.txt").write_text(OVERRIDES_NOTE.format(packaged=default_template_dir(lang)), encoding="utf-8")
         created.append(folder)
     (target / "out").mkdir(exist_ok=True)

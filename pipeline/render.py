@@ -73,7 +73,7 @@ def template_files(lang: str, template: str, overrides: Path | None = None) -> l
         seen[name] = Path(filename)
         for referenced in jinja2.meta.find_referenced_templates(env.parse(source)):
             if referenced is None:  # a name computed at render time: it may be any template
-                return sorted(p for code in LANGS for folder in template_dirs(code, overrides) for p in folder.glob("*.html"))
+                return sorted(p for code in LANGS for folder in template_dirs(code, overrides) for p in folder.rglob("*.html"))
             pending.append(referenced)
     return sorted(seen.values())
 
@@ -134,9 +134,9 @@ def render_html(task: RenderTask) -> str:
         "lang": plan.lang,
     }
     try:
-        return jinja_env(plan.lang, task.overrides).get_template(f"{plan.document}.html").render(context)
+        return jinja_env(plan.lang, task.overrides).get_template(f"{plan.template}.html").render(context)
     except jinja2.TemplateError as exc:
-        raise RenderError(f"{plan.lang}/{plan.document}.html: {exc}") from None
+        raise RenderError(f"{plan.lang}/{plan.template}.html: {exc}") from None
 
 
 # --- WeasyPrint ------------------------------------------------------------------------------
@@ -252,9 +252,9 @@ def render_docx(task: RenderTask, html: str) -> bytes:
     from pipeline.docx_body import BODY_MARKER, fill_body, parse_html, running_title, set_document_language
 
     plan = task.plan
-    template = find_template(plan.lang, f"{plan.document}.docx", task.overrides)
+    template = find_template(plan.lang, f"{plan.template}.docx", task.overrides)
     if not template.is_file():
-        raise RenderError(f"{plan.doc_id}: no DOCX template templates_{plan.lang}/{template.name}")
+        raise RenderError(f"{plan.doc_id}: no DOCX template templates_{plan.lang}/{plan.template}.docx")
     tpl = DocxTemplate(str(template))
     root = parse_html(html)
     city = task.context["city"]

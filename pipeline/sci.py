@@ -476,9 +476,9 @@ def _store_read_only(target: Path, data: bytes) -> None:
 
 def packet_context(batch, record, scan: Scan, as_of: dt.date, version: str, lang: str = "en",
                    overrides: Path | None = None) -> dict:
-    """What templates_<lang>/sci_packet.html reads: professional contacts only, never phones or IDs."""
+    """What templates_<lang>/partnership/sci_packet.html reads: professional contacts only, never phones or IDs."""
     contexts = ContextBuilder(batch)
-    city, partnership = contexts.city(lang), contexts.partnership(record, lang)
+    city, partnership = contexts.city(lang), contexts.view(record, lang)
     data, words = record.data, WORDS[lang]
     signatories = get(data, "signing", "signatories") or {}
 
@@ -494,7 +494,7 @@ def packet_context(batch, record, scan: Scan, as_of: dt.date, version: str, lang
         found = data.get(key) if isinstance(data.get(key), dict) else {}
         return {"number": str(found.get(number_key) or ""), "date": contexts.date(found.get("date"), lang)}
 
-    templates = template_digest(("en", "sci_packet.html"), overrides=overrides)  # the template, what it includes, the assets
+    templates = template_digest(("en", "partnership/sci_packet.html"), overrides=overrides)  # the template, what it includes, the assets
     revision = hashlib.sha256(json.dumps([data, batch.city.data, scan.sha256, as_of, version, templates, __version__],
                                          sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
     return {
@@ -540,9 +540,9 @@ def packet(batch, record, scan: Scan, as_of: dt.date, version: str, overrides: P
     context = packet_context(batch, record, scan, as_of, version, overrides=overrides)
     doc_id = context["doc"]["id"]
     try:
-        html = jinja_env("en", overrides).get_template("sci_packet.html").render(context)
+        html = jinja_env("en", overrides).get_template("partnership/sci_packet.html").render(context)
     except jinja2.TemplateError as exc:
-        raise RenderError(f"en/sci_packet.html: {exc}") from None
+        raise RenderError(f"en/partnership/sci_packet.html: {exc}") from None
     front = PdfReader(io.BytesIO(html_to_pdf(html, doc_id, overrides=overrides).pdf))
     summary_page = _summary_page(front, doc_id)
     writer = PdfWriter()
@@ -564,7 +564,7 @@ def _summary_page(front: PdfReader, doc_id: str) -> int:
     for item in front.outline:
         if not isinstance(item, list):
             return front.get_destination_page_number(item)
-    raise RenderError(f"{doc_id}: sci_packet.html must open the partnership summary with an <h1> heading")
+    raise RenderError(f"{doc_id}: partnership/sci_packet.html must open the partnership summary with an <h1> heading")
 
 
 # --- the message ---------------------------------------------------------------------------------
@@ -596,7 +596,7 @@ def subject_line(city: dict, partnership: dict) -> str:
 def message(batch, record, sender: Address, packet_pdf: bytes, packet_pages: int, as_of: dt.date) -> EmailMessage:
     """The e-mail to SCI's membership office with the packet attached; fixed Date and Message-ID, so same bytes."""
     contexts = ContextBuilder(batch)
-    city, p = contexts.city("en"), contexts.partnership(record, "en")
+    city, p = contexts.city("en"), contexts.view(record, "en")
     signer = _signer(batch.city.data, city, "en")
     signatories = get(record.data, "signing", "signatories") or {}
     packet_sha = sha256(packet_pdf)

@@ -172,7 +172,7 @@ def test_a_template_change_rerenders_exactly_the_documents_that_use_it(tmp_path)
                "--as-of", "2026-12-09", "-j", "2"]
     subprocess.run(command, check=True, capture_output=True, cwd=project, env=env)
     before = manifest(tmp_path / "out")
-    notice = project / "templates_en" / "notice.html"
+    notice = project / "templates_en" / "donation" / "notice.html"
     notice.write_text(notice.read_text(encoding="utf-8").replace("The equipment is donated as is.",
                                                                   "The equipment is donated as is, where is."),
                       encoding="utf-8")
@@ -180,7 +180,7 @@ def test_a_template_change_rerenders_exactly_the_documents_that_use_it(tmp_path)
     after = manifest(tmp_path / "out")
     old = {f["path"]: f for f in before["files"]}
     changed = sorted(f["path"] for f in after["files"] if f["inputs"] != old[f["path"]]["inputs"])
-    uses_notice = sorted(f["path"] for f in after["files"] if f["template"] == "templates_en/notice.html")
+    uses_notice = sorted(f["path"] for f in after["files"] if f["template"] == "templates_en/donation/notice.html")
     assert changed == uses_notice and len(uses_notice) == 5, changed
     assert "5 documents rendered" in rebuilt.stdout
 

@@ -114,8 +114,8 @@ def test_a_template_override_in_the_city_folder_changes_exactly_the_documents_th
     first = build(batch, out, as_of=AFTER_MEETING, jobs=2, overrides=city)
     assert first.plan.documents and not first.report.errors
     before = {f["path"]: f for f in manifest(out)["files"]}
-    packaged = default_template_dir("en") / "notice.html"
-    own = city / "templates_en" / "notice.html"
+    packaged = default_template_dir("en") / "donation" / "notice.html"
+    own = city / "templates_en" / "donation" / "notice.html"
     own.write_text(packaged.read_text(encoding="utf-8").replace(
         "The equipment is donated as is.", "The equipment is donated as is, where is, per City Attorney memo 7."),
         encoding="utf-8")
@@ -145,9 +145,9 @@ def test_a_docx_shell_override_reaches_the_docx_and_its_input_hash(tmp_path):
     before = {f["path"]: f["inputs"] for f in manifest(out)["files"]}
     import docx
 
-    shell = docx.Document(default_template_dir("es") / "introduction_letter.docx")
+    shell = docx.Document(default_template_dir("es") / "partnership" / "introduction_letter.docx")
     shell.sections[0].header.paragraphs[0].add_run(" · Oficina de Asuntos Internacionales")
-    shell.save(city / "templates_es" / "introduction_letter.docx")
+    shell.save(city / "templates_es" / "partnership" / "introduction_letter.docx")
     again = build(batch, out, as_of=AFTER_MEETING, jobs=1, overrides=city)
     after = {f["path"]: f["inputs"] for f in manifest(out)["files"]}
     moved = {path for path in after if after[path] != before.get(path)}

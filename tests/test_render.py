@@ -84,7 +84,8 @@ def test_errors_weasyprint_only_logs_fail_the_document():
 # --- the twins -----------------------------------------------------------------------------------
 
 def template_names(lang):
-    return sorted(p.name for p in TEMPLATE_DIRS[lang].iterdir() if p.suffix in (".html", ".docx"))
+    folder = TEMPLATE_DIRS[lang]
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.suffix in (".html", ".docx"))
 
 
 def test_english_and_spanish_folders_hold_the_same_file_names():

@@ -481,5 +481,5 @@ def test_spanish_twin_renders_with_the_same_context(built, monkeypatch):
     record = next(r for r in batch.records if r.id == "laredo-saltillo")
     agreement = built / "out" / "example" / "partnerships" / "laredo-saltillo" / "agreement_bilingual.en.pdf"
     scan = verify_scan(agreement, len(PdfReader(agreement).pages), "")
-    html = jinja_env("es").get_template("sci_packet.html").render(packet_context(batch, record, scan, AS_OF, "bilingual", "es"))
+    html = jinja_env("es").get_template("partnership/sci_packet.html").render(packet_context(batch, record, scan, AS_OF, "bilingual", "es"))
     assert "Resumen del hermanamiento" in html and "15 de enero de 2027" in html and "Javier H. Dávila Treviño" in html

@@ -175,11 +175,10 @@ def _agenda(batch, report, env: Env, by_id: dict) -> None:
 
 def _votes(batch, report, env: Env) -> None:
     """The archived resolution is the adopted one: its adoption line carries the vote of the minutes."""
-    from pipeline.plan import ADOPTED, DONATION_APPROVED  # the plan's own reading of "adopted"
+    from pipeline.documents import process  # the plan's own reading of "adopted"
     for record in batch.records:
         data = record.data
-        adopted = ADOPTED if record.kind == "partnership" else DONATION_APPROVED
-        said = data.get("status") in adopted or get(data, "council", "adopted") is True
+        said = data.get("status") in process(record.kind).ADOPTED or get(data, "council", "adopted") is True
         meeting = env.date(data, "council", "meeting_date")
         if said and meeting and meeting <= env.as_of and not isinstance(get(data, "council", "vote"), dict):
             report.add(record, "resolution.vote", ("council",), "the council adopted the resolution but the record has no vote",

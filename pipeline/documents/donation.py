@@ -1,0 +1,159 @@
+"""The donation process (the Laredo program's Appendix A): surplus equipment given to a Mexican
+public body or authorized donee. Which documents a donation record yields, behind which gates,
+and what their templates see as `donation`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pipeline.context import (label, money, official_title, party, person_contact, salutation, state_name,
+                              country_name, inline, text, with_indefinite_article)
+from pipeline.documents.council import adopted, resolutions
+from pipeline.plan import DocumentPlan, HeldBack, Plan, both_languages
+from pipeline.rules.values import get
+
+ADOPTED = ("council_approved", "picked_up")  # the statuses that say the council approved the donation
+DOCX = ("donation_resolution", "approval_letter")  # staff edit these; notices and the release are PDF only
+TITLES = {
+    "approval_letter": {"en": "Donation approval letter", "es": "Carta de aprobación de la donación"},
+    "release_receipt": {"en": "Release and receipt", "es": "Acta de entrega-recepción"},
+}
+COUNCIL_DOCUMENTS = (("donation_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: the equipment"),)
+DATED_ON_ISSUE = ("approval_letter", "notice")  # a letter or memo carries the day it is issued
+
+
+def plan(record, as_of, result: Plan) -> None:
+    data = record.data
+    approved = adopted(data, ADOPTED, as_of)
+    resolutions(record, "donation_resolution", approved, result)
+    later = ["approval_letter", "notice", "release_receipt"]
+    if not approved:
+        result.held_back += [HeldBack(record.id, d, "waits for council approval of the donation") for d in later]
+        return
+    result.documents += both_languages(record, "approval_letter", ("pdf", "docx"), TITLES)
+    items = data.get("items", [])
+    # Notices are English, and named by the department's English name.
+    for department in sorted({text(i.get("department"), "en") for i in items if isinstance(i, dict) and i.get("department")}):
+        result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",),
+                                             variant=_slug(department), title=f"Notice to {department}"))
+    if any(isinstance(i, dict) and i.get("category") == "vehicle" for i in items):
+        result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",), variant="fleet",
+                                             title="Notice to Fleet Management"))
+    # The city's copy carries the pickup ID number; the recipient's copy never does.
+    result.documents.append(DocumentPlan(record.id, record.kind, "release_receipt", "en", ("pdf",), variant="city-copy",
+                                         title=TITLES["release_receipt"]["en"]))
+    result.documents.append(DocumentPlan(record.id, record.kind, "release_receipt", "es", ("pdf",), variant="recipient-copy",
+                                         title=TITLES["release_receipt"]["es"]))
+
+
+def _slug(name: str) -> str:
+    out = "".join(ch.lower() if ch.isalnum() else "-" for ch in name)
+    return "-".join(part for part in out.split("-") if part)
+
+
+def agenda_subject(d: dict) -> str:
+    """The item's subject on the council's agenda and in the packet's index."""
+    return f"Donation of surplus equipment to {d['recipient']['name']}"
+
+
+def task_context(doc, record, context: dict) -> None:
+    """What differs between one donation's documents: the personal data gate and whom a notice is to."""
+    # The pickup ID number exists only in the city's own copy of the release.
+    number = (record.data.get("pickup") or {}).get("id_number", "") if doc.variant == "city-copy" else ""
+    for view in (context, context["en"], context["es"]):
+        view["donation"]["pickup"]["id_number"] = number
+    fleet = doc.document == "notice" and doc.variant == "fleet"
+    context["notice"] = {"to": doc.title.removeprefix("Notice to ") if doc.document == "notice" else "", "fleet": fleet}
+
+
+def context(builder, record, lang: str) -> dict:
+    """The donation as its documents' templates see it (as `donation`), in one language."""
+    d = record.data
+    recipient = d.get("recipient", {})
+    council = d.get("council") or {}
+    pickup = d.get("pickup") or {}
+    permit_listed = set(_permit_listed_vehicle_types())
+    items = []
+    for item in d.get("items", []):
+        items.append({
+            "unit_number": str(item.get("unit_number", "")),
+            "description": text(item.get("description"), lang),
+            "description_en": text(item.get("description"), "en"),
+            "description_es": text(item.get("description"), "es"),
+            "category": item.get("category", ""),
+            "is_vehicle": item.get("category") == "vehicle",
+            # every used vehicle needs the Secretaría de Economía's prior import permit; a type off the
+            # list for donations may not get one at all, which the recipient's broker must confirm
+            "unlisted_vehicle": item.get("category") == "vehicle" and item.get("vehicle_type") not in permit_listed,
+            "vin": item.get("vin", "") or item.get("serial_number", ""),
+            "quantity": str(item.get("quantity") or 1),
+            "year": item.get("year", ""),
+            "make": item.get("make", ""),
+            "model": item.get("model", ""),
+            "title_holder": text(item.get("title_holder"), lang),
+            "department": text(item.get("department"), lang),
+            "location": text(item.get("location"), lang),
+            "fund_source": text(item.get("fund_source"), lang),
+            "book_value": money(item.get("book_value"), lang, builder.currency),
+            # a bilingual table names the currency after the amount, as both readers expect
+            "book_value_coded": money(item.get("book_value"), "es", builder.currency),
+            "condition": text(item.get("condition"), lang),
+            "condition_en": text(item.get("condition"), "en"),
+            "condition_es": text(item.get("condition"), "es"),
+        })
+    departments = sorted({i["department"] for i in items if i["department"]})
+
+    def person(key):
+        """The head of the receiving body (letters) or its legal representative (the release)."""
+        p = recipient.get(key) if isinstance(recipient.get(key), dict) else {}
+        title = official_title(p, lang) if p else ""
+        power = p.get("power_of_attorney") if isinstance(p.get("power_of_attorney"), dict) else {}
+        return {"name": p.get("name", ""), "title": title,
+                "salutation": salutation(title, p, lang) if p else "",
+                "power_of_attorney": {"reference": power.get("reference", ""), "date": builder.date(power.get("date"), lang),
+                                      "notary": text(power.get("notary"), lang)}}
+
+    return {
+        "id": d.get("id", ""),
+        "status": d.get("status", ""),
+        "requested_on": builder.date(d.get("requested_on"), lang),
+        "recipient": {
+            "name": recipient.get("name", ""),
+            "entity_type": label("entity_type", recipient.get("entity_type"), lang),
+            "a_entity_type": with_indefinite_article("entity_type", recipient.get("entity_type"), lang),
+            "party": party(recipient.get("name", ""), lang),
+            "rfc": recipient.get("rfc", ""),
+            "authorization": get(recipient, "authorization", "reference") or "",
+            "municipality": recipient.get("municipality", ""),
+            "state": state_name(recipient.get("state")),
+            "country": country_name(recipient.get("country", ""), lang),
+            "contact": person_contact(recipient.get("contact") or {}, lang),
+            "head": person("head"),
+            "representative": person("representative"),
+        },
+        "purpose": {"category": label("purpose", get(d, "purpose", "category"), lang),
+                    "description": text(get(d, "purpose", "description"), lang),
+                    "description_inline": inline(text(get(d, "purpose", "description"), lang), lang,
+                                                           builder.proper_names(d.get("recipient") or {}))},
+        "equipment": items,
+        "vehicles": [i for i in items if i["is_vehicle"]],
+        "unlisted_vehicles": [i for i in items if i["unlisted_vehicle"]],
+        "import_confirmation_days": d.get("import_confirmation_days", 90),
+        "import_confirmation_deadline": builder.deadline(council.get("meeting_date"), d.get("import_confirmation_days", 90), lang),
+        "departments": departments,
+        "total_book_value": money(sum(float(i.get("book_value") or 0) for i in d.get("items", [])), lang, builder.currency),
+        "pickup": {"name": pickup.get("name", ""), "id_type": label("id_type", pickup.get("id_type"), lang),
+                   "id_number_label": label("id_number", pickup.get("id_type") or "other", lang),
+                   "phone": pickup.get("phone", "")},
+        "council": {"resolution_number": council.get("resolution_number", ""),
+                    "meeting_date": builder.date(council.get("meeting_date"), lang)},
+    }
+
+
+@lru_cache(maxsize=1)
+def _permit_listed_vehicle_types() -> tuple[str, ...]:
+    """The used-vehicle types the Secretaría de Economía permit list covers, read from the donation
+    schema (the single place the list lives, next to the check that warns about the others)."""
+    from pipeline.schemas import field_rules
+
+    return tuple(field_rules("donation", ("items", "schema", "schema", "vehicle_type")).get("permit_listed", ()))

@@ -1,0 +1,215 @@
+"""The partnership process: a relationship proposed, adopted by the council, signed and sent to
+Sister Cities International. Which documents a partnership record yields, behind which gates,
+and what their templates see as `partnership`."""
+
+from __future__ import annotations
+
+from babel.numbers import format_decimal
+
+from pipeline.context import (ACT_NAMES, LOCALES, label, official_title, party, person_contact, salutation,
+                              state_name, country_name, inline, text)
+from pipeline.dates import parse_date
+from pipeline.documents.council import adopted, resolutions
+from pipeline.plan import ARCHIVAL, HeldBack, Plan, both_languages
+from pipeline.rules.values import get
+
+ADOPTED = ("council_approved", "signed", "submitted_to_sci", "active")
+NEW_RELATIONSHIP = ("prospective", "proposed")
+DOCX = ("partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual")  # staff edit these
+# The title each language's copy carries in its metadata and its running header.
+TITLES = {
+    "introduction_letter": {"en": "Letter of introduction", "es": "Carta de presentación"},
+    "agreement": {"en": "Partnership agreement", "es": "Acuerdo de hermanamiento"},
+    "agreement_bilingual": {"en": "Partnership agreement", "es": "Acuerdo de hermanamiento"},
+}
+# What the council packet carries of a partnership: (document, label in the index). The exhibit
+# travels inside the act that refers to it, and the index says so, by its number.
+COUNCIL_DOCUMENTS = (("partnership_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: "
+                                                   "the agreement and its program plan"),
+                     ("agreement_bilingual.en", "For information: the agreement in English and Spanish side by side, "
+                                                "as it will be signed"))
+DATED_ON_ISSUE = ("introduction_letter",)  # a letter carries the day it is issued
+
+
+def plan(record, as_of, result: Plan) -> None:
+    data = record.data
+    status = data.get("status")
+    council_adopted = adopted(data, ADOPTED, as_of)
+    resolutions(record, "partnership_resolution", council_adopted, result)
+    if status in NEW_RELATIONSHIP:
+        result.documents += both_languages(record, "introduction_letter", ("pdf", "docx"), TITLES)
+    else:
+        result.held_back.append(HeldBack(record.id, "introduction_letter",
+                                         f"not needed: the relationship is {status}, past introductions"))
+    final = get(data, "legal_review", "status") == "approved" and council_adopted
+    formats = ("pdf", "docx", ARCHIVAL) if final else ("pdf", "docx")  # a draft is never archived
+    for document in ("agreement", "agreement_bilingual"):
+        result.documents += both_languages(record, document, formats, TITLES, final=final)
+    if not final:
+        result.held_back.append(HeldBack(record.id, "agreement (final, archival PDF/A)",
+                                         "drafts only until legal review is approved and the council has adopted the resolution"))
+
+
+def agenda_subject(p: dict) -> str:
+    """The item's subject on the council's agenda and in the packet's index."""
+    where = f"{p['partner']['name']}, {p['partner']['state']}, {p['partner']['country']}"
+    if p["renewal"]:  # the facts of the relationship, whatever the record's status
+        return f"Renewal of the {p['relationship']} with {where}, in place since {p['established_year']}"
+    return f"{p['title']} with {where}"
+
+
+def task_context(doc, record, context: dict) -> None:
+    """Nothing of a partnership differs between its documents beyond the plan itself."""
+
+
+HONORIFIC = {"en": "The Honorable", "es": "C."}
+AYUNTAMIENTO_SECRETARY = {"en": ("Secretary of the Municipal Council", "Secretary of the Municipal Council"),
+                          "es": ("Secretario del Ayuntamiento", "Secretaria del Ayuntamiento")}
+
+# What each kind of relationship is called: (the agreement's title, the relationship). A
+# friendship city or a binational collaboration is never "a sister city relationship".
+RELATIONSHIP = {
+    "sister_city": {"en": ("Sister City Agreement", "sister city relationship"),
+                    "es": ("Acuerdo de Hermanamiento", "relación de hermanamiento")},
+    "friendship_city": {"en": ("Friendship City Agreement", "friendship city relationship"),
+                        "es": ("Acuerdo de Ciudades Amigas", "relación de ciudades amigas")},
+    "binational_collaboration": {"en": ("Binational Collaboration Agreement", "binational collaboration"),
+                                 "es": ("Acuerdo de Colaboración Binacional", "colaboración binacional")},
+}
+SCI_REGISTERS = ("sister_city", "friendship_city")  # the kinds Sister Cities International recognizes
+# How a partner government is named as a party, by the level of the partnership.
+PARTY_NAMES = {"local": {"en": "Municipality of {name}", "es": "Municipio de {name}"},
+               "state": {"en": "State of {name}", "es": "Estado de {name}"}}
+DEFAULT_TERMINATION_NOTICE_DAYS = 90
+
+
+def context(builder, record, lang: str) -> dict:
+    """What every partnership document's template sees as `p`."""
+    d = record.data
+    partner = d.get("partner", {})
+    officials = d.get("officials", {})
+
+    def official(side):
+        o = officials.get(side, {})
+        title = official_title(o, lang)
+        welcome = "welcoming you" if lang == "en" else "recibirla" if o.get("gender") == "female" else "recibirlo"
+        return {"name": o.get("name", ""), "title": title, "welcome": welcome,
+                "salutation": salutation(title, o, lang)}
+
+    city_official, partner_official = official("city"), official("partner")
+    names = builder.proper_names(partner)  # what record text set inside our sentences may start with
+    city_party = party(text(builder.city_data.get("legal_name"), lang), lang)
+    partner_name = partner.get("name", "")
+    pattern = PARTY_NAMES.get(d.get("level"))
+    partner_party = party(pattern[lang].format(name=partner_name) if pattern else partner_name, lang)
+    mexican_municipality = partner.get("country") == "MX" and d.get("level") == "local"
+    secretary = officials.get("partner_secretary") if isinstance(officials.get("partner_secretary"), dict) else {}
+    male, female = AYUNTAMIENTO_SECRETARY[lang]
+    partner_signatories = [partner_official]
+    if mexican_municipality:  # the secretario del ayuntamiento authenticates the municipality's acts
+        partner_signatories.append({"name": secretary.get("name", ""),
+                                    "title": female if secretary.get("gender") == "female" else male})
+    components = d.get("components", [])
+    kind_words = RELATIONSHIP.get(d.get("kind"), {}).get(lang, ("", ""))
+
+    def contact(side, role):
+        return person_contact(get(d, "contacts", side, role) or {}, lang)
+
+    council = d.get("council") or {}
+    signing = d.get("signing") or {}
+    prefix = partner.get("ayuntamiento", "H.")
+    established = d.get("established")
+    return {
+        "id": d.get("id", ""),
+        "kind": label("kind", d.get("kind"), lang),
+        "kind_code": d.get("kind", ""),
+        "title": kind_words[0],
+        "relationship": kind_words[1],
+        "status": d.get("status", ""),
+        # A fact of the relationship, whatever the record's workflow status: an agreement
+        # with a partner the city has been twinned with since 1986 renews that relationship.
+        "renewal": bool(established) or d.get("status") == "grandfathered",
+        "established": builder.date(established, lang),
+        "established_year": str(parse_date(established, builder.date_order).year) if established else "",
+        "sci_recognized": d.get("kind") in SCI_REGISTERS and get(builder.city_data, "sci_membership", "status") == "good_standing",
+        "texts": d.get("texts", "equally_authentic"),
+        "termination_notice_days": d.get("termination_notice_days") or DEFAULT_TERMINATION_NOTICE_DAYS,
+        "city_party": city_party,
+        "city_represented": f"{city_party['represented']} {'by its' if lang == 'en' else 'por su'} "
+                            f"{city_official['title']}, {city_official['name']}" + city_authority(builder, d, lang),
+        "partner_party": partner_party,
+        # the body a letter is addressed to: Mexican usage names the H./R. Ayuntamiento in Spanish
+        "partner_addressee": (f"{prefix} Ayuntamiento de {partner_name}" if lang == "es" and mexican_municipality
+                              else partner_party["name"]),
+        "partner_represented": f"{partner_party['represented']} {'by its' if lang == 'en' else 'por su'} "
+                               f"{partner_official['title']}, {partner_official['name']}" + cabildo_authority(builder, d, lang, mexican_municipality),
+        "mexican_municipality": mexican_municipality,
+        "partner_signatories": partner_signatories,
+        "cost_shared": [label("area", c.get("area"), lang) for c in components
+                        if isinstance(c, dict) and c.get("funding_model") == "cost_sharing"],
+        "indicators_for_all": all(isinstance(c, dict) and c.get("kpis") for c in components),
+        "sre": {"dictamen": str(get(d, "sre", "dictamen") or ""), "date": builder.date(get(d, "sre", "date"), lang)},
+        "partner": {
+            "name": partner.get("name", ""),
+            "state": state_name(partner.get("state")),
+            "country": country_name(partner.get("country", ""), lang),
+            "ayuntamiento": f"{prefix} Ayuntamiento de {partner.get('name', '')}",
+            "profile": text(partner.get("profile"), lang),
+            "population": format_decimal(partner["population"], locale=LOCALES[lang]) if partner.get("population") else "",
+        },
+        "city_official": city_official,
+        "partner_official": partner_official,
+        "honorific": HONORIFIC[lang],
+        "reasons": [text(r, lang) for r in d.get("reasons", [])],
+        "reasons_inline": [inline(text(r, lang), lang, names) for r in d.get("reasons", [])],
+        "objectives_inline": [inline(text(o, lang), lang, names) for o in d.get("objectives", [])],
+        "objectives": [text(o, lang) for o in d.get("objectives", [])],
+        "components": [
+            {
+                "area": label("area", c.get("area"), lang),
+                "description": text(c.get("description"), lang),
+                "funding_source": text(c.get("funding_source"), lang),
+                "funding_source_inline": inline(text(c.get("funding_source"), lang), lang, names),
+                "cost_shared": c.get("funding_model") == "cost_sharing",
+                "cost_share": text(c.get("cost_share"), lang),
+                "cost_share_inline": inline(text(c.get("cost_share"), lang), lang, names),
+                "kpis": [text(k, lang) for k in c.get("kpis", [])],
+                "kpis_inline": [inline(text(k, lang), lang, names) for k in c.get("kpis", [])],
+            }
+            for c in components
+        ],
+        "committee": {side: [{"name": m.get("name", ""), "role": text(m.get("role"), lang),
+                              "organization": text(m.get("organization"), lang)}
+                             for m in get(d, "committee", side) or []] for side in ("city", "partner")},
+        "contacts": {side: {role: contact(side, role) for role in ("mayors_office", "volunteer")}
+                     for side in ("city", "partner")},
+        "evaluation_date": builder.date(d.get("evaluation_date"), lang),
+        "council": {"resolution_number": council.get("resolution_number", ""),
+                    "meeting_date": builder.date(council.get("meeting_date"), lang)},
+        "signing": {"date": builder.date(signing.get("date"), lang), "place": text(signing.get("place"), lang)},
+    }
+
+
+def city_authority(builder, d: dict, lang: str) -> str:
+    """", as authorized by Resolution No. 2026-R-119 of its City Council": who let the mayor sign."""
+    number = get(d, "council", "resolution_number")
+    if not number:
+        return ""
+    form = get(builder.city_data, "council", "form") or "resolution"
+    act = ACT_NAMES[form][lang]
+    body = text(builder.city_data.get("council_body"), lang)
+    return f", as authorized by {act} No. {number} of its {body}" if lang == "en" else \
+        f", conforme a la {act} núm. {number} de su {body}"
+
+def cabildo_authority(builder, d: dict, lang: str, mexican_municipality: bool) -> str:
+    """The Ayuntamiento's session that let the presidente/a municipal sign, once the record has it."""
+    acta, day = get(d, "cabildo", "acta"), get(d, "cabildo", "date")
+    if not (acta and day):
+        if not mexican_municipality:
+            return ""
+        # drafted before the cabildo acts: the line the secretario fills in before signing
+        return (", as authorized by its Ayuntamiento in the session of ______________" if lang == "en"
+                else ", conforme al acuerdo de Cabildo de la sesión del ______________")
+    when = builder.date(day, lang)
+    return f", as authorized by its Ayuntamiento in the session of {when} (acta {acta})" if lang == "en" else \
+        f", conforme al acuerdo de Cabildo de la sesión del {when} (acta {acta})"
