@@ -27,7 +27,7 @@ from pipeline import __version__
 from pipeline.assemble import PACKET, PACKET_ID, council_packet, is_packet_source, packet_sources
 from pipeline.compliance import REPORT_FILES, REPORT_ID, compliance_data, render_report, report_context
 from pipeline.context import ContextBuilder
-from pipeline.documents import process
+from pipeline.documents import council, process
 from pipeline.findings import Report
 from pipeline.output import Generation, OutputFolder
 from pipeline.plan import ARCHIVAL, Plan, plan
@@ -201,7 +201,8 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.d
         context = contexts.for_record(record, doc.lang)
         documents = process(record.kind)
         documents.task_context(doc, record, context)  # what differs between one record's documents
-        if doc.document in documents.DATED_ON_ISSUE:  # only a letter or memo carries the day it is issued: nothing else moves with it
+        council.task_context(doc, record, context, contexts)
+        if doc.document in (*documents.DATED_ON_ISSUE, *council.DATED_ON_ISSUE):  # only a letter or memo carries the day it is issued: nothing else moves with it
             context["letter_date"] = contexts.date(record.data.get("letter_date") or issued_on, doc.lang)
         archival = None
         if ARCHIVAL in doc.formats:  # one record may travel in several archival copies: dump it once

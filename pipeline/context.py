@@ -327,6 +327,8 @@ class ContextBuilder:
             "vote": vote if isinstance(vote, dict) else None,
             "date": self.date(self.meeting_date, lang),
             "number": self.meeting.get("number", ""),
+            "kind": self.meeting.get("kind", ""),
+            "place": self.meeting.get("place", ""),
             "agenda_item": self.agenda.get(record.id, ""),
         }
 

@@ -236,7 +236,7 @@ def main(argv=None) -> None:
     import io
 
     for lang, folder in TEMPLATE_DIRS.items():
-        for name in docx_documents():
+        for name in docx_documents(lang):
             target = folder / f"{name}.docx"
             if target.exists() and not args.force:
                 continue

@@ -17,11 +17,14 @@ from pipeline.records import load_batch
 from tests.conftest import AFTER_MEETING, BOMB, DOS, PW, SAL, BatchCopy, approve_donations, pdf_text
 
 # The example packet's documents in agenda order, and each agenda item's first document with its act's number.
-PACKET_PARTS = [DOS + "partnership_resolution.en.pdf", DOS + "agreement_bilingual.en.pdf",
-                SAL + "partnership_resolution.en.pdf", SAL + "agreement_bilingual.en.pdf",
-                PW + "donation_resolution.en.pdf", BOMB + "donation_resolution.en.pdf"]
-ITEM_OPENERS = {"10.1": (PACKET_PARTS[0], "2026-R-118"), "10.2": (PACKET_PARTS[2], "2026-R-119"),
-                "10.3": (PACKET_PARTS[4], "2026-R-120"), "10.4": (PACKET_PARTS[5], "2026-R-121")}
+# Each item opens with its agenda item memo, then the resolution (and, for an agreement, the
+# bilingual text for information).
+PACKET_PARTS = [DOS + "agenda_item.en.pdf", DOS + "partnership_resolution.en.pdf", DOS + "agreement_bilingual.en.pdf",
+                SAL + "agenda_item.en.pdf", SAL + "partnership_resolution.en.pdf", SAL + "agreement_bilingual.en.pdf",
+                PW + "agenda_item.en.pdf", PW + "donation_resolution.en.pdf",
+                BOMB + "agenda_item.en.pdf", BOMB + "donation_resolution.en.pdf"]
+ITEM_OPENERS = {"10.1": (PACKET_PARTS[0], "2026-R-118"), "10.2": (PACKET_PARTS[3], "2026-R-119"),
+                "10.3": (PACKET_PARTS[6], "2026-R-120"), "10.4": (PACKET_PARTS[8], "2026-R-121")}
 
 
 def flat(text: str) -> str:
@@ -91,7 +94,7 @@ def index_mismatches(packet: PdfReader) -> list[str]:
         where = stamped.get(page, [])
         text = flat(texts[where[0]]) if len(where) == 1 else ""
         starts = document_id(path) + " · rev." in text and re.search(r"\bPage 1 of \d+", text)
-        if not starts or (number and f"NO. {number}" not in text):
+        if not starts or (number and f"NO. {number}" not in text.upper()):
             problems.append(f"{entry}: the index says page {page}, stamped on packet pages {where}, "
                             f"where {document_id(path)} does not start")
     return problems
@@ -181,6 +184,7 @@ def test_council_packet_outline_is_one_entry_per_item_without_weasyprint_heading
         "Item 10.4: Donation of surplus equipment to Patronato de Bomberos de Nuevo Laredo, A.C."]
     children = [entry for entry in outline if isinstance(entry, list)]
     assert [title for title, _ in children[0]] == [
+        "Agenda item memo",
         "Resolution No. 2026-R-118, with Exhibit A to Resolution No. 2026-R-118: the agreement and its program plan",
         "For information: the agreement in English and Spanish side by side, as it will be signed"]
     assert all(page == children[i][0][1] for i, (_, page) in enumerate(top[1:]))  # an item opens on its first part
@@ -211,7 +215,7 @@ def test_compliance_report_lists_status_findings_documents_and_gates_per_record(
         ("vehicle.permit", "items[0].vehicle_type", "example/donations/don-2026-nld-bomberos.yaml")]
     assert BOMB + "release_receipt-city-copy.en.pdf" in bomberos["documents"]
     assert {h["document"] for h in records["dos-laredos"]["held_back"]} == {
-        "introduction_letter", "agreement (final, archival PDF/A)", "partnership_resolution (archival PDF/A)"}
+        "introduction_letter", "agreement (final, archival PDF/A)", "partnership_resolution (archival PDF/A)", "proclamation"}
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert sum(len(r["documents"]) for r in data["records"]) == sum(f["record"] != "*" for f in manifest["files"])
     assert data["summary"]["warnings"] == 1 and data["summary"]["errors"] == 0

@@ -48,7 +48,7 @@ def test_every_planned_document_is_written_with_its_hash_in_the_manifest(built):
         assert expected in paths
     assert DOS + "introduction_letter.en.pdf" not in paths  # a 1986 relationship needs no introduction
     assert {h["document"] for h in manifest["held_back"] if h["record_id"] == "dos-laredos"} == {
-        "introduction_letter", "agreement (final, archival PDF/A)", "partnership_resolution (archival PDF/A)"}
+        "introduction_letter", "agreement (final, archival PDF/A)", "partnership_resolution (archival PDF/A)", "proclamation"}
 
 
 def test_partnership_resolution_has_the_parts_a_clerk_expects(built):

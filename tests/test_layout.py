@@ -70,12 +70,20 @@ def long_batch(root: Path) -> BatchCopy:
     record["officials"]["partner_secretary"]["name"] = "María Fernanda del Socorro Villarreal Cantú de los Santos"
     record["objectives"] = record["objectives"] * 4
     record["reasons"] = record["reasons"] * 3
+    proposal = record["proposal"]
+    proposal["interested"] = {side: people * 4 for side, people in proposal["interested"].items()}
+    proposal["activities"] = proposal["activities"] * 5
+    proposal["budget"] = proposal["budget"] * 4
     org = {"en": "Binational Committee for Economic Development, Culture and Education of the Border Region",
            "es": "Comité Binacional de Desarrollo Económico, Cultura y Educación de la Región Fronteriza"}
     for side in ("city", "partner"):
         record["committee"][side] = [{**record["committee"][side][0], "name": f"{record['committee'][side][0]['name']} Quintanilla {n}",
                                       "organization": org} for n in range(6)]
     batch.write(path, dump(record))
+
+    # the renewal adopted: its proclamation is read at the ceremony
+    batch.replace("partnerships/dos-laredos.yaml", "  meeting_date: 2026-12-08\n",
+                  "  meeting_date: 2026-12-08\n  adopted: true\n  vote: {ayes: 8, nays: 0, absent: 0, abstain: 0}\n")
 
     path = "donations/don-2026-nld-public-works.yaml"
     record = yaml.safe_load(batch.path(path).read_text(encoding="utf-8"))
@@ -116,8 +124,10 @@ def documents(request, tmp_path_factory):
 
 def test_the_batches_make_every_kind_of_document(documents):
     kinds = {p.document for _, p, _ in documents}
-    assert kinds == {"partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual",
-                     "donation_resolution", "approval_letter", "notice", "release_receipt"}
+    expected = {"partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual", "agenda_item",
+                "proposal", "assessment", "donation_resolution", "approval_letter", "notice", "release_receipt"}
+    assert kinds - {"proclamation"} == expected
+    assert "proclamation" in kinds or not any(p.document == "proclamation" for _, p, _ in documents)
     assert any(not p.final for _, p, _ in documents), "a draft is needed to test the watermark"
 
 
@@ -206,6 +216,12 @@ def test_the_letterhead_heads_the_first_page_and_a_running_header_every_later_on
                 assert running[0].startswith(head + act[document.lang] + "2026-R-1"), running[0]
             elif document.document.endswith("_letter"):
                 assert running[0].endswith(" · December 9, 2026" if document.lang == "en" else " · 9 de diciembre de 2026"), running[0]
+            elif document.document == "agenda_item":
+                assert running[0].startswith(head + "Agenda item 10.") and running[0].endswith(" · December 8, 2026"), running[0]
+            elif document.document in ("proposal", "assessment", "proclamation"):
+                words = {"proposal": ("Proposal", "Propuesta"), "assessment": ("Assessment", ""),
+                         "proclamation": ("Proclamation", "Proclama")}[document.document]
+                assert running[0] == head + words[document.lang == "es"] + " · Saltillo", running[0]
             elif document.document.startswith("agreement"):
                 assert running[0] == head + {"en": "Sister City Agreement", "es": "Acuerdo de Hermanamiento"}[document.lang], running[0]
             else:

@@ -11,15 +11,24 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from pipeline.documents import donation, partnership
+from pipeline.documents import council, donation, partnership
 
 PROCESSES: dict[str, ModuleType] = {"partnership": partnership, "donation": donation}
+# Documents for the council or staff, made in English only (no Spanish twin template).
+ENGLISH_ONLY = frozenset(council.ENGLISH_ONLY) | {d for module in PROCESSES.values() for d in getattr(module, "ENGLISH_ONLY", ())}
 
 
 def process(kind: str) -> ModuleType:
     return PROCESSES[kind]
 
 
-def docx_documents() -> list[str]:
-    """Every template (by name, without extension) that has a DOCX shell: the documents staff edit."""
-    return [f"{kind}/{document}" for kind, module in PROCESSES.items() for document in module.DOCX]
+def docx_documents(lang: str) -> list[str]:
+    """Every template (by name, without extension) with a DOCX shell in `lang`: the documents staff edit."""
+    return [f"{kind}/{document}" for kind, module in PROCESSES.items() for document in module.DOCX
+            if lang == "en" or document not in ENGLISH_ONLY]
+
+
+def english_only(template: str) -> bool:
+    """A template (a path under templates_en/) of a document made in English only: no Spanish twin."""
+    stem = template.rsplit("/", 1)[-1].split(".")[0].lstrip("_")
+    return stem in ENGLISH_ONLY

@@ -34,4 +34,58 @@ def resolutions(record, document: str, is_adopted: bool, result: Plan) -> None:
     else:
         result.held_back.append(HeldBack(record.id, f"{document} (archival PDF/A)",
                                          "archived once the council has adopted the resolution"))
+    agenda_item(record, result)
     result.documents += [english, spanish]
+
+
+# --- the agenda item: the memo the clerk files with each resolution ----------------------------
+
+AGENDA_ITEM = "agenda_item"
+AGENDA_TITLE = "Council agenda item"
+ENGLISH_ONLY = (AGENDA_ITEM,)  # the council reads English; no Spanish copy is made
+DATED_ON_ISSUE = (AGENDA_ITEM,)
+
+
+def agenda_item(record, result: Plan) -> None:
+    """Every record the council takes up gets its cover memo, filed before its resolution."""
+    result.documents.append(DocumentPlan(record.id, record.kind, AGENDA_ITEM, "en", ("pdf", "docx"), title=AGENDA_TITLE))
+
+
+def agenda_view(builder, record) -> dict:
+    """What an agenda item adds to the record's context: the goal of the council's strategic plan
+    it serves, the fiscal note, and the city's relationships as the profile lists them."""
+    from pipeline.context import country_name, long_date, state_name, label
+
+    city = builder.city_data
+    plan = city.get("strategic_plan") if isinstance(city.get("strategic_plan"), dict) else {}
+    wanted = get(record.data, "council", "strategic_goal")
+    goal = next((g for g in plan.get("goals", []) if isinstance(g, dict) and str(g.get("number")) == str(wanted)), None)
+
+    def place(entry):
+        return {"partner": entry.get("partner", ""), "state": state_name(entry.get("state")),
+                "country": country_name(entry.get("country", ""), "en")}
+
+    listed = [e for e in city.get("partnerships") or [] if isinstance(e, dict)]
+    return {
+        "goal": {"number": str(goal.get("number")), "text": goal.get("text", ""), "plan": plan.get("name", "")} if goal else None,
+        "fiscal_note": get(record.data, "council", "fiscal_note") or "",
+        "partnerships": [{**place(e), "kind": label("kind", e.get("kind"), "en"),
+                          "signed": long_date(e.get("signed"), "en", builder.date_order)}
+                         for e in sorted(listed, key=lambda e: str(e.get("signed")))],
+        "interest": [place(e) for e in city.get("demonstrating_interest") or [] if isinstance(e, dict)],
+        "priority": _priority(builder, record),
+    }
+
+
+def _priority(builder, record) -> str:
+    """A donation's place in line (neighbours, then active sister cities, then others), as check ranks it."""
+    if record.kind != "donation":
+        return ""
+    from pipeline.rules.batch import PriorityRanker
+
+    return PriorityRanker(builder.city_data, builder.batch.of_kind("partnership")).tier(record.data)[1]
+
+
+def task_context(doc, record, context: dict, builder) -> None:
+    if doc.document == AGENDA_ITEM:
+        context["agenda"] = agenda_view(builder, record)

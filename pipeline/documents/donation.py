@@ -13,12 +13,13 @@ from pipeline.plan import DocumentPlan, HeldBack, Plan, both_languages
 from pipeline.rules.values import get
 
 ADOPTED = ("council_approved", "picked_up")  # the statuses that say the council approved the donation
-DOCX = ("donation_resolution", "approval_letter")  # staff edit these; notices and the release are PDF only
+DOCX = ("agenda_item", "donation_resolution", "approval_letter")  # staff edit these; notices and the release are PDF only
 TITLES = {
     "approval_letter": {"en": "Donation approval letter", "es": "Carta de aprobación de la donación"},
     "release_receipt": {"en": "Release and receipt", "es": "Acta de entrega-recepción"},
 }
-COUNCIL_DOCUMENTS = (("donation_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: the equipment"),)
+COUNCIL_DOCUMENTS = (("agenda_item.en", "Agenda item memo"),
+                     ("donation_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: the equipment"),)
 DATED_ON_ISSUE = ("approval_letter", "notice")  # a letter or memo carries the day it is issued
 
 

@@ -6,25 +6,32 @@ from __future__ import annotations
 
 from babel.numbers import format_decimal
 
-from pipeline.context import (ACT_NAMES, LOCALES, label, official_title, party, person_contact, salutation,
+from pipeline.context import (ACT_NAMES, LOCALES, label, money, official_title, party, person_contact, salutation,
                               state_name, country_name, inline, text)
 from pipeline.dates import parse_date
 from pipeline.documents.council import adopted, resolutions
-from pipeline.plan import ARCHIVAL, HeldBack, Plan, both_languages
+from pipeline.plan import ARCHIVAL, DocumentPlan, HeldBack, Plan, both_languages
 from pipeline.rules.values import get
 
 ADOPTED = ("council_approved", "signed", "submitted_to_sci", "active")
+ENGLISH_ONLY = ("assessment",)  # staff's memo to the council
 NEW_RELATIONSHIP = ("prospective", "proposed")
-DOCX = ("partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual")  # staff edit these
+DOCX = ("agenda_item", "proposal", "assessment", "partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual")  # staff edit these
 # The title each language's copy carries in its metadata and its running header.
 TITLES = {
     "introduction_letter": {"en": "Letter of introduction", "es": "Carta de presentación"},
     "agreement": {"en": "Partnership agreement", "es": "Acuerdo de hermanamiento"},
     "agreement_bilingual": {"en": "Partnership agreement", "es": "Acuerdo de hermanamiento"},
+    "proclamation": {"en": "Proclamation", "es": "Proclama"},
+    "proposal": {"en": "Twinning proposal", "es": "Propuesta de hermanamiento"},
+    "assessment": {"en": "Assessment of the proposal", "es": "Evaluación de la propuesta"},
 }
+PAID_BY = {"city": {"en": "City", "es": "Ciudad"}, "partner": {"en": "Partner", "es": "Contraparte"},
+           "shared": {"en": "Shared", "es": "Compartido"}, "sponsors": {"en": "Sponsors", "es": "Patrocinadores"}}
 # What the council packet carries of a partnership: (document, label in the index). The exhibit
 # travels inside the act that refers to it, and the index says so, by its number.
-COUNCIL_DOCUMENTS = (("partnership_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: "
+COUNCIL_DOCUMENTS = (("agenda_item.en", "Agenda item memo"),
+                     ("partnership_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: "
                                                    "the agreement and its program plan"),
                      ("agreement_bilingual.en", "For information: the agreement in English and Spanish side by side, "
                                                 "as it will be signed"))
@@ -41,6 +48,16 @@ def plan(record, as_of, result: Plan) -> None:
     else:
         result.held_back.append(HeldBack(record.id, "introduction_letter",
                                          f"not needed: the relationship is {status}, past introductions"))
+    # The Lacombe steps before the council: the proposal, then staff's assessment of it.
+    if isinstance(data.get("proposal"), dict):
+        result.documents += both_languages(record, "proposal", ("pdf", "docx"), TITLES)
+    if isinstance(data.get("assessment"), dict):
+        result.documents.append(DocumentPlan(record.id, record.kind, "assessment", "en", ("pdf", "docx"),
+                                             title=TITLES["assessment"]["en"]))
+    if council_adopted:  # read at the signing ceremony, once the council has authorized the signature
+        result.documents += both_languages(record, "proclamation", ("pdf",), TITLES)
+    else:
+        result.held_back.append(HeldBack(record.id, "proclamation", "made once the council has adopted the resolution"))
     final = get(data, "legal_review", "status") == "approved" and council_adopted
     formats = ("pdf", "docx", ARCHIVAL) if final else ("pdf", "docx")  # a draft is never archived
     for document in ("agreement", "agreement_bilingual"):
@@ -187,6 +204,8 @@ def context(builder, record, lang: str) -> dict:
         "council": {"resolution_number": council.get("resolution_number", ""),
                     "meeting_date": builder.date(council.get("meeting_date"), lang)},
         "signing": {"date": builder.date(signing.get("date"), lang), "place": text(signing.get("place"), lang)},
+        "proposal": _proposal(builder, d, lang),
+        "assessment": _assessment(builder, d),
     }
 
 
@@ -213,3 +232,79 @@ def cabildo_authority(builder, d: dict, lang: str, mexican_municipality: bool) -
     when = builder.date(day, lang)
     return f", as authorized by its Ayuntamiento in the session of {when} (acta {acta})" if lang == "en" else \
         f", conforme al acuerdo de Cabildo de la sesión del {when} (acta {acta})"
+
+
+
+def _proposal(builder, d: dict, lang: str) -> dict | None:
+    """The twinning proposal as its document prints it; the budget summed per payer."""
+    proposal = d.get("proposal")
+    if not isinstance(proposal, dict):
+        return None
+    budget = [b for b in proposal.get("budget") or [] if isinstance(b, dict)]
+    totals = {}
+    for line in budget:
+        totals[line.get("paid_by")] = totals.get(line.get("paid_by"), 0) + float(line.get("amount") or 0)
+    counterpart = proposal.get("counterpart_committee") or {}
+    return {
+        "date": builder.date(proposal.get("date"), lang),
+        "interested": {side: [{"name": m.get("name", ""), "role": text(m.get("role"), lang),
+                               "organization": text(m.get("organization"), lang)}
+                              for m in get(proposal, "interested", side) or [] if isinstance(m, dict)]
+                       for side in ("city", "partner")},
+        "furthers": [text(f, lang) for f in proposal.get("furthers") or []],
+        "committee_terms": text(proposal.get("committee_terms"), lang),
+        "counterpart": {"name": text(counterpart.get("name"), lang), "confirmed_on": builder.date(counterpart.get("confirmed_on"), lang),
+                        "confirmed_by": text(counterpart.get("confirmed_by"), lang)},
+        "activities": sorted(({"year": a.get("year", ""), "activity": text(a.get("activity"), lang), "target": text(a.get("target"), lang)}
+                              for a in proposal.get("activities") or [] if isinstance(a, dict)), key=lambda a: str(a["year"])),
+        "budget": [{"item": text(b.get("item"), lang), "paid_by": PAID_BY.get(b.get("paid_by"), {}).get(lang, ""),
+                    "amount": money(b.get("amount"), lang, builder.currency)} for b in budget],
+        "totals": [{"paid_by": PAID_BY[key][lang], "amount": money(totals[key], lang, builder.currency)}
+                   for key in PAID_BY if key in totals],
+        "total": money(sum(totals.values()), lang, builder.currency),
+        "reporting": text(proposal.get("reporting"), lang),
+        "reviews": text(proposal.get("reviews"), lang),
+    }
+
+
+def _assessment(builder, d: dict) -> dict | None:
+    """Staff's assessment (English, for the council): the five criteria scored, and the facts the
+    records already hold computed rather than retyped — both populations and the city's relationships."""
+    from pipeline.rules.partnership import CRITERIA
+
+    assessment = d.get("assessment")
+    if not isinstance(assessment, dict):
+        return None
+    criteria = assessment.get("criteria") if isinstance(assessment.get("criteria"), dict) else {}
+    scored = [{"criterion": what[0].upper() + what[1:], "score": (criteria.get(key) or {}).get("score", ""),
+               "evidence": (criteria.get(key) or {}).get("evidence", "")} for key, what in CRITERIA.items()]
+    city_population = builder.city_data.get("population")
+    partner = d.get("partner") or {}
+    partner_population = partner.get("population")
+    ratio = ""
+    if city_population and partner_population:
+        times = partner_population / city_population
+        ratio = f"{times:.1f} times the City's" if times >= 1 else f"the City's is {1 / times:.1f} times larger"
+    state = partner.get("state")
+    same_state = [e.get("partner", "") for e in builder.city_data.get("partnerships") or []
+                  if isinstance(e, dict) and e.get("state") == state]
+    research = assessment.get("research") if isinstance(assessment.get("research"), dict) else {}
+    return {
+        "date": builder.date(assessment.get("date"), "en"),
+        "by": assessment.get("by", ""),
+        "criteria": scored,
+        "total": sum(c["score"] for c in scored if isinstance(c["score"], int)),
+        "out_of": 5 * len(CRITERIA),
+        "research": {key: research.get(key, "") for key in ("geography", "industries", "academic_institutions",
+                                                             "cultural_institutions", "existing_ties", "historical_ties",
+                                                             "partner_partnerships")},
+        "city_population": format_decimal(city_population, locale="en_US") if city_population else "",
+        "partner_population": format_decimal(partner_population, locale="en_US") if partner_population else "",
+        "ratio": ratio,
+        "same_state": same_state,
+        "city_partnerships": [f"{e.get('partner', '')} ({str(e.get('signed', ''))[:4]})" for e in builder.city_data.get("partnerships") or []
+                              if isinstance(e, dict)],
+        "recommendation": {"proceed": "Proceed", "proceed_with_conditions": "Proceed, on the conditions below",
+                           "do_not_proceed": "Do not proceed"}.get(assessment.get("recommendation"), ""),
+        "conditions": assessment.get("conditions", ""),
+    }

@@ -74,6 +74,8 @@ def check(batch, report, env: Env) -> None:
     _agenda(batch, report, env, by_id)
     _references(batch, report, by_id)
     _votes(batch, report, env)
+    _strategic_goals(batch, report, env)
+    _city_partnerships(batch, report, env, by_id)
 
 
 def _council_records(batch):
@@ -237,3 +239,51 @@ class PriorityRanker:
         if partner_id is not None:
             return 2, f"{PRIORITY_TIERS[2]} ({partner_id})"
         return 3, PRIORITY_TIERS[3]
+
+
+def _strategic_goals(batch, report, env: Env) -> None:
+    """An agenda item cites a goal of the council's own strategic plan, by its number."""
+    goals = get(env.city, "strategic_plan", "goals")
+    numbers = [str(g.get("number")) for g in goals if isinstance(g, dict)] if isinstance(goals, list) else []
+    for record in _council_records(batch):
+        goal = get(record.data, "council", "strategic_goal")
+        if goal is None:
+            if numbers:
+                report.add(record, "agenda.goal_missing", ("council",), "the agenda item cites no goal of the city's strategic plan",
+                           f"add council.strategic_goal: one of {', '.join(numbers)} (strategic_plan in city.yaml)")
+        elif str(goal) not in numbers:
+            fix = f"use one of {', '.join(numbers)}" if numbers else "add strategic_plan with its numbered goals to city.yaml"
+            report.add(record, "agenda.strategic_goal", ("council", "strategic_goal"),
+                       f"goal '{goal}' is not a goal of the city's strategic plan", fix)
+
+
+# A relationship in force is in the city's list of partnerships; a new one is not, yet.
+IN_FORCE = ("signed", "submitted_to_sci", "active", "grandfathered")
+
+
+def _city_partnerships(batch, report, env: Env, by_id: dict) -> None:
+    """The city profile's list of partnerships (which the agenda item prints) agrees with the
+    batch's records: a relationship in force is listed with its date, a proposed one is not."""
+    listed = get(env.city, "partnerships")
+    if not isinstance(listed, list):
+        return
+    by_record = {entry.get("record"): entry for entry in listed if isinstance(entry, dict) and entry.get("record")}
+    for record in batch.of_kind("partnership"):
+        data = record.data
+        entry = by_record.get(record.id)
+        status = data.get("status")
+        if status in IN_FORCE and entry is None:
+            report.add(record, "city.partnerships", ("status",),
+                       f"the relationship is {status}, but city.yaml's partnerships do not list it (record: {record.id})",
+                       f"add it to partnerships in city.yaml with record: {record.id} and the date it was signed")
+        elif entry is not None and status not in IN_FORCE and status not in ("emeritus", "terminated"):
+            report.add(record, "city.partnerships", ("status",),
+                       f"city.yaml lists this relationship as in force, but its status is {status}",
+                       "list it in city.yaml only once the agreement is signed, or correct the status")
+        elif entry is not None:
+            signed = env.date({"d": entry.get("signed")}, "d")
+            first = env.date(data, "established") or env.date(data, "signing", "date")
+            if signed and first and signed != first:
+                report.add(record, "city.partnerships", ("established",) if data.get("established") else ("signing", "date"),
+                           f"city.yaml says the agreement was signed on {signed.isoformat()}, the record says {first.isoformat()}",
+                           "correct whichever of the two is wrong")

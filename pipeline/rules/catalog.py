@@ -60,6 +60,10 @@ RULES: dict[str, Rule] = {
     "partnership.mexican_approval": Rule(W, "a signed agreement without the partner's cabildo approval or SRE dictamen recorded"),
     "partnership.legal_review": Rule(W, "a signed agreement without an approved legal review"),
     "partnership.sci_member": Rule(W, "SCI recognizes partnerships only of members in good standing"),
+    "assessment.criterion": Rule(E, "an assessment missing one of the five criteria (a score without evidence is schema.required)"),
+    "lifecycle.proposal": Rule(W, "a new relationship without a twinning proposal on record"),
+    "lifecycle.assessment": Rule(W, "a new relationship going to council without staff's assessment"),
+    "lifecycle.order": Rule(E, "lifecycle steps out of order: proposal, letter of introduction, assessment, council"),
     # cross-record rules (pipeline/rules/batch.py)
     "batch.duplicate_id": Rule(E, "two records with the same id"),
     "batch.unit_number": Rule(E, "one unit number in two donations (or twice in one)"),
@@ -70,5 +74,8 @@ RULES: dict[str, Rule] = {
     "resolution.vote": Rule(W, "an adopted resolution whose record lacks the vote: its archived copy would print blank tallies"),
     "agenda.meeting_date": Rule(E, "a record on the agenda whose council meeting date is not this meeting's"),
     "agenda.missing": Rule(W, "a record in the batch that is not on the agenda"),
+    "agenda.strategic_goal": Rule(E, "an agenda item citing a goal the city's strategic plan does not have"),
+    "agenda.goal_missing": Rule(W, "an agenda item citing no goal of the city's strategic plan"),
+    "city.partnerships": Rule(W, "the city's list of partnerships disagrees with a record (missing, not yet signed, another date)"),
     "city.profile": Rule(E, "a city profile setting that cannot be used (pattern, date order, who countersigns)"),
 }

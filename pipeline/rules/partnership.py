@@ -35,6 +35,8 @@ def check(record, report, env: Env) -> None:
     _check_evaluation(record, report, data, env, status)
     if status in LIVE_AGREEMENT:
         _check_signed_agreement(record, report, data, env, status)
+    _check_assessment(record, report, data)
+    _check_lifecycle_order(record, report, data, env, status)
 
 
 def _check_officials(record, report, data) -> None:
@@ -169,3 +171,55 @@ def _check_legal_review_complete(record, report, data) -> None:
                 report.add(record, "schema.required", ("legal_review", key),
                            f"an approved legal review needs its {key}", f"add '{key}:' under legal_review")
 
+
+
+# The Lacombe memo's five cost-benefit criteria, and what each weighs.
+CRITERIA = {
+    "citizen_interest": "citizen interest in both communities (enough to form committees)",
+    "economic_potential": "business and economic development potential (labour, tourism, import/export)",
+    "social_potential": "educational, cultural and sports development potential",
+    "political_stability": "the political climate and stability of the partner (history and current state)",
+    "similarity": "similarity in size, geography, resource base, goals and vision",
+}
+NEW_RELATIONSHIP = ("prospective", "proposed")
+
+
+def _check_assessment(record, report, data) -> None:
+    """An assessment scores all five criteria: a memo with a gap is no assessment."""
+    criteria = get(data, "assessment", "criteria")
+    if not isinstance(criteria, dict):
+        return
+    for key, what in CRITERIA.items():
+        entry = criteria.get(key)
+        if not isinstance(entry, dict):  # a score without evidence is the schema's (criterion, schemas/common.yaml)
+            report.add(record, "assessment.criterion", ("assessment", "criteria"),
+                       f"the assessment does not score {key}: {what}",
+                       f"add {key}: {{score: 1 to 5, evidence: what the score rests on}}")
+
+
+def _check_lifecycle_order(record, report, data, env: Env, status) -> None:
+    """The Lacombe steps in order: proposal, then the letter of introduction; assessment, then the
+    council item. A new relationship that skips a step is warned about; dates out of order are errors."""
+    proposal, assessment = env.date(data, "proposal", "date"), env.date(data, "assessment", "date")
+    letter, meeting = env.date(data, "letter_date"), env.date(data, "council", "meeting_date")
+    if status in NEW_RELATIONSHIP:
+        if not isinstance(data.get("proposal"), dict):
+            report.add(record, "lifecycle.proposal", ("status",),
+                       "a new relationship's letter of introduction goes out without a twinning proposal on record",
+                       "add proposal: (interested people, committee terms, activities, budget, reporting, reviews)")
+        if isinstance(data.get("council"), dict) and not isinstance(data.get("assessment"), dict):
+            report.add(record, "lifecycle.assessment", ("council",),
+                       "the relationship goes to the council without staff's assessment of the proposal",
+                       "add assessment: the five criteria scored with evidence, and the research profile")
+    if proposal and letter and letter < proposal:
+        report.add(record, "lifecycle.order", ("letter_date",),
+                   f"the letter of introduction ({letter.isoformat()}) is dated before the proposal ({proposal.isoformat()})",
+                   "the proposal comes first: correct either date")
+    if assessment and proposal and assessment < proposal:
+        report.add(record, "lifecycle.order", ("assessment", "date"),
+                   f"the assessment ({assessment.isoformat()}) is dated before the proposal it assesses ({proposal.isoformat()})",
+                   "correct either date")
+    if assessment and meeting and assessment > meeting:
+        report.add(record, "lifecycle.order", ("assessment", "date"),
+                   f"the assessment ({assessment.isoformat()}) is dated after the council meeting ({meeting.isoformat()}) it should inform",
+                   "the assessment comes before the council item: correct the date, or move the item to a later meeting")

@@ -1,0 +1,281 @@
+"""The papers of a record's life beyond the resolution: the council's agenda item (issue 16).
+
+Each document's facts are read back from the PDF (pypdf) and the DOCX (python-docx); each gate
+and each rule is shown to hold and to fail."""
+
+from __future__ import annotations
+
+import re
+
+import docx
+from pypdf import PdfReader
+
+from tests.conftest import BOMB, DOS, PW, SAL, only, pdf_text
+
+ON_AGENDA = {DOS: "10.1", SAL: "10.2", PW: "10.3", BOMB: "10.4"}
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def docx_words(path) -> str:
+    return words(" ".join(p.text for p in docx.Document(path).paragraphs))
+
+
+# --- the agenda item ---------------------------------------------------------------------------
+
+def test_every_record_on_the_agenda_gets_its_agenda_item_in_english_only(built):
+    result, out = built
+    items = sorted(d.doc_id for d in result.plan.documents if d.document == "agenda_item")
+    assert items == sorted(f"{folder.split('/')[1]}/agenda_item.en" for folder in ON_AGENDA)
+    for folder in ON_AGENDA:
+        assert (out / folder / "agenda_item.en.pdf").is_file() and (out / folder / "agenda_item.en.docx").is_file()
+        assert not list((out / folder).glob("agenda_item.es.*"))
+
+
+def test_the_agenda_item_quotes_the_caption_of_its_resolution_word_for_word(built):
+    _, out = built
+    for folder, number in ON_AGENDA.items():
+        resolution = words(pdf_text(out / folder / f"{folder.split('/')[0][:-1]}_resolution.en.pdf"))
+        caption = re.search(r"(A RESOLUTION OF THE CITY COUNCIL .*?PROVIDING AN EFFECTIVE DATE)", resolution).group(1)
+        item = words(pdf_text(out / folder / "agenda_item.en.pdf"))
+        assert caption in item, folder
+        assert f"AGENDA ITEM {number}" in item
+        resolution_number = re.search(r"Resolution No\. (2026-R-\d+)", resolution).group(1)
+        assert f"Staff recommends that the City Council adopt Resolution No. {resolution_number}." in item
+
+
+def test_the_agenda_item_states_goal_background_fiscal_impact_and_attachments(built):
+    _, out = built
+    saltillo = words(pdf_text(out / SAL / "agenda_item.en.pdf"))
+    assert "City of Laredo Strategic Plan 2025-2029, Goal 1: Grow trade, logistics and investment" in saltillo
+    assert "Subject: Sister City Agreement with the Municipality of Saltillo, Coahuila de Zaragoza, Mexico" in saltillo
+    assert "Most of Saltillo's automotive exports reach the United States through Port Laredo." in saltillo
+    assert "Population: 879,958." in saltillo
+    # the city's relationships in force and the communities demonstrating interest, from city.yaml
+    assert "Nuevo Laredo, Tamaulipas, Mexico Sister City November 15, 1986" in saltillo
+    assert "Monterrey, Nuevo León, Mexico Friendship City June 20, 2011" in saltillo
+    assert "Monclova, Coahuila de Zaragoza, Mexico; San Luis Potosí" in saltillo
+    # the fiscal impact names every component's funding source; the resolution appropriates nothing
+    assert "The resolution appropriates no funds." in saltillo
+    assert "Economic development and trade: Port Laredo promotion budget and the Saltillo Chamber of Commerce." in saltillo
+    assert "the agreement in English and Spanish side by side, as it will be signed" in saltillo
+
+    renewal = words(pdf_text(out / DOS / "agenda_item.en.pdf"))
+    assert "Subject: Renewal of the sister city relationship with the Municipality of Nuevo Laredo" in renewal
+    assert "in place since 1986" in renewal and "Goal 4: Govern together with our neighbours" in renewal
+
+    donation = words(pdf_text(out / BOMB / "agenda_item.en.pdf"))
+    assert "total book value of $0.00; the recipient bears repair, transport and import costs" in donation
+    assert "Priority under the donation program: neighbouring municipality." in donation
+    assert "for social service: fire protection and emergency rescue" in donation  # record text set inline
+    assert "an authorized donee (donataria autorizada), RFC PBN850312QJ2, and" in donation
+    assert "with its exhibit: the equipment" in donation and "side by side" not in donation
+
+
+def test_the_agenda_item_docx_carries_the_words_of_its_pdf(built):
+    _, out = built
+    for folder in ON_AGENDA:
+        body = docx_words(out / folder / "agenda_item.en.docx")
+        for sentence in ("Staff recommends that the City Council adopt Resolution No.", "The resolution appropriates no funds.",
+                         "Strategic Plan 2025-2029, Goal"):
+            assert sentence in body, (folder, sentence)
+
+
+def test_the_packet_files_each_agenda_item_right_before_its_resolution(built):
+    _, out = built
+    reader = PdfReader(out / "council-packet.pdf")
+    first_lines = []
+    for page in reader.pages:
+        text = words(page.extract_text())
+        if "AGENDA ITEM 10." in text:
+            first_lines.append(("item", re.search(r"AGENDA ITEM (10\.\d)", text).group(1)))
+        elif re.search(r"RESOLUTION NO\. 2026-R-\d+ A RESOLUTION", text.upper()):
+            first_lines.append(("resolution", re.search(r"2026-R-\d+", text).group(0)))
+    order = [kind for kind, _ in first_lines]
+    assert order == ["item", "resolution"] * 4, first_lines
+    index = words(reader.pages[0].extract_text())
+    assert index.count("Agenda item memo") == 4
+
+
+# --- the rules behind it -----------------------------------------------------------------------
+
+def test_a_goal_the_strategic_plan_does_not_have_is_an_error_at_its_line(batch):
+    line = batch.replace("partnerships/laredo-saltillo.yaml", 'strategic_goal: "1"', 'strategic_goal: "9"')
+    finding = only(batch.check(), "agenda.strategic_goal")
+    assert (finding.record, finding.field, finding.line, finding.severity) == ("laredo-saltillo", "council.strategic_goal", line, "error")
+    assert "use one of 1, 2, 3, 4" in finding.fix
+
+
+def test_an_agenda_item_without_a_goal_is_a_warning_and_prints_so(batch, tmp_path):
+    batch.replace("donations/don-2026-nld-public-works.yaml", '  strategic_goal: "3"\n', "")
+    finding = only(batch.check(), "agenda.goal_missing")
+    assert (finding.record, finding.field, finding.severity) == ("don-2026-nld-public-works", "council", "warning")
+    from pipeline.build import build
+    from tests.conftest import AFTER_MEETING
+
+    build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=1)
+    text = words(pdf_text(tmp_path / "out" / "example" / PW / "agenda_item.en.pdf"))
+    assert "No goal of the council's strategic plan is cited." in text
+
+
+def test_the_city_list_of_partnerships_agrees_with_the_records(batch):
+    # a relationship in force missing from the list
+    batch.replace("city.yaml", "signed: 1986-11-15, record: dos-laredos", "signed: 1986-11-15")
+    finding = only(batch.check(), "city.partnerships")
+    assert (finding.record, finding.field) == ("dos-laredos", "status") and "record: dos-laredos" in finding.fix
+    # listed with another date than the record's
+    batch.replace("city.yaml", "signed: 1986-11-15", "signed: 1987-11-15, record: dos-laredos")
+    finding = only(batch.check(), "city.partnerships")
+    assert finding.field == "established" and "1987-11-15" in finding.message and "1986-11-15" in finding.message
+    # a proposed relationship listed as in force
+    batch.replace("city.yaml", "signed: 1987-11-15, record: dos-laredos", "signed: 1986-11-15, record: dos-laredos")
+    batch.replace("city.yaml", "signed: 2011-06-20}", "signed: 2011-06-20, record: laredo-saltillo}")
+    finding = only(batch.check(), "city.partnerships")
+    assert finding.record == "laredo-saltillo" and "its status is proposed" in finding.message
+
+
+# --- the proclamation ----------------------------------------------------------------------------
+
+def adopt_saltillo(batch) -> None:
+    path = "partnerships/laredo-saltillo.yaml"
+    batch.replace(path, "status: proposed", "status: council_approved")
+    batch.replace(path, "  meeting_date: 2026-12-08", "  meeting_date: 2026-12-08\n  vote: {ayes: 8, nays: 0, absent: 0, abstain: 0}")
+
+
+def test_the_proclamation_waits_for_the_council_then_reads_alike_in_both_languages(batch, tmp_path):
+    from pipeline.build import build
+    from tests.conftest import AFTER_MEETING
+
+    before = build(batch.folder, tmp_path / "before", as_of=AFTER_MEETING, jobs=1)
+    assert not [d for d in before.plan.documents if d.document == "proclamation"]
+    assert {(h.record_id, h.reason) for h in before.plan.held_back if h.document == "proclamation"} == {
+        ("laredo-saltillo", "made once the council has adopted the resolution"),
+        ("dos-laredos", "made once the council has adopted the resolution")}
+    adopt_saltillo(batch)
+    after = build(batch.folder, tmp_path / "after", as_of=AFTER_MEETING, jobs=1)
+    made = sorted(d.doc_id for d in after.plan.documents if d.document == "proclamation")
+    assert made == ["laredo-saltillo/proclamation.en", "laredo-saltillo/proclamation.es"]
+    folder = tmp_path / "after" / "example" / SAL
+    en, es = (words(pdf_text(folder / f"proclamation.{lang}.pdf")) for lang in ("en", "es"))
+    assert "PROCLAMATION" in en and "PROCLAMA" in es
+    assert ("I, Elena R. Garza, Mayor of the City of Laredo, do hereby proclaim the sister city relationship between "
+            "the City of Laredo and the Municipality of Saltillo, Coahuila de Zaragoza, Mexico") in en
+    assert ("yo, Elena R. Garza, Alcaldesa de la Ciudad de Laredo, proclamo la relación de hermanamiento entre "
+            "la Ciudad de Laredo y el Municipio de Saltillo, Coahuila de Zaragoza, México") in es
+    assert "by Resolution No. 2026-R-119, adopted on December 8, 2026" in en
+    assert "mediante la Resolución núm. 2026-R-119, aprobada el 8 de diciembre de 2026" in es
+    # the same objectives, in the same order, and the signing date left to be filled in
+    for text in (en, es):
+        assert "(1) " in text and "(2) " in text and "(3) " not in text
+    assert "this ______ day of" in en and "el día ______ de" in es
+    assert "ATTEST: José A. Valdez City Secretary" in en.replace("\n", " ")
+    assert "DA FE: José A. Valdez Secretario de la Ciudad" in es
+    assert "APPROVED AS TO FORM" not in en  # a proclamation is the mayor's act, attested only
+
+
+
+# --- the proposal and staff's assessment of it ----------------------------------------------------
+
+def test_the_proposal_carries_the_same_facts_in_both_languages(built):
+    result, out = built
+    made = sorted(d.doc_id for d in result.plan.documents if d.document == "proposal")
+    assert made == ["laredo-saltillo/proposal.en", "laredo-saltillo/proposal.es"]  # only a record with a proposal
+    en, es = (words(pdf_text(out / SAL / f"proposal.{lang}.pdf")) for lang in ("en", "es"))
+    assert "PROPOSAL: SISTER CITY RELATIONSHIP WITH THE MUNICIPALITY OF SALTILLO" in en
+    assert "PROPUESTA: RELACIÓN DE HERMANAMIENTO CON EL MUNICIPIO DE SALTILLO" in es
+    # the same people, years, amounts and totals per payer, each in its language's form
+    for name in ("Rosa M. Salinas", "Arturo L. Benavides", "Tomás Ramos Cepeda", "Lucía M. Flores Garza"):
+        assert name in en and name in es
+    assert re.findall(r"\b2027\b", en) == re.findall(r"\b2027\b", es)
+    assert "City $18,000.00" in en and "Ciudad $18,000.00 USD" in es
+    assert "Total paid by: City $24,500.00" in en and "Total a cargo de: Ciudad $24,500.00 USD" in es
+    assert "Total paid by: Sponsors $30,000.00" in en and "Total a cargo de: Patrocinadores $30,000.00 USD" in es
+    assert "Total $54,500.00" in en and "Total $54,500.00 USD" in es
+    assert "confirmed on August 28, 2026 by Mariana E. Aguirre, International Relations Coordinator, by letter" in en
+    assert "confirmada el 28 de agosto de 2026 por Mariana E. Aguirre, Coordinadora de Relaciones Internacionales, por carta" in es
+    assert "by letter" not in es and "International Relations Coordinator" not in es  # no English inside the Spanish text
+    assert "effective 90 days after it is received" in en and "con efectos 90 días después de su recepción" in es
+
+
+def test_the_assessment_scores_every_criterion_and_computes_what_the_records_hold(built):
+    result, out = built
+    assert [d.doc_id for d in result.plan.documents if d.document == "assessment"] == ["laredo-saltillo/assessment.en"]
+    assert not (out / SAL / "assessment.es.pdf").exists()
+    text = words(pdf_text(out / SAL / "assessment.en.pdf"))
+    for criterion, score in (("Citizen interest in both communities", 4), ("Business and economic development potential", 5),
+                             ("Educational, cultural and sports development potential", 4),
+                             ("The political climate and stability of the partner", 4), ("Similarity in size, geography", 3)):
+        assert re.search(re.escape(criterion) + r".*? " + str(score) + " ", text), criterion
+    assert "Total 20 of 25" in text
+    assert "Population 255,205 879,958 (3.4 times the City's)" in text  # city.yaml and the record, not retyped
+    assert "Nuevo Laredo (1986); Monterrey (2011)" in text
+    assert "The City has no relationship in Coahuila de Zaragoza yet." in text
+    assert "The proposal's budget totals $54,500.00: the City $24,500.00, sponsors $30,000.00." in text
+    assert "Recommendation Proceed." in text
+    assert "Re: the twinning proposal of September 15, 2026" in text
+
+
+def test_the_assessment_follows_the_city_population_it_computes_from(batch, tmp_path):
+    from pipeline.build import build
+    from tests.conftest import AFTER_MEETING
+
+    batch.replace("city.yaml", "population: 255205", "population: 510410")
+    build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=1)
+    text = words(pdf_text(tmp_path / "out" / "example" / SAL / "assessment.en.pdf"))
+    assert "Population 510,410 879,958 (1.7 times the City's)" in text
+
+
+def test_an_assessment_missing_a_criterion_or_its_evidence_is_refused(batch):
+    path = "partnerships/laredo-saltillo.yaml"
+    line = batch.line_of(path, "  criteria:")
+    batch.replace(path, '    similarity: {score: 3, evidence: "Saltillo is more than three times Laredo\'s size, but both are logistics and manufacturing cities of the same corridor."}\n', "")
+    finding = only(batch.check(), "assessment.criterion")
+    assert (finding.field, finding.line, finding.severity) == ("assessment.criteria", line, "error")
+    assert "similarity" in finding.message and "score: 1 to 5" in finding.fix
+    batch.replace(path, 'political_stability: {score: 4, evidence: "Stable municipal administration; staff found no travel restriction for official delegations to Saltillo."}',
+                  "political_stability: {score: 4}")
+    missing = [f for f in batch.check().findings if f.rule == "schema.required"]
+    assert [f.field for f in missing] == ["assessment.criteria.political_stability.evidence"]
+
+
+def test_the_lifecycle_steps_come_in_order(batch):
+    path = "partnerships/laredo-saltillo.yaml"
+    batch.replace(path, "  date: 2026-10-20\n  by:", "  date: 2026-12-10\n  by:")
+    finding = only(batch.check(), "lifecycle.order")
+    assert finding.field == "assessment.date" and "after the council meeting (2026-12-08)" in finding.message
+    batch.replace(path, "  date: 2026-12-10\n  by:", "  date: 2026-09-01\n  by:")
+    finding = only(batch.check(), "lifecycle.order")
+    assert finding.field == "assessment.date" and "before the proposal it assesses (2026-09-15)" in finding.message
+    batch.replace(path, "  date: 2026-09-01\n  by:", "  date: 2026-10-20\n  by:")
+    batch.replace(path, "status: proposed", "status: proposed\nletter_date: 2026-09-01")
+    finding = only(batch.check(), "lifecycle.order")
+    assert finding.field == "letter_date" and finding.severity == "error"
+
+
+def test_a_new_relationship_without_proposal_or_assessment_is_warned_and_gets_no_such_papers(batch, tmp_path):
+    from pipeline.build import build
+    from tests.conftest import AFTER_MEETING
+
+    path = "partnerships/laredo-saltillo.yaml"
+    text = batch.path(path).read_text(encoding="utf-8")
+    start, end = text.index("proposal:"), text.index("council:\n")
+    batch.write(path, text[:start] + text[end:])
+    report = batch.check()
+    assert only(report, "lifecycle.proposal").severity == "warning"
+    assert only(report, "lifecycle.assessment").field == "council"
+    result = build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=1)
+    assert not [d for d in result.plan.documents if d.document in ("proposal", "assessment")]
+    agenda = words(pdf_text(tmp_path / "out" / "example" / SAL / "agenda_item.en.pdf"))
+    assert "Staff assessed" not in agenda
+
+
+def test_the_agenda_item_reports_the_assessment_and_lists_proposal_and_assessment(built):
+    _, out = built
+    text = words(pdf_text(out / SAL / "agenda_item.en.pdf"))
+    assert ("Staff assessed the proposal of September 15, 2026 on October 20, 2026 against the five cost-benefit "
+            "criteria: 20 of 25. Recommendation: proceed.") in text
+    assert "The twinning proposal of September 15, 2026." in text and "Staff's assessment of the proposal, October 20, 2026." in text
+    renewal = words(pdf_text(out / DOS / "agenda_item.en.pdf"))
+    assert "Staff assessed" not in renewal and "twinning proposal" not in renewal
