@@ -125,7 +125,7 @@ def documents(request, tmp_path_factory):
 def test_the_batches_make_every_kind_of_document(documents):
     kinds = {p.document for _, p, _ in documents}
     expected = {"partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual", "agenda_item",
-                "proposal", "assessment", "donation_resolution", "approval_letter", "notice", "release_receipt"}
+                "proposal", "assessment", "work_plan", "donation_resolution", "approval_letter", "notice", "release_receipt"}
     assert kinds - {"proclamation"} == expected
     assert "proclamation" in kinds or not any(p.document == "proclamation" for _, p, _ in documents)
     assert any(not p.final for _, p, _ in documents), "a draft is needed to test the watermark"
@@ -218,6 +218,9 @@ def test_the_letterhead_heads_the_first_page_and_a_running_header_every_later_on
                 assert running[0].endswith(" · December 9, 2026" if document.lang == "en" else " · 9 de diciembre de 2026"), running[0]
             elif document.document == "agenda_item":
                 assert running[0].startswith(head + "Agenda item 10.") and running[0].endswith(" · December 8, 2026"), running[0]
+            elif document.document == "work_plan":
+                words = ("Work plan 2027", "Programa operativo anual 2027")[document.lang == "es"]
+                assert running[0] == head + words + " · Nuevo Laredo", running[0]
             elif document.document in ("proposal", "assessment", "proclamation"):
                 words = {"proposal": ("Proposal", "Propuesta"), "assessment": ("Assessment", ""),
                          "proclamation": ("Proclamation", "Proclama")}[document.document]

@@ -279,3 +279,45 @@ def test_the_agenda_item_reports_the_assessment_and_lists_proposal_and_assessmen
     assert "The twinning proposal of September 15, 2026." in text and "Staff's assessment of the proposal, October 20, 2026." in text
     renewal = words(pdf_text(out / DOS / "agenda_item.en.pdf"))
     assert "Staff assessed" not in renewal and "twinning proposal" not in renewal
+
+
+# --- the work plan (annual operation program) ---------------------------------------------------
+
+def test_the_work_plan_lists_every_activity_by_component_with_its_facts_in_both_languages(built):
+    result, out = built
+    assert sorted(d.doc_id for d in result.plan.documents if d.document == "work_plan") == [
+        "dos-laredos/work_plan.en", "dos-laredos/work_plan.es"]
+    en, es = (words(pdf_text(out / DOS / f"work_plan.{lang}.pdf")) for lang in ("en", "es"))
+    assert "WORK PLAN 2027 ANNUAL OPERATION PROGRAM OF THE SISTER CITY RELATIONSHIP" in en
+    assert "PROGRAMA OPERATIVO ANUAL 2027 RELACIÓN DE HERMANAMIENTO ENTRE LA CIUDAD DE LAREDO" in es
+    # components in the agreement's order, each activity under its own, with dates, subcommittee, funding, targets
+    order_en = [en.index(area) for area in ("Cultural, tourism and educational exchange", "Economic development and trade",
+                                            "Governance and community engagement")]
+    assert order_en == sorted(order_en)
+    assert "Spring festival on both banks of the river April 16, 2027 – April 18, 2027 Culture and youth" in en
+    assert "Festival de primavera en ambas orillas del río 16 de abril de 2027 – 18 de abril de 2027 Cultura y juventud" in es
+    # an activity without its own funding source takes its component's; one with its own shows it
+    assert "First cohort of the binational business incubator February 1, 2027 – November 30, 2027 Business incubator Economic development grants" in en
+    assert "General fund of Nuevo Laredo (host city in 2027)" in en and "Fondo general de Nuevo Laredo (ciudad anfitriona en 2027)" in es
+    assert "Forty students, twenty from each city" in en and "Cuarenta estudiantes, veinte de cada ciudad" in es
+    # rosters: the steering committee and each subcommittee, both sides
+    assert "Subcommittee: Business incubator Daniel Ochoa, Coordinator, City of Laredo Luis F. Montemayor, Coordinator" in en
+    assert "Subcomité: Incubadora de empresas Daniel Ochoa, Coordinador, Ciudad de Laredo Luis F. Montemayor, Coordinador" in es
+    assert not (out / SAL / "work_plan.en.pdf").exists()  # no plan recorded, no paper
+
+
+def test_work_plan_activities_belong_to_the_record_and_their_year(batch):
+    path = "partnerships/dos-laredos.yaml"
+    line = batch.replace(path, "subcommittee: economy", "subcommittee: incubator")
+    finding = only(batch.check(), "work_plan.subcommittee")
+    assert (finding.field, finding.line) == ("work_plan[0].activities[2].subcommittee", line) and "culture, economy" in finding.fix
+    batch.replace(path, "subcommittee: incubator", "subcommittee: economy")
+    batch.replace(path, "        start: 2027-09-10", "        start: 2028-09-10")
+    finding = only(batch.check(), "work_plan.dates")
+    assert finding.field == "work_plan[0].activities[3].start" and "outside the 2027 program" in finding.message
+    batch.replace(path, "        start: 2028-09-10", "        start: 2027-09-10")
+    batch.replace(path, "      - component: governance_and_community_engagement", "      - component: public_safety")
+    report = batch.check()
+    assert only(report, "work_plan.component").field == "work_plan[0].activities[3].component"
+    coverage = only(report, "work_plan.coverage")
+    assert coverage.severity == "warning" and "governance_and_community_engagement" in coverage.message

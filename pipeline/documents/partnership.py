@@ -16,7 +16,7 @@ from pipeline.rules.values import get
 ADOPTED = ("council_approved", "signed", "submitted_to_sci", "active")
 ENGLISH_ONLY = ("assessment",)  # staff's memo to the council
 NEW_RELATIONSHIP = ("prospective", "proposed")
-DOCX = ("agenda_item", "proposal", "assessment", "partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual")  # staff edit these
+DOCX = ("agenda_item", "proposal", "assessment", "work_plan", "partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual")  # staff edit these
 # The title each language's copy carries in its metadata and its running header.
 TITLES = {
     "introduction_letter": {"en": "Letter of introduction", "es": "Carta de presentación"},
@@ -25,6 +25,7 @@ TITLES = {
     "proclamation": {"en": "Proclamation", "es": "Proclama"},
     "proposal": {"en": "Twinning proposal", "es": "Propuesta de hermanamiento"},
     "assessment": {"en": "Assessment of the proposal", "es": "Evaluación de la propuesta"},
+    "work_plan": {"en": "Work plan", "es": "Programa operativo anual"},
 }
 PAID_BY = {"city": {"en": "City", "es": "Ciudad"}, "partner": {"en": "Partner", "es": "Contraparte"},
            "shared": {"en": "Shared", "es": "Compartido"}, "sponsors": {"en": "Sponsors", "es": "Patrocinadores"}}
@@ -54,6 +55,8 @@ def plan(record, as_of, result: Plan) -> None:
     if isinstance(data.get("assessment"), dict):
         result.documents.append(DocumentPlan(record.id, record.kind, "assessment", "en", ("pdf", "docx"),
                                              title=TITLES["assessment"]["en"]))
+    if isinstance(data.get("work_plan"), list) and data["work_plan"]:  # the annual operation programs
+        result.documents += both_languages(record, "work_plan", ("pdf", "docx"), TITLES)
     if council_adopted:  # read at the signing ceremony, once the council has authorized the signature
         result.documents += both_languages(record, "proclamation", ("pdf",), TITLES)
     else:
@@ -206,6 +209,7 @@ def context(builder, record, lang: str) -> dict:
         "signing": {"date": builder.date(signing.get("date"), lang), "place": text(signing.get("place"), lang)},
         "proposal": _proposal(builder, d, lang),
         "assessment": _assessment(builder, d),
+        "work_plan": _work_plan(builder, d, lang),
     }
 
 
@@ -307,4 +311,42 @@ def _assessment(builder, d: dict) -> dict | None:
         "recommendation": {"proceed": "Proceed", "proceed_with_conditions": "Proceed, on the conditions below",
                            "do_not_proceed": "Do not proceed"}.get(assessment.get("recommendation"), ""),
         "conditions": assessment.get("conditions", ""),
+    }
+
+
+
+def _work_plan(builder, d: dict, lang: str) -> dict | None:
+    """The annual operation programs, year by year and component by component in the agreement's
+    order, with the subcommittees' rosters: what the steering committee adopts and works from."""
+    plan = [y for y in d.get("work_plan") or [] if isinstance(y, dict)]
+    if not plan:
+        return None
+    components = [c for c in d.get("components") or [] if isinstance(c, dict)]
+    subcommittees = {s.get("key"): s for s in d.get("subcommittees") or [] if isinstance(s, dict)}
+
+    def when(activity):
+        start, end = builder.date(activity.get("start"), lang), builder.date(activity.get("end"), lang)
+        return f"{start} – {end}" if end and end != start else start
+
+    def members(people):
+        return [{"name": m.get("name", ""), "role": text(m.get("role"), lang), "organization": text(m.get("organization"), lang)}
+                for m in people or [] if isinstance(m, dict)]
+
+    years = []
+    for year in sorted(plan, key=lambda y: str(y.get("year"))):
+        activities = [a for a in year.get("activities") or [] if isinstance(a, dict)]
+        sections = []
+        for component in components:
+            mine = sorted((a for a in activities if a.get("component") == component.get("area")), key=lambda a: str(a.get("start")))
+            sections.append({"area": label("area", component.get("area"), lang), "activities": [{
+                "activity": text(a.get("activity"), lang), "when": when(a),
+                "subcommittee": text((subcommittees.get(a.get("subcommittee")) or {}).get("name"), lang),
+                "funding_source": text(a.get("funding_source"), lang) or text(component.get("funding_source"), lang),
+                "targets": [text(t, lang) for t in a.get("targets") or []]} for a in mine]})
+        years.append({"year": year.get("year", ""), "components": sections})
+    return {
+        "years": years,
+        "span": "–".join(dict.fromkeys(str(y["year"]) for y in (years[0], years[-1]))),
+        "subcommittees": [{"name": text(s.get("name"), lang), "city": members(get(s, "members", "city")),
+                           "partner": members(get(s, "members", "partner"))} for s in subcommittees.values()],
     }

@@ -64,6 +64,10 @@ RULES: dict[str, Rule] = {
     "lifecycle.proposal": Rule(W, "a new relationship without a twinning proposal on record"),
     "lifecycle.assessment": Rule(W, "a new relationship going to council without staff's assessment"),
     "lifecycle.order": Rule(E, "lifecycle steps out of order: proposal, letter of introduction, assessment, council"),
+    "work_plan.component": Rule(E, "a work plan activity under a component the partnership does not have"),
+    "work_plan.subcommittee": Rule(E, "a work plan activity assigned to a subcommittee the record does not define"),
+    "work_plan.dates": Rule(E, "a work plan activity outside its year, or ending before it starts"),
+    "work_plan.coverage": Rule(W, "a program component with no activity in a year of the work plan"),
     # cross-record rules (pipeline/rules/batch.py)
     "batch.duplicate_id": Rule(E, "two records with the same id"),
     "batch.unit_number": Rule(E, "one unit number in two donations (or twice in one)"),

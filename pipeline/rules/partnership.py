@@ -36,6 +36,7 @@ def check(record, report, env: Env) -> None:
     if status in LIVE_AGREEMENT:
         _check_signed_agreement(record, report, data, env, status)
     _check_assessment(record, report, data)
+    _check_work_plan(record, report, data, env)
     _check_lifecycle_order(record, report, data, env, status)
 
 
@@ -223,3 +224,43 @@ def _check_lifecycle_order(record, report, data, env: Env, status) -> None:
         report.add(record, "lifecycle.order", ("assessment", "date"),
                    f"the assessment ({assessment.isoformat()}) is dated after the council meeting ({meeting.isoformat()}) it should inform",
                    "the assessment comes before the council item: correct the date, or move the item to a later meeting")
+
+
+def _check_work_plan(record, report, data, env: Env) -> None:
+    """Each activity of the annual operation program belongs to a program component and a
+    subcommittee the record defines, falls within its year, and every component has its activities."""
+    plan = data.get("work_plan")
+    if not isinstance(plan, list):
+        return
+    areas = [c.get("area") for c in data.get("components") or [] if isinstance(c, dict)]
+    keys = [s.get("key") for s in data.get("subcommittees") or [] if isinstance(s, dict)]
+    for y, year_plan in enumerate(plan):
+        if not isinstance(year_plan, dict) or not isinstance(year_plan.get("activities"), list):
+            continue
+        year = year_plan.get("year")
+        covered = set()
+        for a, activity in enumerate(year_plan["activities"]):
+            if not isinstance(activity, dict):
+                continue
+            where = ("work_plan", y, "activities", a)
+            if activity.get("component") not in areas:
+                report.add(record, "work_plan.component", (*where, "component"),
+                           f"'{activity.get('component')}' is not one of this partnership's program components",
+                           f"use one of: {', '.join(str(x) for x in areas)}")
+            covered.add(activity.get("component"))
+            if activity.get("subcommittee") not in keys:
+                report.add(record, "work_plan.subcommittee", (*where, "subcommittee"),
+                           f"no subcommittee has the key '{activity.get('subcommittee')}'",
+                           f"use one of: {', '.join(str(k) for k in keys)}" if keys else "add subcommittees: with key, name and members")
+            start, end = env.date(activity, "start"), env.date(activity, "end")
+            if isinstance(year, int) and start and start.year != year:
+                report.add(record, "work_plan.dates", (*where, "start"), f"the activity starts in {start.year}, outside the {year} program",
+                           f"move it to the {start.year} program, or correct the date")
+            if start and end and end < start:
+                report.add(record, "work_plan.dates", (*where, "end"), f"the activity ends ({end.isoformat()}) before it starts ({start.isoformat()})",
+                           "correct either date")
+        for area in areas:
+            if area not in covered:
+                report.add(record, "work_plan.coverage", ("work_plan", y, "activities"),
+                           f"the {year} program has no activity for the component {area}",
+                           "plan at least one activity for every program component, or say why in the component")
