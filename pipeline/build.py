@@ -201,8 +201,8 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.d
         context = contexts.for_record(record, doc.lang)
         documents = process(record.kind)
         documents.task_context(doc, record, context)  # what differs between one record's documents
-        council.task_context(doc, record, context, contexts)
-        if doc.document in (*documents.DATED_ON_ISSUE, *council.DATED_ON_ISSUE):  # only a letter or memo carries the day it is issued: nothing else moves with it
+        council.task_context(doc, record, context, contexts, issued_on)
+        if doc.document in documents.DATED_ON_ISSUE:  # only a letter or memo carries the day it is issued: nothing else moves with it
             context["letter_date"] = contexts.date(record.data.get("letter_date") or issued_on, doc.lang)
         archival = None
         if ARCHIVAL in doc.formats:  # one record may travel in several archival copies: dump it once

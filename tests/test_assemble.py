@@ -21,10 +21,11 @@ from tests.conftest import AFTER_MEETING, BOMB, DOS, PW, SAL, BatchCopy, approve
 # bilingual text for information).
 PACKET_PARTS = [DOS + "agenda_item.en.pdf", DOS + "partnership_resolution.en.pdf", DOS + "agreement_bilingual.en.pdf",
                 SAL + "agenda_item.en.pdf", SAL + "partnership_resolution.en.pdf", SAL + "agreement_bilingual.en.pdf",
+                SAL + "proposal.en.pdf", SAL + "assessment.en.pdf",  # what the new relationship's agenda item attaches
                 PW + "agenda_item.en.pdf", PW + "donation_resolution.en.pdf",
                 BOMB + "agenda_item.en.pdf", BOMB + "donation_resolution.en.pdf"]
 ITEM_OPENERS = {"10.1": (PACKET_PARTS[0], "2026-R-118"), "10.2": (PACKET_PARTS[3], "2026-R-119"),
-                "10.3": (PACKET_PARTS[6], "2026-R-120"), "10.4": (PACKET_PARTS[8], "2026-R-121")}
+                "10.3": (PACKET_PARTS[8], "2026-R-120"), "10.4": (PACKET_PARTS[10], "2026-R-121")}
 
 
 def flat(text: str) -> str:

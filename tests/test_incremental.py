@@ -93,7 +93,7 @@ def test_files_no_build_made_survive_a_rebuild_and_stale_ones_go(example, tmp_pa
     note.parent.mkdir()
     note.write_text("kept", encoding="utf-8")
     example.replace("partnerships/laredo-saltillo.yaml", "status: proposed", "status: prospective")
-    example.replace("partnerships/laredo-saltillo.yaml", "council:\n  resolution_number: 2026-R-119\n  meeting_date: 2026-12-08\n  strategic_goal: \"1\"\n", "")
+    example.replace("partnerships/laredo-saltillo.yaml", "council:\n  resolution_number: 2026-R-119\n  meeting_date: 2026-12-08\n  strategic_goal: \"1\"\n  filed_on: 2026-12-03\n", "")
     example.replace("batch.yaml", '  - item: "10.2"\n    record: laredo-saltillo\n', "")
     result = build(example.folder, out, as_of=AFTER_MEETING, keep_going=True, jobs=2)
     assert note.read_text(encoding="utf-8") == "kept"

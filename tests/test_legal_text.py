@@ -593,9 +593,9 @@ def test_quotes_are_typographic_and_record_sentences_go_on_in_lower_case_inside_
     assert "for social service: fire protection" in flat(BOMB + "approval_letter.en.pdf")
     # a reason is a recital of its own, not "the following consideration: ..."
     spanish = flat(SAL + "partnership_resolution.es.pdf")
-    assert "CONSIDERANDO que la mayor parte de las exportaciones automotrices de Saltillo" in spanish
+    assert "CONSIDERANDO que una parte importante de las exportaciones automotrices de Saltillo" in spanish
     assert "consideración:" not in spanish
-    assert "WHEREAS, most of Saltillo's automotive exports" in flat(SAL + "partnership_resolution.en.pdf")
+    assert "WHEREAS, a large share of Saltillo's automotive exports" in flat(SAL + "partnership_resolution.en.pdf")
     assert "objetivos: (1) promover el comercio" in spanish
     annex = flat(DOS + "agreement.es.pdf")
     assert "Financiamiento: presupuesto de eventos" in annex and "Indicadores: cuatro eventos" in annex

@@ -51,7 +51,15 @@ def test_the_agenda_item_states_goal_background_fiscal_impact_and_attachments(bu
     saltillo = words(pdf_text(out / SAL / "agenda_item.en.pdf"))
     assert "City of Laredo Strategic Plan 2025-2029, Goal 1: Grow trade, logistics and investment" in saltillo
     assert "Subject: Sister City Agreement with the Municipality of Saltillo, Coahuila de Zaragoza, Mexico" in saltillo
-    assert "Most of Saltillo's automotive exports reach the United States through Port Laredo." in saltillo
+    assert "A large share of Saltillo's automotive exports reaches the United States through Port Laredo." in saltillo
+    assert "Date: December 3, 2026" in saltillo  # council.filed_on, before the meeting
+    # the City's costs the proposal budgets, subject to appropriation, beside the act that appropriates nothing
+    assert ("The twinning proposal budgets $24,500.00 in City costs (forum venue and interpretation, $18,000.00; "
+            "delegation travel to saltillo, $6,500.00), to be paid only as the City Council appropriates them") in saltillo
+    # the partner signs only after its Ayuntamiento and the SRE; recognition follows
+    assert ("Once the Mayor and the Municipal President of the Municipality of Saltillo sign (the latter once the "
+            "Ayuntamiento has authorized it and Mexico's Secretaría de Relaciones Exteriores has issued its favorable "
+            "opinion, the dictamen de procedencia), the agreement is sent to Sister Cities International for recognition.") in saltillo
     assert "Population: 879,958." in saltillo
     # the city's relationships in force and the communities demonstrating interest, from city.yaml
     assert "Nuevo Laredo, Tamaulipas, Mexico Sister City November 15, 1986" in saltillo
@@ -64,13 +72,21 @@ def test_the_agenda_item_states_goal_background_fiscal_impact_and_attachments(bu
 
     renewal = words(pdf_text(out / DOS / "agenda_item.en.pdf"))
     assert "Subject: Renewal of the sister city relationship with the Municipality of Nuevo Laredo" in renewal
-    assert "in place since 1986" in renewal and "Goal 4: Govern together with our neighbours" in renewal
+    assert "in place since 1986" in renewal and "Goal 4: Govern together with our neighbors" in renewal
 
     donation = words(pdf_text(out / BOMB / "agenda_item.en.pdf"))
     assert "total book value of $0.00; the recipient bears repair, transport and import costs" in donation
-    assert "Priority under the donation program: neighbouring municipality." in donation
+    assert "Priority under the donation program: first of three: the recipient is in a neighboring municipality." in donation
+    # the lapse of a vehicle off the permit list, as the resolution provides, and the public purpose it finds
+    assert "Used vehicle F-117 is not of a type on the list of used vehicles" in donation and "lapses if that confirmation is not received within 90 calendar days" in donation
+    assert "Article 61, section IX, of Mexico's Ley Aduanera" in donation and "with the authorization of Mexico's tax administration (SAT)" in donation
+    assert "serves a public purpose of the City of Laredo" in donation and "not to sell, lease or transfer it" in donation
+    public_works = words(pdf_text(out / PW / "agenda_item.en.pdf"))
+    assert "Subject: Donation of surplus equipment to the Municipio de Nuevo Laredo, Tamaulipas, Mexico" in public_works
+    assert "2014 Freightliner M2 rear-loader garbage truck (unit 4521, Solid Waste Services)" in public_works
+    assert "Twelve desktop computers with monitors, fully depreciated (unit IT-20931, 12 pieces, Information Technology)" in public_works
     assert "for social service: fire protection and emergency rescue" in donation  # record text set inline
-    assert "an authorized donee (donataria autorizada), RFC PBN850312QJ2, and" in donation
+    assert "the recipient is an authorized donee (donataria autorizada), RFC PBN850312QJ2, the equipment will serve social service" in donation
     assert "with its exhibit: the equipment" in donation and "side by side" not in donation
 
 
@@ -97,6 +113,8 @@ def test_the_packet_files_each_agenda_item_right_before_its_resolution(built):
     assert order == ["item", "resolution"] * 4, first_lines
     index = words(reader.pages[0].extract_text())
     assert index.count("Agenda item memo") == 4
+    # what the agenda item attaches travels with it: the proposal and the assessment behind item 10.2
+    assert "For information: the twinning proposal" in index and "For information: staff's assessment of the proposal" in index
 
 
 # --- the rules behind it -----------------------------------------------------------------------
@@ -196,7 +214,8 @@ def test_the_proposal_carries_the_same_facts_in_both_languages(built):
     assert "confirmed on August 28, 2026 by Mariana E. Aguirre, International Relations Coordinator, by letter" in en
     assert "confirmada el 28 de agosto de 2026 por Mariana E. Aguirre, Coordinadora de Relaciones Internacionales, por carta" in es
     assert "by letter" not in es and "International Relations Coordinator" not in es  # no English inside the Spanish text
-    assert "effective 90 days after it is received" in en and "con efectos 90 días después de su recepción" in es
+    assert "effective 90 calendar days after it is received" in en and "surtirá efectos 90 días naturales después de su recepción" in es
+    assert "Cámara de Comercio de Laredo" in es and "Laredo Chamber of Commerce" in en
 
 
 def test_the_assessment_scores_every_criterion_and_computes_what_the_records_hold(built):
@@ -268,17 +287,18 @@ def test_a_new_relationship_without_proposal_or_assessment_is_warned_and_gets_no
     result = build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=1)
     assert not [d for d in result.plan.documents if d.document in ("proposal", "assessment")]
     agenda = words(pdf_text(tmp_path / "out" / "example" / SAL / "agenda_item.en.pdf"))
-    assert "Staff assessed" not in agenda
+    assert "staff scored" not in agenda
 
 
 def test_the_agenda_item_reports_the_assessment_and_lists_proposal_and_assessment(built):
     _, out = built
     text = words(pdf_text(out / SAL / "agenda_item.en.pdf"))
-    assert ("Staff assessed the proposal of September 15, 2026 on October 20, 2026 against the five cost-benefit "
-            "criteria: 20 of 25. Recommendation: proceed.") in text
+    joined = re.sub(r"(\w)- (\w)", r"\1-\2", text)  # a compound wrapped after its hyphen
+    assert ("On October 20, 2026, staff scored the September 15, 2026 proposal 20 of 25 points on the five "
+            "cost-benefit criteria and recommended: proceed.") in joined
     assert "The twinning proposal of September 15, 2026." in text and "Staff's assessment of the proposal, October 20, 2026." in text
     renewal = words(pdf_text(out / DOS / "agenda_item.en.pdf"))
-    assert "Staff assessed" not in renewal and "twinning proposal" not in renewal
+    assert "staff scored" not in renewal and "twinning proposal" not in renewal
 
 
 # --- the work plan (annual operation program) ---------------------------------------------------
@@ -321,3 +341,90 @@ def test_work_plan_activities_belong_to_the_record_and_their_year(batch):
     assert only(report, "work_plan.component").field == "work_plan[0].activities[3].component"
     coverage = only(report, "work_plan.coverage")
     assert coverage.severity == "warning" and "governance_and_community_engagement" in coverage.message
+
+
+def test_the_agenda_item_is_dated_when_filed_never_after_its_meeting(batch, tmp_path):
+    from pipeline.build import build
+    from tests.conftest import AFTER_MEETING, AS_OF
+
+    path = "donations/don-2026-nld-public-works.yaml"
+    batch.replace(path, "  filed_on: 2026-12-03\n", "")
+    build(batch.folder, tmp_path / "after", as_of=AFTER_MEETING, jobs=1)
+    after = words(pdf_text(tmp_path / "after" / "example" / PW / "agenda_item.en.pdf"))
+    assert "Date: ______________" in after and "December 9, 2026" not in after  # left to fill in, not the build day
+    build(batch.folder, tmp_path / "before", as_of=AS_OF, jobs=1)
+    before = words(pdf_text(tmp_path / "before" / "example" / PW / "agenda_item.en.pdf"))
+    assert "Date: November 23, 2026" in before  # built before the meeting: the day it is issued
+    line = batch.replace(path, "  strategic_goal: \"3\"\n", "  strategic_goal: \"3\"\n  filed_on: 2026-12-07\n")
+    finding = only(batch.check(), "agenda.posting")
+    assert (finding.field, finding.line, finding.severity) == ("council.filed_on", line + 1, "warning")
+    assert "after 2026-12-05, the last day to post it 3 days before the 2026-12-08 meeting" in finding.message
+
+
+# --- the evaluation report -----------------------------------------------------------------------
+
+EVALUATION = """evaluation_date: 2027-12-08
+signing:
+  date: 2027-01-15
+  place: {en: "Laredo, Texas", es: "Laredo, Texas"}
+  signatories: {city: Elena R. Garza, partner: Javier H. Dávila Treviño}
+evaluation:
+  date: 2027-12-01
+  by: {name: Daniel Ochoa, role: {en: International Affairs Officer, es: Titular de Asuntos Internacionales}, organization: {en: City of Laredo, es: Ciudad de Laredo}}
+  results:
+    - component: economic_development_and_trade
+      kpi: 1
+      result: {en: "One forum, in Laredo, with 46 companies", es: "Un foro, en Laredo, con 46 empresas"}
+      met: met
+  activities_done:
+    - {en: First trade and investment forum in Laredo, es: Primer foro de comercio e inversión en Laredo}
+  recommendation: continue
+  reasons: {en: The forum met its target and the exchanges start in 2028., es: El foro cumplió su meta y los intercambios inician en 2028.}
+"""
+
+
+def signed_and_evaluated(batch) -> None:
+    path = "partnerships/laredo-saltillo.yaml"
+    batch.replace(path, "status: proposed", "status: signed")
+    batch.replace(path, "  meeting_date: 2026-12-08", "  meeting_date: 2026-12-08\n  vote: {ayes: 8, nays: 0, absent: 0, abstain: 0}")
+    batch.replace(path, "legal_review:\n  status: pending", "legal_review: {status: approved, reviewer: Marisa L. Benavides, date: 2026-11-30}\n" + EVALUATION)
+
+
+def test_the_evaluation_report_sets_each_indicator_beside_its_result_once_the_evaluation_happened(batch, tmp_path):
+    import datetime as dt
+
+    from pipeline.build import build
+
+    signed_and_evaluated(batch)
+    early = build(batch.folder, tmp_path / "early", as_of=dt.date(2027, 11, 20), jobs=1, keep_going=True)
+    assert not [d for d in early.plan.documents if d.document == "evaluation_report"]
+    assert only(early.report, "evaluation.timing").field == "evaluation.date"  # results dated after today
+    later = build(batch.folder, tmp_path / "later", as_of=dt.date(2027, 12, 10), jobs=1, keep_going=True)
+    assert sorted(d.doc_id for d in later.plan.documents if d.document == "evaluation_report") == [
+        "laredo-saltillo/evaluation_report.en", "laredo-saltillo/evaluation_report.es"]
+    assert "evaluation.timing" not in {f.rule for f in later.report.findings}
+    folder = tmp_path / "later" / "example" / SAL
+    en, es = (words(pdf_text(folder / f"evaluation_report.{lang}.pdf")) for lang in ("en", "es"))
+    assert "One forum a year with at least forty companies One forum, in Laredo, with 46 companies Met" in en
+    assert "Un foro al año con al menos cuarenta empresas Un foro, en Laredo, con 46 empresas Cumplida" in es
+    assert "Of the indicators evaluated, 1 was met, 0 partly met and 0 not met." in en
+    assert "the evaluation due by December 8, 2027 under the Sister City Agreement signed on January 15, 2028" not in en
+    assert "under the Sister City Agreement signed on January 15, 2027" in en and "firmado el 15 de enero de 2027" in es
+    assert "Continue the relationship as it is. The forum met its target" in en
+    assert "Continuar la relación en sus términos. El foro cumplió su meta" in es
+    assert "The program plan sets no indicator for this component." in en  # the exchanges component has none
+
+
+def test_evaluation_results_are_of_the_record_own_indicators_and_all_of_them(batch):
+    import datetime as dt
+
+    signed_and_evaluated(batch)
+    path = "partnerships/laredo-saltillo.yaml"
+    line = batch.replace(path, "      kpi: 1\n", "      kpi: 2\n")
+    report = batch.check(as_of=dt.date(2027, 12, 10))
+    wrong = only(report, "evaluation.results")
+    assert (wrong.field, wrong.line) == ("evaluation.results[0].kpi", line) and "has 1 indicator, not 2" in wrong.message
+    missing = only(report, "evaluation.kpi")
+    assert missing.severity == "warning" and "indicator 1 of economic_development_and_trade has no result" in missing.message
+    batch.replace(path, "  date: 2027-12-01\n  by:", "  date: 2026-12-20\n  by:")
+    assert "before the agreement was signed" in only(batch.check(as_of=dt.date(2027, 12, 10)), "evaluation.timing").message

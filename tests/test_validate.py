@@ -217,7 +217,7 @@ def test_signed_before_council_approval_is_an_error(batch):
 
 def test_signed_status_needs_council_resolution(batch):
     _sign(batch)
-    batch.replace(SALTILLO, "council:\n  resolution_number: 2026-R-119\n  meeting_date: 2026-12-08\n", "")
+    batch.replace(SALTILLO, "council:\n  resolution_number: 2026-R-119\n  meeting_date: 2026-12-08\n  strategic_goal: \"1\"\n  filed_on: 2026-12-03\n", "")
     batch.replace("batch.yaml", "  - item: \"10.2\"\n    record: laredo-saltillo\n", "")
     finding = only(batch.check(as_of=dt.date(2027, 1, 15)), "partnership.status", "council")
     assert "status is signed, which requires a council resolution number and meeting date" in finding.message

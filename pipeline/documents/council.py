@@ -43,7 +43,7 @@ def resolutions(record, document: str, is_adopted: bool, result: Plan) -> None:
 AGENDA_ITEM = "agenda_item"
 AGENDA_TITLE = "Council agenda item"
 ENGLISH_ONLY = (AGENDA_ITEM,)  # the council reads English; no Spanish copy is made
-DATED_ON_ISSUE = (AGENDA_ITEM,)
+DATED_ON_ISSUE = ()  # the agenda item is dated when it is filed (below), never after its meeting
 
 
 def agenda_item(record, result: Plan) -> None:
@@ -83,9 +83,24 @@ def _priority(builder, record) -> str:
         return ""
     from pipeline.rules.batch import PriorityRanker
 
-    return PriorityRanker(builder.city_data, builder.batch.of_kind("partnership")).tier(record.data)[1]
+    tier, words = PriorityRanker(builder.city_data, builder.batch.of_kind("partnership")).tier(record.data)
+    where = {1: "the recipient is in a neighboring municipality", 2: "the recipient's community has an active sister-city agreement with the City",
+             3: "the recipient is neither in a neighboring municipality nor in an active sister city"}[tier]
+    return f"{('first', 'second', 'third')[tier - 1]} of three: {where}"
 
 
-def task_context(doc, record, context: dict, builder) -> None:
+def task_context(doc, record, context: dict, builder, issued_on) -> None:
     if doc.document == AGENDA_ITEM:
         context["agenda"] = agenda_view(builder, record)
+        context["letter_date"] = filing_date(builder, record, issued_on, doc.lang)
+
+
+def filing_date(builder, record, issued_on, lang: str) -> str:
+    """The day the item is filed: council.filed_on, else the build day while it is still before the
+    meeting; built after the meeting without filed_on, the date is left blank to be filled in,
+    rather than a day after the meeting the memo was written for."""
+    filed = get(record.data, "council", "filed_on")
+    if filed:
+        return builder.date(filed, lang)
+    meeting = builder.meeting_date
+    return builder.date(issued_on, lang) if meeting is None or issued_on < meeting else ""

@@ -16,7 +16,7 @@ from pipeline.rules.values import get
 ADOPTED = ("council_approved", "signed", "submitted_to_sci", "active")
 ENGLISH_ONLY = ("assessment",)  # staff's memo to the council
 NEW_RELATIONSHIP = ("prospective", "proposed")
-DOCX = ("agenda_item", "proposal", "assessment", "work_plan", "partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual")  # staff edit these
+DOCX = ("agenda_item", "proposal", "assessment", "work_plan", "evaluation_report", "partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual")  # staff edit these
 # The title each language's copy carries in its metadata and its running header.
 TITLES = {
     "introduction_letter": {"en": "Letter of introduction", "es": "Carta de presentación"},
@@ -26,6 +26,7 @@ TITLES = {
     "proposal": {"en": "Twinning proposal", "es": "Propuesta de hermanamiento"},
     "assessment": {"en": "Assessment of the proposal", "es": "Evaluación de la propuesta"},
     "work_plan": {"en": "Work plan", "es": "Programa operativo anual"},
+    "evaluation_report": {"en": "Evaluation report", "es": "Informe de evaluación"},
 }
 PAID_BY = {"city": {"en": "City", "es": "Ciudad"}, "partner": {"en": "Partner", "es": "Contraparte"},
            "shared": {"en": "Shared", "es": "Compartido"}, "sponsors": {"en": "Sponsors", "es": "Patrocinadores"}}
@@ -35,7 +36,9 @@ COUNCIL_DOCUMENTS = (("agenda_item.en", "Agenda item memo"),
                      ("partnership_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: "
                                                    "the agreement and its program plan"),
                      ("agreement_bilingual.en", "For information: the agreement in English and Spanish side by side, "
-                                                "as it will be signed"))
+                                                "as it will be signed"),
+                     ("proposal.en", "For information: the twinning proposal"),
+                     ("assessment.en", "For information: staff's assessment of the proposal"))
 DATED_ON_ISSUE = ("introduction_letter",)  # a letter carries the day it is issued
 
 
@@ -57,6 +60,15 @@ def plan(record, as_of, result: Plan) -> None:
                                              title=TITLES["assessment"]["en"]))
     if isinstance(data.get("work_plan"), list) and data["work_plan"]:  # the annual operation programs
         result.documents += both_languages(record, "work_plan", ("pdf", "docx"), TITLES)
+    evaluated = get(data, "evaluation", "date")
+    try:
+        evaluated = parse_date(evaluated) if evaluated is not None else None
+    except ValueError:
+        evaluated = None
+    if evaluated is not None and evaluated <= as_of:  # results exist only once the evaluation has happened
+        result.documents += both_languages(record, "evaluation_report", ("pdf", "docx"), TITLES)
+    elif isinstance(data.get("evaluation"), dict):
+        result.held_back.append(HeldBack(record.id, "evaluation_report", "made once the evaluation has happened and its results are recorded"))
     if council_adopted:  # read at the signing ceremony, once the council has authorized the signature
         result.documents += both_languages(record, "proclamation", ("pdf",), TITLES)
     else:
@@ -210,6 +222,7 @@ def context(builder, record, lang: str) -> dict:
         "proposal": _proposal(builder, d, lang),
         "assessment": _assessment(builder, d),
         "work_plan": _work_plan(builder, d, lang),
+        "evaluation": _evaluation(builder, d, lang),
     }
 
 
@@ -266,6 +279,9 @@ def _proposal(builder, d: dict, lang: str) -> dict | None:
         "totals": [{"paid_by": PAID_BY[key][lang], "amount": money(totals[key], lang, builder.currency)}
                    for key in PAID_BY if key in totals],
         "total": money(sum(totals.values()), lang, builder.currency),
+        "city_lines": [{"item": text(b.get("item"), lang), "amount": money(b.get("amount"), lang, builder.currency)}
+                       for b in budget if b.get("paid_by") == "city"],
+        "city_total": money(totals.get("city", 0), lang, builder.currency),
         "reporting": text(proposal.get("reporting"), lang),
         "reviews": text(proposal.get("reviews"), lang),
     }
@@ -349,4 +365,41 @@ def _work_plan(builder, d: dict, lang: str) -> dict | None:
         "span": "–".join(dict.fromkeys(str(y["year"]) for y in (years[0], years[-1]))),
         "subcommittees": [{"name": text(s.get("name"), lang), "city": members(get(s, "members", "city")),
                            "partner": members(get(s, "members", "partner"))} for s in subcommittees.values()],
+    }
+
+
+MET = {"met": {"en": "Met", "es": "Cumplida"}, "partly": {"en": "Partly met", "es": "Cumplida en parte"},
+       "not_met": {"en": "Not met", "es": "No cumplida"}}
+RECOMMENDATIONS = {"continue": {"en": "Continue the relationship as it is", "es": "Continuar la relación en sus términos"},
+                   "adjust": {"en": "Adjust the program plan", "es": "Ajustar el programa de trabajo"},
+                   "renew": {"en": "Renew the agreement", "es": "Renovar el acuerdo"},
+                   "end": {"en": "End the relationship", "es": "Dar por terminada la relación"}}
+
+
+def _evaluation(builder, d: dict, lang: str) -> dict | None:
+    """The evaluation report: each indicator of each component beside the result recorded for it,
+    in the agreement's order, so a missing result shows as such rather than vanishing."""
+    evaluation = d.get("evaluation")
+    if not isinstance(evaluation, dict):
+        return None
+    results = {(r.get("component"), r.get("kpi")): r for r in evaluation.get("results") or [] if isinstance(r, dict)}
+    components = []
+    for c in d.get("components") or []:
+        if not isinstance(c, dict):
+            continue
+        rows = []
+        for n, kpi in enumerate(c.get("kpis") or [], 1):
+            r = results.get((c.get("area"), n)) or {}
+            rows.append({"target": text(kpi, lang), "result": text(r.get("result"), lang),
+                         "met": MET.get(r.get("met"), {}).get(lang, "")})
+        components.append({"area": label("area", c.get("area"), lang), "rows": rows})
+    by = evaluation.get("by") if isinstance(evaluation.get("by"), dict) else {}
+    return {
+        "date": builder.date(evaluation.get("date"), lang),
+        "by": {"name": by.get("name", ""), "role": text(by.get("role"), lang), "organization": text(by.get("organization"), lang)},
+        "components": components,
+        "counts": {key: sum(1 for r in results.values() if r.get("met") == key) for key in MET},
+        "activities": [text(a, lang) for a in evaluation.get("activities_done") or []],
+        "recommendation": RECOMMENDATIONS.get(evaluation.get("recommendation"), {}).get(lang, ""),
+        "reasons": text(evaluation.get("reasons"), lang),
     }

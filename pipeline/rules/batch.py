@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import unicodedata
@@ -75,6 +76,7 @@ def check(batch, report, env: Env) -> None:
     _references(batch, report, by_id)
     _votes(batch, report, env)
     _strategic_goals(batch, report, env)
+    _filing(batch, report, env)
     _city_partnerships(batch, report, env, by_id)
 
 
@@ -241,10 +243,27 @@ class PriorityRanker:
         return 3, PRIORITY_TIERS[3]
 
 
+def _filing(batch, report, env: Env) -> None:
+    """An agenda item is filed in time to be posted with the agenda (city.yaml agenda_posting_days)."""
+    days = get(env.city, "agenda_posting_days")
+    meeting = env.date(batch.meeting.data, "meeting", "date")
+    if not isinstance(days, int) or meeting is None:
+        return
+    latest = meeting - dt.timedelta(days=days)
+    for record in _council_records(batch):
+        filed = env.date(record.data, "council", "filed_on")
+        if filed and filed > latest:
+            report.add(record, "agenda.posting", ("council", "filed_on"),
+                       f"the agenda item was filed on {filed.isoformat()}, after {latest.isoformat()}, the last day to post it "
+                       f"{days} days before the {meeting.isoformat()} meeting",
+                       "move the item to a later meeting, or correct filed_on if it was filed earlier")
+
+
 def _strategic_goals(batch, report, env: Env) -> None:
     """An agenda item cites a goal of the council's own strategic plan, by its number."""
     goals = get(env.city, "strategic_plan", "goals")
-    numbers = [str(g.get("number")) for g in goals if isinstance(g, dict)] if isinstance(goals, list) else []
+    numbers = [str(g.get("number")) for g in goals if isinstance(g, dict) and isinstance(g.get("number"), (str, int))] \
+        if isinstance(goals, list) else []
     for record in _council_records(batch):
         goal = get(record.data, "council", "strategic_goal")
         if goal is None:
@@ -267,7 +286,7 @@ def _city_partnerships(batch, report, env: Env, by_id: dict) -> None:
     listed = get(env.city, "partnerships")
     if not isinstance(listed, list):
         return
-    by_record = {entry.get("record"): entry for entry in listed if isinstance(entry, dict) and entry.get("record")}
+    by_record = {entry["record"]: entry for entry in listed if isinstance(entry, dict) and isinstance(entry.get("record"), str)}
     for record in batch.of_kind("partnership"):
         data = record.data
         entry = by_record.get(record.id)

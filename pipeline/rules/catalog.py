@@ -68,6 +68,9 @@ RULES: dict[str, Rule] = {
     "work_plan.subcommittee": Rule(E, "a work plan activity assigned to a subcommittee the record does not define"),
     "work_plan.dates": Rule(E, "a work plan activity outside its year, or ending before it starts"),
     "work_plan.coverage": Rule(W, "a program component with no activity in a year of the work plan"),
+    "evaluation.timing": Rule(E, "evaluation results dated in the future, or before the agreement was signed"),
+    "evaluation.results": Rule(E, "an evaluation result for a component or indicator the partnership does not have"),
+    "evaluation.kpi": Rule(W, "an indicator of the program plan without a result in the evaluation"),
     # cross-record rules (pipeline/rules/batch.py)
     "batch.duplicate_id": Rule(E, "two records with the same id"),
     "batch.unit_number": Rule(E, "one unit number in two donations (or twice in one)"),
@@ -79,6 +82,7 @@ RULES: dict[str, Rule] = {
     "agenda.meeting_date": Rule(E, "a record on the agenda whose council meeting date is not this meeting's"),
     "agenda.missing": Rule(W, "a record in the batch that is not on the agenda"),
     "agenda.strategic_goal": Rule(E, "an agenda item citing a goal the city's strategic plan does not have"),
+    "agenda.posting": Rule(W, "an agenda item filed too late to be posted with the agenda (city.yaml agenda_posting_days)"),
     "agenda.goal_missing": Rule(W, "an agenda item citing no goal of the city's strategic plan"),
     "city.partnerships": Rule(W, "the city's list of partnerships disagrees with a record (missing, not yet signed, another date)"),
     "city.profile": Rule(E, "a city profile setting that cannot be used (pattern, date order, who countersigns)"),

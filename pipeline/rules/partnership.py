@@ -37,6 +37,7 @@ def check(record, report, env: Env) -> None:
         _check_signed_agreement(record, report, data, env, status)
     _check_assessment(record, report, data)
     _check_work_plan(record, report, data, env)
+    _check_evaluation_results(record, report, data, env)
     _check_lifecycle_order(record, report, data, env, status)
 
 
@@ -226,14 +227,20 @@ def _check_lifecycle_order(record, report, data, env: Env, status) -> None:
                    "the assessment comes before the council item: correct the date, or move the item to a later meeting")
 
 
+def _items(value) -> list[dict]:
+    """The mappings of a list the record holds, or none: a hostile record may hold anything there."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def _check_work_plan(record, report, data, env: Env) -> None:
     """Each activity of the annual operation program belongs to a program component and a
     subcommittee the record defines, falls within its year, and every component has its activities."""
     plan = data.get("work_plan")
     if not isinstance(plan, list):
         return
-    areas = [c.get("area") for c in data.get("components") or [] if isinstance(c, dict)]
-    keys = [s.get("key") for s in data.get("subcommittees") or [] if isinstance(s, dict)]
+    # any value may be anything here (the schema reports the shapes): keep the names that are text
+    areas = [c["area"] for c in _items(data.get("components")) if isinstance(c.get("area"), str)]
+    keys = [s["key"] for s in _items(data.get("subcommittees")) if isinstance(s.get("key"), str)]
     for y, year_plan in enumerate(plan):
         if not isinstance(year_plan, dict) or not isinstance(year_plan.get("activities"), list):
             continue
@@ -247,7 +254,8 @@ def _check_work_plan(record, report, data, env: Env) -> None:
                 report.add(record, "work_plan.component", (*where, "component"),
                            f"'{activity.get('component')}' is not one of this partnership's program components",
                            f"use one of: {', '.join(str(x) for x in areas)}")
-            covered.add(activity.get("component"))
+            if isinstance(activity.get("component"), str):
+                covered.add(activity["component"])
             if activity.get("subcommittee") not in keys:
                 report.add(record, "work_plan.subcommittee", (*where, "subcommittee"),
                            f"no subcommittee has the key '{activity.get('subcommittee')}'",
@@ -264,3 +272,44 @@ def _check_work_plan(record, report, data, env: Env) -> None:
                 report.add(record, "work_plan.coverage", ("work_plan", y, "activities"),
                            f"the {year} program has no activity for the component {area}",
                            "plan at least one activity for every program component, or say why in the component")
+
+
+def _check_evaluation_results(record, report, data, env: Env) -> None:
+    """Results are of this partnership's own indicators, recorded once the evaluation has happened
+    and the agreement was in force; every indicator gets one."""
+    evaluation = data.get("evaluation")
+    if not isinstance(evaluation, dict):
+        return
+    components = [c for c in _items(data.get("components")) if isinstance(c.get("area"), str)]
+    kpis = {c["area"]: len(c["kpis"]) if isinstance(c.get("kpis"), list) else 0 for c in components}
+    day, signed = env.date(evaluation, "date"), env.date(data, "signing", "date")
+    if day and day > env.as_of:
+        report.add(record, "evaluation.timing", ("evaluation", "date"),
+                   f"the evaluation is dated {day.isoformat()}, after today ({env.as_of.isoformat()}): results are recorded once it has happened",
+                   "record the results after the evaluation, with the day it was completed")
+    elif day and signed and day < signed:
+        report.add(record, "evaluation.timing", ("evaluation", "date"),
+                   f"the evaluation ({day.isoformat()}) is dated before the agreement was signed ({signed.isoformat()})",
+                   "correct either date")
+    answered = set()
+    for i, result in enumerate(evaluation.get("results") if isinstance(evaluation.get("results"), list) else []):
+        if not isinstance(result, dict):
+            continue
+        area, number = result.get("component"), result.get("kpi")
+        if not isinstance(area, str) or isinstance(number, bool) or not isinstance(number, int):
+            continue  # the schema reports a value of the wrong type
+        if area not in kpis:
+            report.add(record, "evaluation.results", ("evaluation", "results", i, "component"),
+                       f"'{area}' is not one of this partnership's program components",
+                       f"use one of: {', '.join(str(a) for a in kpis)}")
+        elif isinstance(number, int) and not 1 <= number <= kpis[area]:
+            report.add(record, "evaluation.results", ("evaluation", "results", i, "kpi"),
+                       f"the component {area} has {kpis[area]} indicator{'s' if kpis[area] != 1 else ''}, not {number}",
+                       "count its kpis from 1, in the order the record lists them")
+        answered.add((area, number))
+    for c in components:
+        for n in range(1, kpis[c["area"]] + 1):
+            if (c["area"], n) not in answered:
+                report.add(record, "evaluation.kpi", ("evaluation", "results"),
+                           f"indicator {n} of {c.get('area')} has no result",
+                           f"add a result with component: {c.get('area')} and kpi: {n}, even if it was not met")
