@@ -64,16 +64,30 @@ def compliance_data(batch, report, the_plan: Plan, files: list[dict], as_of: dt.
     }
 
 
+# The statuses that say a record is still waiting for the council to act.
+WAITING_FOR_COUNCIL = {"partnership": ("prospective", "proposed"), "donation": ("requested",)}
+
+
 def deadlines(batch, as_of: dt.date) -> list[dict]:
-    """What needs doing soon: evaluations due within 90 days (or overdue), signed agreements
+    """What needs doing soon: records whose council meeting has passed while they still wait for
+    the council, evaluations due within 90 days (or overdue) and not yet made, signed agreements
     not yet sent to SCI, approved donations not yet picked up."""
     due = []
     for record in batch.records:
         data = record.data
         status = data.get("status")
+        meeting = _date(get(data, "council", "meeting_date"), batch)
+        waiting = status in WAITING_FOR_COUNCIL.get(record.kind, ()) or (
+            status == "grandfathered" and isinstance(data.get("council"), dict) and get(data, "council", "adopted") is not True)
+        if meeting and meeting < as_of and waiting:
+            due.append({"record": record.id, "kind": "council_action", "date": meeting.isoformat(), "days": (as_of - meeting).days,
+                        "action": f"the council met on {meeting.isoformat()} but the record still waits for it: record the "
+                                  "council's action (status or council.adopted, and council.vote), or move the item to a later meeting"})
         if record.kind == "partnership":
             evaluation = _date(data.get("evaluation_date"), batch)
-            if evaluation and evaluation <= as_of + EVALUATION_WINDOW and status not in ("emeritus", "terminated"):
+            evaluated = _date(get(data, "evaluation", "date"), batch)
+            if evaluation and evaluation <= as_of + EVALUATION_WINDOW and status not in ("emeritus", "terminated") \
+                    and not (evaluated and evaluated <= as_of):
                 days = (evaluation - as_of).days
                 due.append({"record": record.id, "kind": "evaluation", "date": evaluation.isoformat(), "days": days,
                             "action": (f"evaluation overdue by {-days} days" if days < 0 else f"evaluation due in {days} days")

@@ -220,9 +220,13 @@ def test_compliance_report_lists_status_findings_documents_and_gates_per_record(
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert sum(len(r["documents"]) for r in data["records"]) == sum(f["record"] != "*" for f in manifest["files"])
     assert data["summary"]["warnings"] == 1 and data["summary"]["errors"] == 0
-    # Approved donations not yet picked up are deadlines; both were approved at the meeting.
+    # Approved donations not yet picked up are deadlines; both were approved at the meeting. Both
+    # partnerships went to the same meeting, and their records do not yet say what the council did.
     assert [(d["record"], d["kind"]) for d in data["deadlines"]] == [
-        ("don-2026-nld-bomberos", "pickup"), ("don-2026-nld-public-works", "pickup")]
+        ("don-2026-nld-bomberos", "pickup"), ("don-2026-nld-public-works", "pickup"),
+        ("dos-laredos", "council_action"), ("laredo-saltillo", "council_action")]
+    waiting = next(d for d in data["deadlines"] if d["record"] == "laredo-saltillo")
+    assert waiting["date"] == "2026-12-08" and waiting["days"] == 1 and "record the council's action" in waiting["action"]
     html = (out / "compliance-report.html").read_text(encoding="utf-8")
     text = flat(pdf_text(out / "compliance-report.pdf"))
     for phrase in ["Compliance report: City of Laredo", "vehicle.permit", "approved but not picked up",
@@ -250,6 +254,15 @@ def test_compliance_report_warns_of_evaluations_due_and_signed_agreements_not_se
     assert due[("laredo-saltillo", "evaluation")]["days"] == 80
     assert due[("laredo-saltillo", "evaluation")]["action"].startswith("evaluation due in 80 days")
     assert "sisterdocs sci example laredo-saltillo" in due[("laredo-saltillo", "sci_submission")]["action"]
+    assert ("laredo-saltillo", "council_action") not in due  # signed: the council acted
+    # once the evaluation has happened and is recorded, it is no longer due
+    batch.replace(path, "evaluation_date: 2027-06-20\n", "evaluation_date: 2027-06-20\nevaluation:\n  date: 2027-03-30\n"
+                  "  by: {name: Daniel Ochoa}\n  results: [{component: economic_development_and_trade, kpi: 1, "
+                  "result: {en: One forum, es: Un foro}, met: partly}]\n  activities_done: []\n  recommendation: adjust\n"
+                  "  reasons: {en: Fewer companies than planned., es: Menos empresas de las previstas.}\n")
+    build(batch.folder, tmp_path / "out", as_of=spring, jobs=1)
+    data = json.loads((tmp_path / "out" / "example" / "compliance-report.json").read_text(encoding="utf-8"))
+    assert ("laredo-saltillo", "evaluation") not in {(d["record"], d["kind"]) for d in data["deadlines"]}
 
 
 def test_compliance_report_shows_hostile_record_text_literally(tmp_path):
