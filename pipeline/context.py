@@ -146,6 +146,27 @@ def long_date(value, lang: str, date_order: str | None = None) -> str:
     return format_date(parse_date(value, date_order), "long", locale=LOCALES[lang])
 
 
+def date_span(start, end, lang: str, date_order: str | None = None) -> str:
+    """ "April 16 through 18, 2027", "February 1 through November 30, 2027"; "del 16 al 18 de abril de
+    2027", "del 1 de febrero al 30 de noviembre de 2027": one year and month written once, in words
+    (a dash between two numbers would let a narrow table cell break a range in two)."""
+    if end in (None, "") or end == start:
+        return long_date(start, lang, date_order)
+    first, last = parse_date(start, date_order), parse_date(end, date_order)
+    locale = LOCALES[lang]
+    if first.year != last.year:
+        one, two = long_date(first, lang), long_date(last, lang)
+        return f"{one} through {two}" if lang == "en" else f"del {one} al {two}"
+    month = lambda d: format_date(d, "MMMM", locale=locale)
+    if lang == "en":
+        if first.month == last.month:
+            return f"{month(first)} {first.day} through {last.day}, {first.year}"
+        return f"{month(first)} {first.day} through {month(last)} {last.day}, {first.year}"
+    if first.month == last.month:
+        return f"del {first.day} al {last.day} de {month(first)} de {first.year}"
+    return f"del {first.day} de {month(first)} al {last.day} de {month(last)} de {first.year}"
+
+
 def money(amount, lang: str, currency: str = "USD") -> str:
     """An amount in the currency of the city that holds it: "$0.00" or "CA$0.00" in English,
     "$0.00 USD" or "$0.00 CAD" in Spanish (Mexican usage names the currency after the amount)."""

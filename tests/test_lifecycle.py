@@ -55,7 +55,8 @@ def test_the_agenda_item_states_goal_background_fiscal_impact_and_attachments(bu
     assert "Date: December 3, 2026" in saltillo  # council.filed_on, before the meeting
     # the City's costs the proposal budgets, subject to appropriation, beside the act that appropriates nothing
     assert ("The twinning proposal budgets $24,500.00 in City costs (forum venue and interpretation, $18,000.00; "
-            "delegation travel to saltillo, $6,500.00), to be paid only as the City Council appropriates them") in saltillo
+            "delegation travel to Saltillo, $6,500.00), to be paid only as the City Council appropriates them in the City's budget. The proposal's total budget is "
+            "$54,500.00, of which $30,000.00 is to be paid by sponsors.") in saltillo
     # the partner signs only after its Ayuntamiento and the SRE; recognition follows
     assert ("Once the Mayor and the Municipal President of the Municipality of Saltillo sign (the latter once the "
             "Ayuntamiento has authorized it and Mexico's Secretaría de Relaciones Exteriores has issued its favorable "
@@ -76,7 +77,7 @@ def test_the_agenda_item_states_goal_background_fiscal_impact_and_attachments(bu
 
     donation = words(pdf_text(out / BOMB / "agenda_item.en.pdf"))
     assert "total book value of $0.00; the recipient bears repair, transport and import costs" in donation
-    assert "Priority under the donation program: first of three: the recipient is in a neighboring municipality." in donation
+    assert "Priority under the donation program: first of three tiers, because the recipient is in a neighboring municipality." in donation
     # the lapse of a vehicle off the permit list, as the resolution provides, and the public purpose it finds
     assert "Used vehicle F-117 is not of a type on the list of used vehicles" in donation and "lapses if that confirmation is not received within 90 calendar days" in donation
     assert "Article 61, section IX, of Mexico's Ley Aduanera" in donation and "with the authorization of Mexico's tax administration (SAT)" in donation
@@ -208,9 +209,9 @@ def test_the_proposal_carries_the_same_facts_in_both_languages(built):
         assert name in en and name in es
     assert re.findall(r"\b2027\b", en) == re.findall(r"\b2027\b", es)
     assert "City $18,000.00" in en and "Ciudad $18,000.00 USD" in es
-    assert "Total paid by: City $24,500.00" in en and "Total a cargo de: Ciudad $24,500.00 USD" in es
-    assert "Total paid by: Sponsors $30,000.00" in en and "Total a cargo de: Patrocinadores $30,000.00 USD" in es
-    assert "Total $54,500.00" in en and "Total $54,500.00 USD" in es
+    assert "Total paid by the City $24,500.00" in en and "Total a cargo de la Ciudad $24,500.00 USD" in es
+    assert "Total paid by sponsors $30,000.00" in en and "Total a cargo de los patrocinadores $30,000.00 USD" in es
+    assert "Grand total $54,500.00" in en and "Total general $54,500.00 USD" in es
     assert "confirmed on August 28, 2026 by Mariana E. Aguirre, International Relations Coordinator, by letter" in en
     assert "confirmada el 28 de agosto de 2026 por Mariana E. Aguirre, Coordinadora de Relaciones Internacionales, por carta" in es
     assert "by letter" not in es and "International Relations Coordinator" not in es  # no English inside the Spanish text
@@ -314,11 +315,12 @@ def test_the_work_plan_lists_every_activity_by_component_with_its_facts_in_both_
     order_en = [en.index(area) for area in ("Cultural, tourism and educational exchange", "Economic development and trade",
                                             "Governance and community engagement")]
     assert order_en == sorted(order_en)
-    assert "Spring festival on both banks of the river April 16, 2027 – April 18, 2027 Culture and youth" in en
-    assert "Festival de primavera en ambas orillas del río 16 de abril de 2027 – 18 de abril de 2027 Cultura y juventud" in es
+    assert "Spring festival on both banks of the river April 16 through 18, 2027 Culture and youth" in en
+    assert "Festival de primavera en ambas orillas del río del 16 al 18 de abril de 2027 Cultura y juventud" in es
     # an activity without its own funding source takes its component's; one with its own shows it
-    assert "First cohort of the binational business incubator February 1, 2027 – November 30, 2027 Business incubator Economic development grants" in en
-    assert "General fund of Nuevo Laredo (host city in 2027)" in en and "Fondo general de Nuevo Laredo (ciudad anfitriona en 2027)" in es
+    assert "First cohort of the binational business incubator February 1 through November 30, 2027 Business incubator Economic development grants" in en
+    assert "Budget of the Municipality of Nuevo Laredo (host in 2027)" in en and "Presupuesto de egresos del Municipio de Nuevo Laredo (sede en 2027)" in es
+    assert "del 1 de febrero al 30 de noviembre de 2027" in es and "September 10, 2027" in en  # one day: no span
     assert "Forty students, twenty from each city" in en and "Cuarenta estudiantes, veinte de cada ciudad" in es
     # rosters: the steering committee and each subcommittee, both sides
     assert "Subcommittee: Business incubator Daniel Ochoa, Coordinator, City of Laredo Luis F. Montemayor, Coordinator" in en
@@ -406,8 +408,9 @@ def test_the_evaluation_report_sets_each_indicator_beside_its_result_once_the_ev
     folder = tmp_path / "later" / "example" / SAL
     en, es = (words(pdf_text(folder / f"evaluation_report.{lang}.pdf")) for lang in ("en", "es"))
     assert "One forum a year with at least forty companies One forum, in Laredo, with 46 companies Met" in en
-    assert "Un foro al año con al menos cuarenta empresas Un foro, en Laredo, con 46 empresas Cumplida" in es
-    assert "Of the indicators evaluated, 1 was met, 0 partly met and 0 not met." in en
+    assert "Un foro al año con al menos cuarenta empresas Un foro, en Laredo, con 46 empresas Cumplido" in es
+    assert "Indicators evaluated: 1; met: 1; partly met: 0; not met: 0." in en
+    assert "Indicadores evaluados: 1; cumplidos: 1; cumplidos en parte: 0; no cumplidos: 0." in es
     assert "the evaluation due by December 8, 2027 under the Sister City Agreement signed on January 15, 2028" not in en
     assert "under the Sister City Agreement signed on January 15, 2027" in en and "firmado el 15 de enero de 2027" in es
     assert "Continue the relationship as it is. The forum met its target" in en

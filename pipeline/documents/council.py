@@ -86,7 +86,7 @@ def _priority(builder, record) -> str:
     tier, words = PriorityRanker(builder.city_data, builder.batch.of_kind("partnership")).tier(record.data)
     where = {1: "the recipient is in a neighboring municipality", 2: "the recipient's community has an active sister-city agreement with the City",
              3: "the recipient is neither in a neighboring municipality nor in an active sister city"}[tier]
-    return f"{('first', 'second', 'third')[tier - 1]} of three: {where}"
+    return f"{('first', 'second', 'third')[tier - 1]} of three tiers, because {where}"
 
 
 def task_context(doc, record, context: dict, builder, issued_on) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from babel.numbers import format_decimal
 
-from pipeline.context import (ACT_NAMES, LOCALES, label, money, official_title, party, person_contact, salutation,
+from pipeline.context import (ACT_NAMES, LOCALES, date_span, label, money, official_title, party, person_contact, salutation,
                               state_name, country_name, inline, text)
 from pipeline.dates import parse_date
 from pipeline.documents.council import adopted, resolutions
@@ -28,6 +28,8 @@ TITLES = {
     "work_plan": {"en": "Work plan", "es": "Programa operativo anual"},
     "evaluation_report": {"en": "Evaluation report", "es": "Informe de evaluación"},
 }
+PAID_BY_PHRASE = {"city": {"en": "the City", "es": "la Ciudad"}, "partner": {"en": "the partner", "es": "la contraparte"},
+                  "shared": {"en": "both parties", "es": "ambas partes"}, "sponsors": {"en": "sponsors", "es": "los patrocinadores"}}
 PAID_BY = {"city": {"en": "City", "es": "Ciudad"}, "partner": {"en": "Partner", "es": "Contraparte"},
            "shared": {"en": "Shared", "es": "Compartido"}, "sponsors": {"en": "Sponsors", "es": "Patrocinadores"}}
 # What the council packet carries of a partnership: (document, label in the index). The exhibit
@@ -276,11 +278,11 @@ def _proposal(builder, d: dict, lang: str) -> dict | None:
                               for a in proposal.get("activities") or [] if isinstance(a, dict)), key=lambda a: str(a["year"])),
         "budget": [{"item": text(b.get("item"), lang), "paid_by": PAID_BY.get(b.get("paid_by"), {}).get(lang, ""),
                     "amount": money(b.get("amount"), lang, builder.currency)} for b in budget],
-        "totals": [{"paid_by": PAID_BY[key][lang], "amount": money(totals[key], lang, builder.currency)}
+        "totals": [{"paid_by": PAID_BY[key][lang], "by": PAID_BY_PHRASE[key][lang], "amount": money(totals[key], lang, builder.currency)}
                    for key in PAID_BY if key in totals],
         "total": money(sum(totals.values()), lang, builder.currency),
-        "city_lines": [{"item": text(b.get("item"), lang), "amount": money(b.get("amount"), lang, builder.currency)}
-                       for b in budget if b.get("paid_by") == "city"],
+        "city_lines": [{"item": inline(text(b.get("item"), lang), lang, builder.proper_names(d.get("partner") or {})),
+                        "amount": money(b.get("amount"), lang, builder.currency)} for b in budget if b.get("paid_by") == "city"],
         "city_total": money(totals.get("city", 0), lang, builder.currency),
         "reporting": text(proposal.get("reporting"), lang),
         "reviews": text(proposal.get("reviews"), lang),
@@ -341,8 +343,7 @@ def _work_plan(builder, d: dict, lang: str) -> dict | None:
     subcommittees = {s.get("key"): s for s in d.get("subcommittees") or [] if isinstance(s, dict)}
 
     def when(activity):
-        start, end = builder.date(activity.get("start"), lang), builder.date(activity.get("end"), lang)
-        return f"{start} – {end}" if end and end != start else start
+        return date_span(activity.get("start"), activity.get("end"), lang, builder.date_order)
 
     def members(people):
         return [{"name": m.get("name", ""), "role": text(m.get("role"), lang), "organization": text(m.get("organization"), lang)}
@@ -368,8 +369,8 @@ def _work_plan(builder, d: dict, lang: str) -> dict | None:
     }
 
 
-MET = {"met": {"en": "Met", "es": "Cumplida"}, "partly": {"en": "Partly met", "es": "Cumplida en parte"},
-       "not_met": {"en": "Not met", "es": "No cumplida"}}
+MET = {"met": {"en": "Met", "es": "Cumplido"}, "partly": {"en": "Partly met", "es": "Cumplido en parte"},
+       "not_met": {"en": "Not met", "es": "No cumplido"}}  # each of an "indicador"
 RECOMMENDATIONS = {"continue": {"en": "Continue the relationship as it is", "es": "Continuar la relación en sus términos"},
                    "adjust": {"en": "Adjust the program plan", "es": "Ajustar el programa de trabajo"},
                    "renew": {"en": "Renew the agreement", "es": "Renovar el acuerdo"},
@@ -399,6 +400,7 @@ def _evaluation(builder, d: dict, lang: str) -> dict | None:
         "by": {"name": by.get("name", ""), "role": text(by.get("role"), lang), "organization": text(by.get("organization"), lang)},
         "components": components,
         "counts": {key: sum(1 for r in results.values() if r.get("met") == key) for key in MET},
+        "evaluated": len(results),
         "activities": [text(a, lang) for a in evaluation.get("activities_done") or []],
         "recommendation": RECOMMENDATIONS.get(evaluation.get("recommendation"), {}).get(lang, ""),
         "reasons": text(evaluation.get("reasons"), lang),
