@@ -372,7 +372,7 @@ signing:
   signatories: {city: Elena R. Garza, partner: Javier H. Dávila Treviño}
 evaluation:
   date: 2027-12-01
-  by: {name: Daniel Ochoa, role: {en: International Affairs Officer, es: Titular de Asuntos Internacionales}, organization: {en: City of Laredo, es: Ciudad de Laredo}}
+  by: {name: Daniel Ochoa, role: {en: International Affairs Officer, es: Titular de la Oficina de Asuntos Internacionales}, organization: {en: City of Laredo, es: Ciudad de Laredo}}
   results:
     - component: economic_development_and_trade
       kpi: 1
