@@ -15,6 +15,8 @@ from markupsafe import Markup
 
 from pipeline.context import ContextBuilder
 from pipeline.dates import parse_date
+from pipeline.documents import process
+from pipeline.documents.council import adopted
 from pipeline.pdfjoin import PdfJoin
 from pipeline.plan import Plan
 from pipeline.render import ASSETS, html_to_pdf, jinja_env
@@ -64,8 +66,8 @@ def compliance_data(batch, report, the_plan: Plan, files: list[dict], as_of: dt.
     }
 
 
-# The statuses that say a record is still waiting for the council to act.
-WAITING_FOR_COUNCIL = {"partnership": ("prospective", "proposed"), "donation": ("requested",)}
+# Statuses past any council action: an ended relationship, a withdrawn request.
+CLOSED = ("emeritus", "terminated", "withdrawn")
 
 
 def deadlines(batch, as_of: dt.date) -> list[dict]:
@@ -77,9 +79,8 @@ def deadlines(batch, as_of: dt.date) -> list[dict]:
         data = record.data
         status = data.get("status")
         meeting = _date(get(data, "council", "meeting_date"), batch)
-        waiting = status in WAITING_FOR_COUNCIL.get(record.kind, ()) or (
-            status == "grandfathered" and isinstance(data.get("council"), dict) and get(data, "council", "adopted") is not True)
-        if meeting and meeting < as_of and waiting:
+        # the plan's own reading of "adopted" (a status that says so, or council.adopted)
+        if meeting and meeting < as_of and status not in CLOSED and not adopted(data, process(record.kind).ADOPTED, as_of):
             due.append({"record": record.id, "kind": "council_action", "date": meeting.isoformat(), "days": (as_of - meeting).days,
                         "action": f"the council met on {meeting.isoformat()} but the record still waits for it: record the "
                                   "council's action (status or council.adopted, and council.vote), or move the item to a later meeting"})

@@ -8,7 +8,7 @@ holding the same facts. Every value stays text; autoescaping in the renderers ma
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import pycountry
 from babel import Locale
@@ -282,6 +282,13 @@ class ContextBuilder:
 
     def date(self, value, lang: str) -> str:
         return long_date(value, lang, self.date_order)
+
+    @cached_property
+    def priority_ranker(self):
+        """The donation priority tiers as `check` ranks them, indexed once per batch."""
+        from pipeline.rules.batch import PriorityRanker
+
+        return PriorityRanker(self.city_data, self.batch.of_kind("partnership"))
 
     def deadline(self, start, days, lang: str) -> str:
         """The day a period counted in calendar days from the council's meeting ends, as a date."""

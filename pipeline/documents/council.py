@@ -3,6 +3,7 @@ itself, planned alike for partnerships and donations."""
 
 from __future__ import annotations
 
+from pipeline.context import country_name, label, long_date, state_name
 from pipeline.dates import parse_date
 from pipeline.plan import ARCHIVAL, DocumentPlan, HeldBack, Plan, both_languages
 from pipeline.rules.values import get
@@ -15,13 +16,13 @@ def adopted(data, adopted_statuses, as_of) -> bool:
     council.adopted for a grandfathered agreement), and the meeting is past. A meeting date alone
     says only that the item was on an agenda."""
     says = data.get("status") in adopted_statuses or get(data, "council", "adopted") is True
-    return says and _happened(data, as_of)
+    return says and happened(get(data, "council", "meeting_date"), as_of)
 
 
-def _happened(data, as_of) -> bool:
-    meeting = get(data, "council", "meeting_date")
+def happened(day, as_of) -> bool:
+    """A recorded date is readable and not after `as_of` (the check reports one that is unreadable)."""
     try:
-        return meeting is not None and parse_date(meeting) <= as_of
+        return day is not None and parse_date(day) <= as_of
     except ValueError:
         return False
 
@@ -43,7 +44,6 @@ def resolutions(record, document: str, is_adopted: bool, result: Plan) -> None:
 AGENDA_ITEM = "agenda_item"
 AGENDA_TITLE = "Council agenda item"
 ENGLISH_ONLY = (AGENDA_ITEM,)  # the council reads English; no Spanish copy is made
-DATED_ON_ISSUE = ()  # the agenda item is dated when it is filed (below), never after its meeting
 
 
 def agenda_item(record, result: Plan) -> None:
@@ -54,8 +54,6 @@ def agenda_item(record, result: Plan) -> None:
 def agenda_view(builder, record) -> dict:
     """What an agenda item adds to the record's context: the goal of the council's strategic plan
     it serves, the fiscal note, and the city's relationships as the profile lists them."""
-    from pipeline.context import country_name, long_date, state_name, label
-
     city = builder.city_data
     plan = city.get("strategic_plan") if isinstance(city.get("strategic_plan"), dict) else {}
     wanted = get(record.data, "council", "strategic_goal")
@@ -81,9 +79,7 @@ def _priority(builder, record) -> str:
     """A donation's place in line (neighbours, then active sister cities, then others), as check ranks it."""
     if record.kind != "donation":
         return ""
-    from pipeline.rules.batch import PriorityRanker
-
-    tier, words = PriorityRanker(builder.city_data, builder.batch.of_kind("partnership")).tier(record.data)
+    tier, _ = builder.priority_ranker.tier(record.data)
     where = {1: "the recipient is in a neighboring municipality", 2: "the recipient's community has an active sister-city agreement with the City",
              3: "the recipient is neither in a neighboring municipality nor in an active sister city"}[tier]
     return f"{('first', 'second', 'third')[tier - 1]} of three tiers, because {where}"

@@ -9,13 +9,13 @@ from babel.numbers import format_decimal
 from pipeline.context import (ACT_NAMES, LOCALES, date_span, label, money, official_title, party, person_contact, salutation,
                               state_name, country_name, inline, text)
 from pipeline.dates import parse_date
-from pipeline.documents.council import adopted, resolutions
+from pipeline.documents.council import adopted, happened, resolutions
 from pipeline.plan import ARCHIVAL, DocumentPlan, HeldBack, Plan, both_languages
+from pipeline.rules.partnership import CRITERIA, NEW_RELATIONSHIP
 from pipeline.rules.values import get
 
 ADOPTED = ("council_approved", "signed", "submitted_to_sci", "active")
 ENGLISH_ONLY = ("assessment",)  # staff's memo to the council
-NEW_RELATIONSHIP = ("prospective", "proposed")
 DOCX = ("agenda_item", "proposal", "assessment", "work_plan", "evaluation_report", "partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual")  # staff edit these
 # The title each language's copy carries in its metadata and its running header.
 TITLES = {
@@ -62,12 +62,7 @@ def plan(record, as_of, result: Plan) -> None:
                                              title=TITLES["assessment"]["en"]))
     if isinstance(data.get("work_plan"), list) and data["work_plan"]:  # the annual operation programs
         result.documents += both_languages(record, "work_plan", ("pdf", "docx"), TITLES)
-    evaluated = get(data, "evaluation", "date")
-    try:
-        evaluated = parse_date(evaluated) if evaluated is not None else None
-    except ValueError:
-        evaluated = None
-    if evaluated is not None and evaluated <= as_of:  # results exist only once the evaluation has happened
+    if happened(get(data, "evaluation", "date"), as_of):  # results exist only once the evaluation has happened
         result.documents += both_languages(record, "evaluation_report", ("pdf", "docx"), TITLES)
     elif isinstance(data.get("evaluation"), dict):
         result.held_back.append(HeldBack(record.id, "evaluation_report", "made once the evaluation has happened and its results are recorded"))
@@ -292,8 +287,6 @@ def _proposal(builder, d: dict, lang: str) -> dict | None:
 def _assessment(builder, d: dict) -> dict | None:
     """Staff's assessment (English, for the council): the five criteria scored, and the facts the
     records already hold computed rather than retyped — both populations and the city's relationships."""
-    from pipeline.rules.partnership import CRITERIA
-
     assessment = d.get("assessment")
     if not isinstance(assessment, dict):
         return None
