@@ -24,6 +24,7 @@ from pipeline.documents import PROCESSES, process
 from pipeline.pdfjoin import OutlineEntry, PdfJoin, Stamp, StampFont
 from pipeline.plan import Plan
 from pipeline.render import PdfOutput, RenderError, html_to_pdf, jinja_env
+from pipeline.rules.values import current_act, get
 
 PACKET = "council-packet.pdf"
 PACKET_ID = "council-packet.en"
@@ -62,7 +63,7 @@ class PacketItem:
         return self.parts[0].first_page if self.parts else ""
 
 
-PACKET_DOCUMENTS = {document for module in PROCESSES.values() for document, _ in module.COUNCIL_DOCUMENTS}
+PACKET_DOCUMENTS = {document for module in PROCESSES.values() for document in module.PACKET_SOURCES}
 
 
 def is_packet_source(document_id: str) -> bool:
@@ -164,8 +165,8 @@ def packet_items(folder: Path, batch, the_plan: Plan, files: list[dict]) -> list
         # A record with errors may hold anything: name it by its id, never through its values.
         subject = f"{record.kind.capitalize()} {record.id}" if record.id in held else _subject(record, contexts)
         item = PacketItem(str(entry.get("item", "")), record.id, subject,
-                          str((record.data.get("council") or {}).get("resolution_number", "")))
-        for document, label in process(record.kind).COUNCIL_DOCUMENTS:
+                          str(get(record.data, *current_act(record.data), "resolution_number") or ""))
+        for document, label in process(record.kind).council_documents(record):
             source = sources.get(f"{record.id}/{document}")
             if source:  # pages counted when rendered; read from the file only for an older manifest
                 pages = source.get("pages") or len(PdfReader(folder / source["path"]).pages)

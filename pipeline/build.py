@@ -34,6 +34,7 @@ from pipeline.plan import ARCHIVAL, Plan, plan
 from pipeline.records import load_batch
 from pipeline.render import Archival, RenderTask, render, reread_templates, template_digest
 from pipeline.validate import validate
+from pipeline.rules.values import get
 
 
 @dataclass
@@ -200,10 +201,10 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.d
         record = records[doc.record_id]
         context = contexts.for_record(record, doc.lang)
         documents = process(record.kind)
-        documents.task_context(doc, record, context)  # what differs between one record's documents
+        documents.task_context(doc, record, context, contexts)  # what differs between one record's documents
         council.task_context(doc, record, context, contexts, issued_on)
         if doc.document in documents.DATED_ON_ISSUE:  # only a letter or memo carries the day it is issued: nothing else moves with it
-            context["letter_date"] = contexts.date(record.data.get("letter_date") or issued_on, doc.lang)
+            context["letter_date"] = contexts.date(get(record.data, *documents.DATED_ON_ISSUE[doc.document]) or issued_on, doc.lang)
         archival = None
         if ARCHIVAL in doc.formats:  # one record may travel in several archival copies: dump it once
             archival = archivals.get(record.id) or archivals.setdefault(record.id, archival_source(record, contexts.meeting_date))

@@ -167,6 +167,54 @@ def sci(batch, partnership_id, scan, out_root, archive_root, agreement, send, as
     _report_submission(result)
 
 
+@cli.command("sci-notice")
+@click.argument("batch")
+@click.argument("partnership_id")
+@click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where `build` wrote OUT/<batch>/; the notice goes to OUT/<batch>/sci/<id>/.  "
+                   "[default: out/ of the working folder]")
+@click.option("--archive", "archive_root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The append-only archive and its ledger.jsonl.  [default: records/signed/ of the working folder]")
+@click.option("--send", is_flag=True, help="Deliver the message over SMTP (SISTERDOCS_SMTP_* environment variables).")
+@click.option("--as-of", type=_IsoDate(), default=None, help="The notice date (message, checks) instead of today.")
+def sci_notice(batch, partnership_id, out_root, archive_root, send, as_of):
+    """Give Sister Cities International written notice of PARTNERSHIP_ID's change of status.
+
+    Once the council has adopted the renewal, emeritus designation or termination and the
+    mayor's letter has gone to the partner (status_change.letter_date), joins the notice, the
+    act and the letter that `build` wrote into one PDF, archives it with a ledger line, writes
+    a ready-to-send .eml to OUT/<batch>/sci/<id>/, and with --send delivers it. Exit 0: done;
+    1: refused (nothing written) or delivery failed; 2: unreadable input.
+    """
+    from pipeline.errors import DeliveryError
+    from pipeline.sci_notice import notify
+
+    project = _project()
+    folder = resolve_batch_folder(batch, project.records)
+    try:
+        result = notify(folder, partnership_id, out_root or project.out, archive_root or project.signed,
+                        send=send, as_of=as_of)
+    except DeliveryError as exc:
+        _report_notice(exc.result, delivered=False)
+        raise
+    _report_notice(result)
+
+
+def _report_notice(result, delivered: bool = True) -> None:
+    from pipeline.records import display_path
+
+    click.echo(f"archived  {display_path(result.archived)} (read-only); ledger {display_path(result.ledger)}")
+    click.echo(f"notice    {display_path(result.packet)} ({result.pages} pages: notice, act, mayor's letter)")
+    click.echo(f"message   {display_path(result.message)} to {result.recipient}")
+    if result.sent_via:
+        click.echo(f"sent      to {result.recipient} through {result.sent_via}")
+    elif delivered:
+        click.echo("not sent  send the .eml from your mail program: it is addressed to SCI with the notice attached")
+    if delivered:
+        click.echo(f"next      record status_change.sci_notice_date: {result.sent_on.isoformat()} in {result.record_file}"
+                   + ("" if result.action == "renewal" else f", and the status it leads to ({'emeritus' if result.action == 'emeritus' else 'terminated'})"))
+
+
 def _print_findings(report) -> None:
     """The check's findings, printed before rendering starts (and above any progress bar)."""
     if report.findings:

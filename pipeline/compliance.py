@@ -20,7 +20,8 @@ from pipeline.documents.council import adopted
 from pipeline.pdfjoin import PdfJoin
 from pipeline.plan import Plan
 from pipeline.render import ASSETS, html_to_pdf, jinja_env
-from pipeline.rules.values import get
+from pipeline.rules.partnership import SCI_REGISTERED
+from pipeline.rules.values import current_act, get
 
 REPORT_ID = "compliance-report.en"
 REPORT_FILES = ("compliance-report.json", "compliance-report.html", "compliance-report.pdf")
@@ -78,16 +79,22 @@ def deadlines(batch, as_of: dt.date) -> list[dict]:
     for record in batch.records:
         data = record.data
         status = data.get("status")
-        meeting = _date(get(data, "council", "meeting_date"), batch)
-        # the plan's own reading of "adopted" (a status that says so, or council.adopted)
-        if meeting and meeting < as_of and status not in CLOSED and not adopted(data, process(record.kind).ADOPTED, as_of):
+        act = current_act(data)  # a status change, once recorded, is what this meeting takes up
+        meeting = _date(get(data, *act, "meeting_date"), batch)
+        # the plan's own reading of "adopted" (a status that says so, or the act's own adopted flag)
+        if meeting and meeting < as_of and status not in CLOSED and not adopted(process(record.kind).says_adopted, data, as_of, act):
             due.append({"record": record.id, "kind": "council_action", "date": meeting.isoformat(), "days": (as_of - meeting).days,
                         "action": f"the council met on {meeting.isoformat()} but the record still waits for it: record the "
-                                  "council's action (status or council.adopted, and council.vote), or move the item to a later meeting"})
+                                  f"council's action (status or {'.'.join(act)}.adopted, and {'.'.join(act)}.vote), or move the "
+                                  "item to a later meeting"})
+        if record.kind == "partnership" and act != ("council",) and meeting and meeting < as_of \
+                and adopted(process(record.kind).says_adopted, data, as_of, act):
+            due += _status_change_steps(batch, record, meeting, as_of)
         if record.kind == "partnership":
             evaluation = _date(data.get("evaluation_date"), batch)
             evaluated = _date(get(data, "evaluation", "date"), batch)
-            if evaluation and evaluation <= as_of + EVALUATION_WINDOW and status not in ("emeritus", "terminated") \
+            ending = get(data, "status_change", "action") in ("emeritus", "termination")
+            if evaluation and evaluation <= as_of + EVALUATION_WINDOW and status not in ("emeritus", "terminated") and not ending \
                     and not (evaluated and evaluated <= as_of):
                 days = (evaluation - as_of).days
                 due.append({"record": record.id, "kind": "evaluation", "date": evaluation.isoformat(), "days": days,
@@ -106,6 +113,22 @@ def deadlines(batch, as_of: dt.date) -> list[dict]:
                         "action": "approved but not picked up: the recipient's named person collects the items "
                                   "and signs the release and receipt"})
     return sorted(due, key=lambda d: (d["date"] or "9999", d["record"], d["kind"]))
+
+
+def _status_change_steps(batch, record, adopted_on: dt.date, as_of: dt.date) -> list[dict]:
+    """After the council acts on a status change: the mayor's letter to the partner, then (for the
+    kinds SCI lists) the written notice to SCI, each listed until the record has its date."""
+    change, steps = record.data["status_change"], []
+    days = (as_of - adopted_on).days
+    if not change.get("letter_date"):
+        steps.append({"record": record.id, "kind": "status_letter", "date": adopted_on.isoformat(), "days": days,
+                      "action": f"the council adopted the {change.get('action')}: send the mayor's letter to the partner "
+                                "(status_letter) and record status_change.letter_date"})
+    elif record.data.get("kind") in SCI_REGISTERED and not change.get("sci_notice_date"):
+        steps.append({"record": record.id, "kind": "sci_notice", "date": adopted_on.isoformat(), "days": days,
+                      "action": f"the partner has the mayor's letter; give SCI written notice: run "
+                                f"`sisterdocs sci-notice {batch.name} {record.id}`, then record status_change.sci_notice_date"})
+    return steps
 
 
 def report_context(batch, data: dict) -> dict:

@@ -16,7 +16,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, get_territory_currencies
 
 from pipeline.dates import parse_date
-from pipeline.rules.values import get
+from pipeline.rules.values import current_act, get
 
 LANGS = ("en", "es")
 LOCALES = {"en": "en_US", "es": "es_MX"}
@@ -132,7 +132,7 @@ def inline(value: str, lang: str, names: tuple[str, ...] = ()) -> str:
     words = value.split(maxsplit=2)
     if not words or not words[0][:1].isupper() or words[0].isupper() and len(words[0]) > 1:
         return value
-    first = words[0].strip(",;:.")
+    first = words[0].strip(",;:.").removesuffix("'s").removesuffix("’s")  # "Monterrey's committee"
     named = any(first in name.split() for name in names)
     phrase = len(words) > 1 and words[1][:1].isupper()
     if first.lower() in _FUNCTION_WORDS[lang] or not (named or phrase):
@@ -350,7 +350,7 @@ class ContextBuilder:
         }
 
     def meeting_info(self, record, lang: str) -> dict:
-        vote = get(record.data, "council", "vote")
+        vote = get(record.data, *current_act(record.data), "vote")  # the act this meeting takes up
         return {
             "vote": vote if isinstance(vote, dict) else None,
             "date": self.date(self.meeting_date, lang),

@@ -250,22 +250,30 @@ def final_agreement(out_folder: Path, batch, partnership_id: str, version: str) 
     """The final (non-draft) agreement that `build` wrote, as (path inside out/<batch>/, page count)."""
     document, lang = AGREEMENT_VERSIONS[version]
     relative = DocumentPlan(partnership_id, "partnership", document, lang, ("pdf",)).path("pdf")
+    data = built_file(out_folder, batch, relative, partnership_id, "agreement",
+                      "the final agreement is built only after legal approval and the council adoption  → record "
+                      "legal_review (status approved, reviewer, date) and the council meeting, run {rebuild}, "
+                      "and submit the scan of that final agreement")
+    return relative, len(PdfReader(io.BytesIO(data)).pages)
+
+
+def built_file(out_folder: Path, batch, relative: str, partnership_id: str, what: str, not_final: str) -> bytes:
+    """The bytes of a final document `build` wrote, as its manifest lists them: never a draft,
+    never a file edited or damaged since. `not_final` says what makes it final ({rebuild} is filled in)."""
     manifest_path = out_folder / MANIFEST
     rebuild = f"`sisterdocs build {display_path(batch.folder)}`"
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SubmissionError(f"{display_path(manifest_path)}: not found, so there is no generated agreement to compare "
-                              f"the scan with  → run {rebuild} first (or give --out where it wrote)") from None
+        raise SubmissionError(f"{display_path(manifest_path)}: not found, so there is no generated {what} to send "
+                              f"→ run {rebuild} first (or give --out where it wrote)") from None
     except (OSError, ValueError) as exc:
         raise SubmissionError(f"{display_path(manifest_path)}: unreadable ({exc})  → run {rebuild} again") from None
     entry = next((f for f in manifest.get("files", []) if isinstance(f, dict) and f.get("path") == relative), None)
     if entry is None or not entry.get("final"):
         state = "only a DRAFT" if entry else "no"
-        raise SubmissionError(f"{display_path(manifest_path)}: {state} agreement for {partnership_id} ({relative}); the "
-                              "final agreement is built only after legal approval and the council adoption  → record "
-                              f"legal_review (status approved, reviewer, date) and the council meeting, run {rebuild}, "
-                              "and submit the scan of that final agreement")
+        raise SubmissionError(f"{display_path(manifest_path)}: {state} {what} for {partnership_id} ({relative}); "
+                              + not_final.format(rebuild=rebuild))
     path = out_folder / relative
     try:
         data = path.read_bytes()
@@ -274,7 +282,7 @@ def final_agreement(out_folder: Path, batch, partnership_id: str, version: str) 
     if sha256(data) != entry.get("sha256"):
         raise SubmissionError(f"{display_path(path)}: changed since the build (its SHA-256 differs from the manifest)  "
                               f"→ run {rebuild} again; never edit generated files by hand")
-    return relative, len(PdfReader(io.BytesIO(data)).pages)
+    return data
 
 
 # --- the scan --------------------------------------------------------------------------------
@@ -416,7 +424,7 @@ def refuse_if_in_ledger(ledger: list[dict], archive_root: Path, partnership_id: 
     """A partnership goes to SCI once; one scan belongs to one partnership."""
     for entry in ledger:
         where = display_path(archive_root / str(entry.get("file", "")))
-        if entry.get("partnership") == partnership_id:
+        if entry.get("partnership") == partnership_id and "notice" not in entry:  # a status notice is not the agreement
             raise SubmissionError(f"{partnership_id}: already submitted: archived {entry.get('archived_at', '?')} as "
                                   f"{where} (ledger {display_path(archive_root / LEDGER)}); a second submission is refused  "
                                   "→ nothing to do; to replace the copy SCI has, write to its membership office")

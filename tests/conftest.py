@@ -84,6 +84,7 @@ PW = "donations/don-2026-nld-public-works/"
 BOMB = "donations/don-2026-nld-bomberos/"
 DOS = "partnerships/dos-laredos/"
 SAL = "partnerships/laredo-saltillo/"
+MON = "partnerships/laredo-monterrey/"
 
 
 def approve_donations(batch: BatchCopy) -> None:

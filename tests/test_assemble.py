@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from pipeline import assemble
 from pipeline.build import build
 from pipeline.records import load_batch
-from tests.conftest import AFTER_MEETING, BOMB, DOS, PW, SAL, BatchCopy, approve_donations, pdf_text
+from tests.conftest import AFTER_MEETING, BOMB, DOS, MON, PW, SAL, BatchCopy, approve_donations, pdf_text
 
 # The example packet's documents in agenda order, and each agenda item's first document with its act's number.
 # Each item opens with its agenda item memo, then the resolution (and, for an agreement, the
@@ -23,9 +23,12 @@ PACKET_PARTS = [DOS + "agenda_item.en.pdf", DOS + "partnership_resolution.en.pdf
                 SAL + "agenda_item.en.pdf", SAL + "partnership_resolution.en.pdf", SAL + "agreement_bilingual.en.pdf",
                 SAL + "proposal.en.pdf", SAL + "assessment.en.pdf",  # what the new relationship's agenda item attaches
                 PW + "agenda_item.en.pdf", PW + "donation_resolution.en.pdf",
-                BOMB + "agenda_item.en.pdf", BOMB + "donation_resolution.en.pdf"]
+                BOMB + "agenda_item.en.pdf", BOMB + "donation_resolution.en.pdf",
+                # a status change: its act, and the evaluation it rests on
+                MON + "agenda_item.en.pdf", MON + "status_resolution.en.pdf", MON + "evaluation_report.en.pdf"]
 ITEM_OPENERS = {"10.1": (PACKET_PARTS[0], "2026-R-118"), "10.2": (PACKET_PARTS[3], "2026-R-119"),
-                "10.3": (PACKET_PARTS[8], "2026-R-120"), "10.4": (PACKET_PARTS[10], "2026-R-121")}
+                "10.3": (PACKET_PARTS[8], "2026-R-120"), "10.4": (PACKET_PARTS[10], "2026-R-121"),
+                "10.5": (PACKET_PARTS[12], "2026-R-122")}
 
 
 def flat(text: str) -> str:
@@ -182,12 +185,15 @@ def test_council_packet_outline_is_one_entry_per_item_without_weasyprint_heading
         "Item 10.1: Renewal of the sister city relationship with Nuevo Laredo, Tamaulipas, Mexico, in place since 1986",
         "Item 10.2: Sister City Agreement with Saltillo, Coahuila de Zaragoza, Mexico",
         "Item 10.3: Donation of surplus equipment to Municipio de Nuevo Laredo",
-        "Item 10.4: Donation of surplus equipment to Patronato de Bomberos de Nuevo Laredo, A.C."]
+        "Item 10.4: Donation of surplus equipment to Patronato de Bomberos de Nuevo Laredo, A.C.",
+        "Item 10.5: Emeritus (inactive) status of the friendship city relationship with Monterrey, Nuevo León, Mexico"]
     children = [entry for entry in outline if isinstance(entry, list)]
     assert [title for title, _ in children[0]] == [
         "Agenda item memo",
         "Resolution No. 2026-R-118, with Exhibit A to Resolution No. 2026-R-118: the agreement and its program plan",
         "For information: the agreement in English and Spanish side by side, as it will be signed"]
+    assert [title for title, _ in children[-1]] == [
+        "Agenda item memo", "Resolution No. 2026-R-122", "For information: the evaluation report"]
     assert all(page == children[i][0][1] for i, (_, page) in enumerate(top[1:]))  # an item opens on its first part
     assert "WHEREAS" not in json.dumps(outline)  # the documents' own heading bookmarks stay out
 
@@ -209,7 +215,7 @@ def test_compliance_report_lists_status_findings_documents_and_gates_per_record(
     _, out = built
     data = json.loads((out / "compliance-report.json").read_text(encoding="utf-8"))
     records = {r["id"]: r for r in data["records"]}
-    assert set(records) == {"dos-laredos", "laredo-saltillo", "don-2026-nld-public-works", "don-2026-nld-bomberos"}
+    assert set(records) == {"dos-laredos", "laredo-saltillo", "laredo-monterrey", "don-2026-nld-public-works", "don-2026-nld-bomberos"}
     bomberos = records["don-2026-nld-bomberos"]
     assert bomberos["status"] == "council_approved" and not bomberos["blocked"]
     assert [(f["rule"], f["field"], f["file"]) for f in bomberos["findings"]] == [
@@ -224,7 +230,7 @@ def test_compliance_report_lists_status_findings_documents_and_gates_per_record(
     # partnerships went to the same meeting, and their records do not yet say what the council did.
     assert [(d["record"], d["kind"]) for d in data["deadlines"]] == [
         ("don-2026-nld-bomberos", "pickup"), ("don-2026-nld-public-works", "pickup"),
-        ("dos-laredos", "council_action"), ("laredo-saltillo", "council_action")]
+        ("dos-laredos", "council_action"), ("laredo-monterrey", "council_action"), ("laredo-saltillo", "council_action")]
     waiting = next(d for d in data["deadlines"] if d["record"] == "laredo-saltillo")
     assert waiting["date"] == "2026-12-08" and waiting["days"] == 1 and "record the council's action" in waiting["action"]
     html = (out / "compliance-report.html").read_text(encoding="utf-8")
@@ -298,8 +304,10 @@ def test_drafts_and_unadopted_resolutions_are_never_archived(built, tmp_path):
     _, out = built
     archived = sorted(p.relative_to(out / "archival").as_posix() for p in (out / "archival").rglob("*.pdf"))
     # Saltillo is still only proposed, and the record of the 1986 relationship does not yet say
-    # the council adopted its renewal (council.adopted): a meeting date alone archives nothing
-    assert archived == [BOMB + "donation_resolution.en.pdf", PW + "donation_resolution.en.pdf"]
+    # the council adopted its renewal (council.adopted): a meeting date alone archives nothing.
+    # Monterrey's agreement was approved and adopted in 2024; its emeritus designation is not adopted yet.
+    assert archived == [BOMB + "donation_resolution.en.pdf", PW + "donation_resolution.en.pdf"] + [
+        MON + f"{document}.{lang}.pdf" for document in ("agreement", "agreement_bilingual") for lang in ("en", "es")]
     batch = BatchCopy(tmp_path)
     batch.replace("partnerships/dos-laredos.yaml", "  meeting_date: 2026-12-08", "  meeting_date: 2026-12-08\n  adopted: true")
     adopted = build(batch.folder, tmp_path / "adopted", as_of=AFTER_MEETING, jobs=1)
@@ -307,7 +315,9 @@ def test_drafts_and_unadopted_resolutions_are_never_archived(built, tmp_path):
     assert "dos-laredos/agreement.en" not in {d.doc_id for d in adopted.plan.documents if d.final}  # no legal approval yet
     batch = BatchCopy(tmp_path / "early")
     build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING.replace(day=1), jobs=1)  # before the meeting
-    assert not (tmp_path / "out" / "example" / "archival").exists()
+    early = sorted(p.relative_to(tmp_path / "out" / "example" / "archival").as_posix()
+                   for p in (tmp_path / "out" / "example" / "archival").rglob("*.pdf"))
+    assert all(path.startswith(MON + "agreement") for path in early), early  # only the agreement in force since 2024
 
 
 def test_a_final_agreement_is_archived_in_every_version(tmp_path):

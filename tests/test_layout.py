@@ -125,7 +125,8 @@ def documents(request, tmp_path_factory):
 def test_the_batches_make_every_kind_of_document(documents):
     kinds = {p.document for _, p, _ in documents}
     expected = {"partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual", "agenda_item",
-                "proposal", "assessment", "work_plan", "donation_resolution", "approval_letter", "notice", "release_receipt"}
+                "proposal", "assessment", "work_plan", "evaluation_report", "status_resolution",
+                "donation_resolution", "approval_letter", "notice", "release_receipt"}
     assert kinds - {"proclamation"} == expected
     assert "proclamation" in kinds or not any(p.document == "proclamation" for _, p, _ in documents)
     assert any(not p.final for _, p, _ in documents), "a draft is needed to test the watermark"
@@ -226,7 +227,8 @@ def test_the_letterhead_heads_the_first_page_and_a_running_header_every_later_on
                          "proclamation": ("Proclamation", "Proclama")}[document.document]
                 assert running[0] == head + words[document.lang == "es"] + " · Saltillo", running[0]
             elif document.document.startswith("agreement"):
-                assert running[0] == head + {"en": "Sister City Agreement", "es": "Acuerdo de Hermanamiento"}[document.lang], running[0]
+                titles = {"en": ("Sister City Agreement", "Friendship City Agreement"), "es": ("Acuerdo de Hermanamiento", "Acuerdo de Ciudades Amigas")}
+                assert running[0] in [head + title for title in titles[document.lang]], running[0]
             else:
                 assert running[0] == head + document.title, running[0]
             checked += 1

@@ -134,9 +134,9 @@ def body_pages(path: Path, furniture: Furniture) -> list[list[str]]:
 
 
 def joined(pages: list[list[str]]) -> str:
-    """The pages' lines as one text; a line that ends in a hyphen (co-/working) joins the next
-    without a space."""
-    return re.sub(r"(?<=\w-) (?=\w)", "", " ".join(line for page in pages for line in page))
+    """The pages' lines as one text; a line that ends in a hyphen or an en dash (co-/working,
+    Monterrey–/Laredo) joins the next without a space."""
+    return re.sub(r"(?<=\w[-–]) (?=\w)", "", " ".join(line for page in pages for line in page))
 
 
 class Text:

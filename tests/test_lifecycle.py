@@ -5,14 +5,16 @@ and each rule is shown to hold and to fail."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 
 import docx
 from pypdf import PdfReader
 
-from tests.conftest import BOMB, DOS, PW, SAL, only, pdf_text
+from tests.conftest import BOMB, DOS, MON, PW, SAL, only, pdf_text
 
-ON_AGENDA = {DOS: "10.1", SAL: "10.2", PW: "10.3", BOMB: "10.4"}
+ON_AGENDA = {DOS: "10.1", SAL: "10.2", PW: "10.3", BOMB: "10.4", MON: "10.5"}
 
 
 def words(text: str) -> str:
@@ -37,7 +39,8 @@ def test_every_record_on_the_agenda_gets_its_agenda_item_in_english_only(built):
 def test_the_agenda_item_quotes_the_caption_of_its_resolution_word_for_word(built):
     _, out = built
     for folder, number in ON_AGENDA.items():
-        resolution = words(pdf_text(out / folder / f"{folder.split('/')[0][:-1]}_resolution.en.pdf"))
+        act = "status" if folder == MON else folder.split("/")[0][:-1]  # Monterrey's act is its status change
+        resolution = words(pdf_text(out / folder / f"{act}_resolution.en.pdf"))
         caption = re.search(r"(A RESOLUTION OF THE CITY COUNCIL .*?PROVIDING AN EFFECTIVE DATE)", resolution).group(1)
         item = words(pdf_text(out / folder / "agenda_item.en.pdf"))
         assert caption in item, folder
@@ -64,7 +67,7 @@ def test_the_agenda_item_states_goal_background_fiscal_impact_and_attachments(bu
     assert "Population: 879,958." in saltillo
     # the city's relationships in force and the communities demonstrating interest, from city.yaml
     assert "Nuevo Laredo, Tamaulipas, Mexico Sister City November 15, 1986" in saltillo
-    assert "Monterrey, Nuevo León, Mexico Friendship City June 20, 2011" in saltillo
+    assert "Monterrey, Nuevo León, Mexico Friendship City June 20, 2024" in saltillo
     assert "Monclova, Coahuila de Zaragoza, Mexico; San Luis Potosí" in saltillo
     # the fiscal impact names every component's funding source; the resolution appropriates nothing
     assert "The resolution appropriates no funds." in saltillo
@@ -111,9 +114,9 @@ def test_the_packet_files_each_agenda_item_right_before_its_resolution(built):
         elif re.search(r"RESOLUTION NO\. 2026-R-\d+ A RESOLUTION", text.upper()):
             first_lines.append(("resolution", re.search(r"2026-R-\d+", text).group(0)))
     order = [kind for kind, _ in first_lines]
-    assert order == ["item", "resolution"] * 4, first_lines
+    assert order == ["item", "resolution"] * 5, first_lines
     index = words(reader.pages[0].extract_text())
-    assert index.count("Agenda item memo") == 4
+    assert index.count("Agenda item memo") == 5
     # what the agenda item attaches travels with it: the proposal and the assessment behind item 10.2
     assert "For information: the twinning proposal" in index and "For information: staff's assessment of the proposal" in index
 
@@ -150,7 +153,8 @@ def test_the_city_list_of_partnerships_agrees_with_the_records(batch):
     assert finding.field == "established" and "1987-11-15" in finding.message and "1986-11-15" in finding.message
     # a proposed relationship listed as in force
     batch.replace("city.yaml", "signed: 1987-11-15, record: dos-laredos", "signed: 1986-11-15, record: dos-laredos")
-    batch.replace("city.yaml", "signed: 2011-06-20}", "signed: 2011-06-20, record: laredo-saltillo}")
+    batch.replace("city.yaml", "demonstrating_interest:", "  - {partner: Saltillo, state: MX-COA, country: MX, kind: sister_city, "
+                  "signed: 2026-12-08, record: laredo-saltillo}\ndemonstrating_interest:")
     finding = only(batch.check(), "city.partnerships")
     assert finding.record == "laredo-saltillo" and "its status is proposed" in finding.message
 
@@ -230,7 +234,7 @@ def test_the_assessment_scores_every_criterion_and_computes_what_the_records_hol
         assert re.search(re.escape(criterion) + r".*? " + str(score) + " ", text), criterion
     assert "Total 20 of 25" in text
     assert "Population 255,205 879,958 (3.4 times the City's)" in text  # city.yaml and the record, not retyped
-    assert "Nuevo Laredo (1986); Monterrey (2011)" in text
+    assert "Nuevo Laredo (1986); Monterrey (2024)" in text
     assert "The City has no relationship in Coahuila de Zaragoza yet." in text
     assert "The proposal's budget totals $54,500.00: the City $24,500.00, sponsors $30,000.00." in text
     assert "Recommendation Proceed." in text
@@ -399,10 +403,11 @@ def test_the_evaluation_report_sets_each_indicator_beside_its_result_once_the_ev
 
     signed_and_evaluated(batch)
     early = build(batch.folder, tmp_path / "early", as_of=dt.date(2027, 11, 20), jobs=1, keep_going=True)
-    assert not [d for d in early.plan.documents if d.document == "evaluation_report"]
+    assert not [d for d in early.plan.documents if d.document == "evaluation_report" and d.record_id == "laredo-saltillo"]
     assert only(early.report, "evaluation.timing").field == "evaluation.date"  # results dated after today
     later = build(batch.folder, tmp_path / "later", as_of=dt.date(2027, 12, 10), jobs=1, keep_going=True)
     assert sorted(d.doc_id for d in later.plan.documents if d.document == "evaluation_report") == [
+        "laredo-monterrey/evaluation_report.en", "laredo-monterrey/evaluation_report.es",
         "laredo-saltillo/evaluation_report.en", "laredo-saltillo/evaluation_report.es"]
     assert "evaluation.timing" not in {f.rule for f in later.report.findings}
     folder = tmp_path / "later" / "example" / SAL
@@ -431,3 +436,198 @@ def test_evaluation_results_are_of_the_record_own_indicators_and_all_of_them(bat
     assert missing.severity == "warning" and "indicator 1 of economic_development_and_trade has no result" in missing.message
     batch.replace(path, "  date: 2027-12-01\n  by:", "  date: 2026-12-20\n  by:")
     assert "before the agreement was signed" in only(batch.check(as_of=dt.date(2027, 12, 10)), "evaluation.timing").message
+
+
+# --- renewal, emeritus designation, termination --------------------------------------------------
+
+MONTERREY = "partnerships/laredo-monterrey.yaml"
+SAL_FILE = "partnerships/laredo-saltillo.yaml"
+CHANGE_COUNCIL = "    filed_on: 2026-12-03\n"
+
+
+def adopt_emeritus(batch, letter: bool = True) -> None:
+    """laredo-monterrey after the meeting: the council adopted the emeritus designation; the mayor wrote."""
+    batch.replace(MONTERREY, CHANGE_COUNCIL, CHANGE_COUNCIL + "    adopted: true\n    vote: {ayes: 8, nays: 1, absent: 0, abstain: 0}\n"
+                  + ("  letter_date: 2026-12-10\n" if letter else ""))
+
+
+def test_a_status_change_goes_to_council_with_its_own_act_and_waits_for_it(built):
+    result, out = built
+    mine = {d.doc_id for d in result.plan.documents if d.record_id == "laredo-monterrey"}
+    assert {"laredo-monterrey/status_resolution.en", "laredo-monterrey/status_resolution.es",
+            "laredo-monterrey/agenda_item.en", "laredo-monterrey/evaluation_report.en"} <= mine
+    held = {h.document: h.reason for h in result.plan.held_back if h.record_id == "laredo-monterrey"}
+    assert "adopted at an earlier meeting" in held["partnership_resolution"]  # this meeting's act is the change
+    assert held["status_letter"] == held["sci_notice"] == "made once the council has adopted the emeritus"
+    en = words(pdf_text(out / MON / "status_resolution.en.pdf"))
+    es = words(pdf_text(out / MON / "status_resolution.es.pdf"))
+    assert ("DESIGNATING THE FRIENDSHIP CITY RELATIONSHIP BETWEEN THE CITY OF LAREDO AND THE MUNICIPALITY OF MONTERREY, "
+            "NUEVO LEÓN, MEXICO, AS EMERITUS (INACTIVE), AND DIRECTING THAT THE PARTNER AND SISTER CITIES INTERNATIONAL "
+            "BE NOTIFIED; AND PROVIDING AN EFFECTIVE DATE") in en
+    assert ("QUE DECLARA EMÉRITA (INACTIVA) LA RELACIÓN DE CIUDADES AMIGAS ENTRE LA CIUDAD DE LAREDO Y EL MUNICIPIO DE "
+            "MONTERREY, NUEVO LEÓN, MÉXICO, ORDENA QUE SE NOTIFIQUE A LA CONTRAPARTE Y A SISTER CITIES INTERNATIONAL, "
+            "Y ESTABLECE SU ENTRADA EN VIGOR") in es
+    # each reason its own WHEREAS, the evaluation it rests on, the 2024 act that authorized the agreement
+    assert "WHEREAS, Monterrey's committee asked to pause the relationship" in en
+    assert "CONSIDERANDO que el comité de Monterrey pidió pausar la relación" in es
+    assert "under the Friendship City Agreement that the City Council authorized by Resolution No. 2024-R-077" in en
+    assert "evaluated the partnership on June 12, 2026 (indicators met: 0; partly met: 1; not met: 1) and recommended: end the relationship" in en
+    assert "(indicadores cumplidos: 0; cumplidos en parte: 1; no cumplidos: 1) y recomendó: dar por terminada la relación" in es
+    assert "no program activity is planned or funded under it until the City Council renews the relationship" in en
+    assert "directs the Mayor to inform the Municipal President of the Municipality of Monterrey of this resolution by letter" in en
+    assert "instruye a la Alcaldesa para que informe por carta al Presidente Municipal del Municipio de Monterrey" in es
+    assert "agenda item 10.5" in en and "AYES: ______" in en  # not adopted: no vote yet
+    item = words(pdf_text(out / MON / "agenda_item.en.pdf"))
+    assert "Subject: Emeritus (inactive) status of the friendship city relationship with the Municipality of Monterrey" in item
+    assert "Adoption of Resolution No. 2026-R-122: A RESOLUTION OF THE CITY COUNCIL" in item
+    assert "Resolution No. 2026-R-122." in item.split("Attachments")[1]
+    assert "For information: the evaluation report of June 12, 2026." in item
+    assert "The agreement pursues these objectives" not in item  # the agenda is about the change, not the agreement
+
+
+def test_once_adopted_the_mayor_writes_and_sci_is_told(batch, tmp_path):
+    from pipeline.build import build
+
+    adopt_emeritus(batch, letter=False)
+    before_letter = build(batch.folder, tmp_path / "a", as_of=dt.date(2026, 12, 9), jobs=1)
+    due = [d for d in json.loads((tmp_path / "a" / "example" / "compliance-report.json").read_text())["deadlines"]
+           if d["record"] == "laredo-monterrey"]
+    assert [d["kind"] for d in due] == ["status_letter"]
+    assert {"laredo-monterrey/status_letter.en", "laredo-monterrey/status_letter.es", "laredo-monterrey/sci_notice.en"} <= \
+        {d.doc_id for d in before_letter.plan.documents}
+    batch.replace(MONTERREY, "    vote: {ayes: 8, nays: 1, absent: 0, abstain: 0}\n",
+                  "    vote: {ayes: 8, nays: 1, absent: 0, abstain: 0}\n  letter_date: 2026-12-10\n")
+    build(batch.folder, tmp_path / "b", as_of=dt.date(2026, 12, 12), jobs=1)
+    folder = tmp_path / "b" / "example" / MON
+    assert (tmp_path / "b" / "example" / "archival" / MON / "status_resolution.en.pdf").is_file()  # adopted: archived
+    resolution = words(pdf_text(folder / "status_resolution.en.pdf"))
+    assert "AYES: 8 NAYS: 1 ABSENT: 0 ABSTAIN: 0" in resolution
+    en, es = (words(pdf_text(folder / f"status_letter.{lang}.pdf")) for lang in ("en", "es"))
+    assert en.startswith("City of Laredo") and "Laredo, Texas, December 10, 2026" in en  # status_change.letter_date
+    assert ("on December 8, 2026, the City Council, by Resolution No. 2026-R-122, designated the friendship city "
+            "relationship between our communities, in place since June 20, 2024, as emeritus (inactive).") in en
+    assert ("el 8 de diciembre de 2026 el Concejo Municipal, mediante la resolución núm. 2026-R-122, declaró emérita "
+            "(inactiva) la relación de ciudades amigas entre nuestras comunidades, vigente desde el 20 de junio de 2024.") in es
+    assert "Monterrey's committee asked to pause" in en and "El comité de Monterrey pidió pausar" in es
+    assert "cc: Gabriela M. Sada Elizondo, Director of International Relations; Sister Cities International" in en
+    assert "c.c.p. Gabriela M. Sada Elizondo, Directora de Relaciones Internacionales; Sister Cities International" in es
+    notice = words(pdf_text(folder / "sci_notice.en.pdf"))
+    assert "By Resolution No. 2026-R-122, adopted on December 8, 2026, the City Council designated the relationship emeritus (inactive)." in notice
+    assert "by letter of December 10, 2026" in notice and "Please list the partnership as emeritus" in notice
+    assert not list(folder.glob("sci_notice.es.*"))  # SCI reads English
+    due = [d for d in json.loads((tmp_path / "b" / "example" / "compliance-report.json").read_text())["deadlines"]
+           if d["record"] == "laredo-monterrey"]
+    assert [d["kind"] for d in due] == ["sci_notice"] and "sisterdocs sci-notice example laredo-monterrey" in due[0]["action"]
+
+
+def test_a_termination_gives_notice_under_article_7(batch, tmp_path):
+    from pipeline.build import build
+
+    batch.replace(MONTERREY, "  action: emeritus", "  action: termination")
+    adopt_emeritus(batch)
+    build(batch.folder, tmp_path / "out", as_of=dt.date(2026, 12, 12), jobs=1)
+    folder = tmp_path / "out" / "example" / MON
+    resolution = words(pdf_text(folder / "status_resolution.en.pdf"))
+    assert "AUTHORIZING THE MAYOR TO GIVE WRITTEN NOTICE TERMINATING THE FRIENDSHIP CITY RELATIONSHIP" in resolution
+    assert ("WHEREAS, Article 7 of the agreement provides that either Party may terminate it by written notice to the other "
+            "Party, that the termination takes effect 90 calendar days after the other Party receives the notice") in resolution
+    assert "to give the Municipal President of the Municipality of Monterrey written notice terminating" in resolution
+    es = words(pdf_text(folder / "status_resolution.es.pdf"))
+    assert "QUE AUTORIZA A LA ALCALDESA A NOTIFICAR POR ESCRITO LA TERMINACIÓN DE LA RELACIÓN DE CIUDADES AMIGAS" in es
+    assert "surte efectos 90 días naturales después de que el Municipio de Monterrey recibe el aviso" in es
+    letter = words(pdf_text(folder / "status_letter.en.pdf"))
+    assert ("as authorized by Resolution No. 2026-R-122 of December 8, 2026, I give you written notice of the termination of "
+            "the friendship city relationship between our communities, in place since June 20, 2024, under Article 7 of "
+            "the Friendship City Agreement.") in letter
+    assert "The termination takes effect 90 calendar days after you receive this notice." in letter
+    assert "le notifico por escrito la terminación" in words(pdf_text(folder / "status_letter.es.pdf"))
+
+
+def test_a_renewal_sets_the_next_evaluation(batch, tmp_path):
+    from pipeline.build import build
+
+    batch.replace(MONTERREY, "  action: emeritus", "  action: renewal\n  next_evaluation: 2028-06-20")
+    item = build(batch.folder, tmp_path / "out", as_of=dt.date(2026, 11, 26), jobs=1)
+    assert not item.report.errors
+    resolution = words(pdf_text(tmp_path / "out" / "example" / MON / "status_resolution.en.pdf"))
+    assert ("RENEWING THE FRIENDSHIP CITY RELATIONSHIP BETWEEN THE CITY OF LAREDO AND THE MUNICIPALITY OF MONTERREY, "
+            "NUEVO LEÓN, MEXICO, IN PLACE SINCE JUNE 20, 2024; AND PROVIDING AN EFFECTIVE DATE") in resolution
+    assert "and report to the City Council by June 20, 2028." in resolution
+
+
+def test_status_change_rules(batch):
+    # only from a relationship in force
+    batch.replace(SAL_FILE, "legal_review:\n  status: pending", "legal_review:\n  status: pending\nstatus_change:\n  action: termination\n"
+                  "  reasons: [{en: No interest, es: Sin interés}]\n  council: {resolution_number: 2026-R-130, meeting_date: 2026-12-08}")
+    finding = only(batch.check(), "lifecycle.status_change")
+    assert (finding.record, finding.field) == ("laredo-saltillo", "status_change.action")
+    assert "a termination is for a relationship in force, and this one is proposed" in finding.message
+    # emeritus and termination say why
+    batch.replace(MONTERREY, "  reasons:\n    - en: Monterrey's committee", "  old_reasons:\n    - en: Monterrey's committee")
+    report = batch.check()
+    assert only(report, "lifecycle.reasons").field == "status_change.reasons"
+    batch.replace(MONTERREY, "  old_reasons:\n", "  reasons:\n")
+    # the council acts, then the mayor writes, then SCI hears it
+    batch.replace(MONTERREY, CHANGE_COUNCIL, CHANGE_COUNCIL + "  letter_date: 2026-12-01\n  sci_notice_date: 2026-11-30\n")
+    orders = [f for f in batch.check().findings if f.rule == "lifecycle.order"]
+    assert [f.field for f in orders] == ["status_change.letter_date", "status_change.sci_notice_date"]
+    # an ended status carries the letter and SCI's notice; and it is the change recorded
+    batch.replace(MONTERREY, "  letter_date: 2026-12-01\n  sci_notice_date: 2026-11-30\n", "")
+    batch.replace(MONTERREY, "status: active", "status: emeritus")
+    ended = only(batch.check(as_of=dt.date(2026, 12, 20)), "partnership.status")
+    assert ended.field == "status_change" and "lacks letter_date and sci_notice_date" in ended.message
+    batch.replace(MONTERREY, "status: emeritus", "status: terminated")
+    wrong = [f for f in batch.check(as_of=dt.date(2026, 12, 20)).findings if f.rule == "partnership.status"]
+    assert [f.field for f in wrong] == ["status_change.action"]
+    assert "status is terminated but the status change recorded is an emeritus designation" in wrong[0].message
+
+
+def test_the_status_change_is_this_meetings_act_for_the_agenda_rules(batch):
+    batch.replace(MONTERREY, "    meeting_date: 2026-12-08\n    strategic_goal: \"4\"", "    meeting_date: 2026-12-15\n    strategic_goal: \"9\"")
+    report = batch.check()
+    assert only(report, "agenda.meeting_date").field == "status_change.council.meeting_date"
+    assert only(report, "agenda.strategic_goal").field == "status_change.council.strategic_goal"
+    batch.replace(MONTERREY, "resolution_number: 2026-R-122", "resolution_number: 2026-R-121")  # the fire engine's
+    assert only(batch.check(), "resolution.duplicate").field in ("status_change.council.resolution_number", "council.resolution_number")
+
+
+def test_sci_notice_sends_the_notice_the_act_and_the_letter_once(batch, tmp_path):
+    import pytest
+    from email import policy
+    from email.parser import BytesParser
+
+    from pipeline.build import build
+    from pipeline.errors import SubmissionError
+    from pipeline.sci import read_ledger, refuse_if_in_ledger
+    from pipeline.sci_notice import notify
+
+    archive = tmp_path / "signed"
+    out = tmp_path / "out"
+    build(batch.folder, out, as_of=dt.date(2026, 11, 26), jobs=1)
+    with pytest.raises(SubmissionError, match="the council has not adopted the emeritus yet"):
+        notify(batch.folder, "laredo-monterrey", out, archive, as_of=dt.date(2026, 11, 26))
+    adopt_emeritus(batch, letter=False)
+    with pytest.raises(SubmissionError, match="the mayor's letter to the partner has no date"):
+        notify(batch.folder, "laredo-monterrey", out, archive, as_of=dt.date(2026, 12, 12))
+    with pytest.raises(SubmissionError, match="not listed by Sister Cities International|no status change"):
+        notify(batch.folder, "dos-laredos", out, archive, as_of=dt.date(2026, 12, 12))
+    assert not archive.exists()  # refused: nothing written
+    batch.replace(MONTERREY, "    vote: {ayes: 8, nays: 1, absent: 0, abstain: 0}\n",
+                  "    vote: {ayes: 8, nays: 1, absent: 0, abstain: 0}\n  letter_date: 2026-12-10\n")
+    with pytest.raises(SubmissionError, match="no notice to SCI for laredo-monterrey"):  # built before adoption
+        notify(batch.folder, "laredo-monterrey", out, archive, as_of=dt.date(2026, 12, 12))
+    build(batch.folder, out, as_of=dt.date(2026, 12, 12), jobs=1)
+    result = notify(batch.folder, "laredo-monterrey", out, archive, as_of=dt.date(2026, 12, 12))
+    assert result.pages == 4 and result.action == "emeritus"
+    joined = words(pdf_text(result.packet))
+    assert joined.index("Dear Membership Office") < joined.index("RESOLUTION NO. 2026-R-122") < joined.index("Dear Municipal President")
+    assert result.archived.read_bytes() == result.packet.read_bytes()
+    (entry,) = read_ledger(archive)
+    assert (entry["partnership"], entry["notice"], entry["pages"]) == ("laredo-monterrey", "emeritus", 4)
+    refuse_if_in_ledger([entry], archive, "laredo-monterrey")  # a notice is not the agreement's submission
+    email = BytesParser(policy=policy.default).parsebytes(result.message.read_bytes())
+    assert email["To"].addresses[0].addr_spec == "membership@sistercities.org"
+    assert email["Subject"] == ("Emeritus (inactive) status of the friendship city relationship: Laredo, Texas – "
+                                "Monterrey, Nuevo León")
+    with pytest.raises(SubmissionError, match="already given notice of the emeritus"):
+        notify(batch.folder, "laredo-monterrey", out, archive, as_of=dt.date(2026, 12, 13))

@@ -321,8 +321,8 @@ def test_partnership_already_submitted_per_its_record_is_refused(site):
 
 
 def test_unknown_partnership_is_refused(site):
-    text = refused(site, partnership="laredo-monterrey")
-    assert "no partnership with id 'laredo-monterrey' (partnerships in this batch: dos-laredos, laredo-saltillo)" in text
+    text = refused(site, partnership="laredo-guadalajara")
+    assert "no partnership with id 'laredo-guadalajara' (partnerships in this batch: dos-laredos, laredo-monterrey, laredo-saltillo)" in text
 
 
 def test_without_a_final_agreement_the_clerk_is_told_to_build(site):

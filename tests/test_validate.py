@@ -13,6 +13,7 @@ FLEET = "donations/don-2026-nld-public-works.yaml"
 BOMBEROS = "donations/don-2026-nld-bomberos.yaml"
 DOS = "partnerships/dos-laredos.yaml"
 SALTILLO = "partnerships/laredo-saltillo.yaml"
+MONTERREY = "partnerships/laredo-monterrey.yaml"
 
 
 def blocked(report, record_id):
@@ -23,7 +24,7 @@ def test_the_example_batch_has_no_errors(batch):
     report = batch.check()
     assert report.errors == []
     assert [f.rule for f in report.warnings] == ["vehicle.permit"]  # the fire engine, for the customs broker
-    assert {r["id"] for r in report.records} == {"dos-laredos", "laredo-saltillo", "don-2026-nld-public-works",
+    assert {r["id"] for r in report.records} == {"dos-laredos", "laredo-saltillo", "laredo-monterrey", "don-2026-nld-public-works",
                                                   "don-2026-nld-bomberos"}
 
 
@@ -278,7 +279,7 @@ def test_office_other_needs_a_written_title(batch):
 
 def test_terminated_partnership_needs_the_notices(batch):
     batch.replace(DOS, "status: grandfathered", "status: terminated")
-    assert "mayor's letter" in only(batch.check(), "partnership.status", "ended").message
+    assert "mayor's letter" in only(batch.check(), "partnership.status", "status").message
 
 
 # --- cross-record rules -------------------------------------------------------------------------
@@ -307,7 +308,8 @@ def test_resolution_numbers_follow_the_city_pattern_and_are_unique(batch):
 def test_city_pattern_for_el_paso_numbers(batch):
     batch.replace("city.yaml", r"pattern: '\d{4}-R-\d{2,3}'", r"pattern: '\d{4}-\d{1,3}R?'")
     batch.replace("city.yaml", "example: 2026-R-101", "example: 2021-61R")
-    assert len([f for f in batch.check().findings if f.rule == "resolution.pattern"]) == 4
+    # every act's number: four on this agenda, Monterrey's of 2024 and its status change's
+    assert len([f for f in batch.check().findings if f.rule == "resolution.pattern"]) == 6
 
 
 def test_broken_city_pattern_is_reported_on_the_city(batch):
@@ -401,8 +403,9 @@ def test_a_canadian_city_profile_works_without_code_changes(batch):
     for old, new in [("name: Laredo\n", "name: Lacombe\n"), ("state: US-TX", "state: CA-AB"), ("country: US", "country: CA"),
                      (r"pattern: '\d{4}-R-\d{2,3}'", r"pattern: 'RES-\d{2}-\d{5}'"), ("example: 2026-R-101", "example: RES-26-00430")]:
         batch.replace("city.yaml", old, new)
-    for record, number in [(DOS, "2026-R-118"), (SALTILLO, "2026-R-119"), (FLEET, "2026-R-120"), (BOMBEROS, "2026-R-121")]:
-        batch.replace(record, number, "RES-26-00" + number[-3:])
+    for record, number in [(DOS, "2026-R-118"), (SALTILLO, "2026-R-119"), (FLEET, "2026-R-120"), (BOMBEROS, "2026-R-121"),
+                           (MONTERREY, "2024-R-077"), (MONTERREY, "2026-R-122")]:
+        batch.replace(record, number, f"RES-{number[2:4]}-00" + number[-3:])
     report = batch.check()
     assert report.errors == [], [f.text() for f in report.errors]
 

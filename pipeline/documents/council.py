@@ -6,17 +6,16 @@ from __future__ import annotations
 from pipeline.context import country_name, label, long_date, state_name
 from pipeline.dates import parse_date
 from pipeline.plan import ARCHIVAL, DocumentPlan, HeldBack, Plan, both_languages
-from pipeline.rules.values import get
+from pipeline.rules.values import current_act, get
 
 RESOLUTION_TITLE = {"en": "Council resolution", "es": "Resolución del concejo"}
 
 
-def adopted(data, adopted_statuses, as_of) -> bool:
-    """The council adopted the record's resolution: the record says so (a status that means it, or
-    council.adopted for a grandfathered agreement), and the meeting is past. A meeting date alone
-    says only that the item was on an agenda."""
-    says = data.get("status") in adopted_statuses or get(data, "council", "adopted") is True
-    return says and happened(get(data, "council", "meeting_date"), as_of)
+def adopted(says_adopted, data, as_of, act: tuple = ("council",)) -> bool:
+    """The council adopted the record's act: the record says so (its process's `says_adopted`: a
+    status that means it, or the act's own `adopted`), and the meeting is past. A meeting date
+    alone says only that the item was on an agenda."""
+    return says_adopted(data, act) and happened(get(data, *act, "meeting_date"), as_of)
 
 
 def happened(day, as_of) -> bool:
@@ -56,7 +55,8 @@ def agenda_view(builder, record) -> dict:
     it serves, the fiscal note, and the city's relationships as the profile lists them."""
     city = builder.city_data
     plan = city.get("strategic_plan") if isinstance(city.get("strategic_plan"), dict) else {}
-    wanted = get(record.data, "council", "strategic_goal")
+    act = current_act(record.data)
+    wanted = get(record.data, *act, "strategic_goal")
     goal = next((g for g in plan.get("goals", []) if isinstance(g, dict) and str(g.get("number")) == str(wanted)), None)
 
     def place(entry):
@@ -66,7 +66,7 @@ def agenda_view(builder, record) -> dict:
     listed = [e for e in city.get("partnerships") or [] if isinstance(e, dict)]
     return {
         "goal": {"number": str(goal.get("number")), "text": goal.get("text", ""), "plan": plan.get("name", "")} if goal else None,
-        "fiscal_note": get(record.data, "council", "fiscal_note") or "",
+        "fiscal_note": get(record.data, *act, "fiscal_note") or "",
         "partnerships": [{**place(e), "kind": label("kind", e.get("kind"), "en"),
                           "signed": long_date(e.get("signed"), "en", builder.date_order)}
                          for e in sorted(listed, key=lambda e: str(e.get("signed")))],
@@ -95,7 +95,7 @@ def filing_date(builder, record, issued_on, lang: str) -> str:
     """The day the item is filed: council.filed_on, else the build day while it is still before the
     meeting; built after the meeting without filed_on, the date is left blank to be filled in,
     rather than a day after the meeting the memo was written for."""
-    filed = get(record.data, "council", "filed_on")
+    filed = get(record.data, *current_act(record.data), "filed_on")
     if filed:
         return builder.date(filed, lang)
     meeting = builder.meeting_date

@@ -20,12 +20,25 @@ TITLES = {
 }
 COUNCIL_DOCUMENTS = (("agenda_item.en", "Agenda item memo"),
                      ("donation_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: the equipment"),)
-DATED_ON_ISSUE = ("approval_letter", "notice")  # a letter or memo carries the day it is issued
+PACKET_SOURCES = {document for document, _ in COUNCIL_DOCUMENTS}
+
+
+def council_documents(record) -> tuple:
+    return COUNCIL_DOCUMENTS
+
+
+# A letter or memo carries the day it is issued: the date recorded at this path, else the day of the build.
+DATED_ON_ISSUE = {"approval_letter": ("letter_date",), "notice": ("letter_date",)}
+
+
+def says_adopted(data, act=("council",)) -> bool:
+    """The record says the council approved the donation (the meeting's date is checked apart)."""
+    return data.get("status") in ADOPTED or get(data, *act, "adopted") is True
 
 
 def plan(record, as_of, result: Plan) -> None:
     data = record.data
-    approved = adopted(data, ADOPTED, as_of)
+    approved = adopted(says_adopted, data, as_of)
     resolutions(record, "donation_resolution", approved, result)
     later = ["approval_letter", "notice", "release_receipt"]
     if not approved:
@@ -57,7 +70,7 @@ def agenda_subject(d: dict) -> str:
     return f"Donation of surplus equipment to {d['recipient']['name']}"
 
 
-def task_context(doc, record, context: dict) -> None:
+def task_context(doc, record, context: dict, builder) -> None:
     """What differs between one donation's documents: the personal data gate and whom a notice is to."""
     # The pickup ID number exists only in the city's own copy of the release.
     number = (record.data.get("pickup") or {}).get("id_number", "") if doc.variant == "city-copy" else ""

@@ -11,12 +11,14 @@ from pipeline.context import (ACT_NAMES, LOCALES, date_span, label, money, offic
 from pipeline.dates import parse_date
 from pipeline.documents.council import adopted, happened, resolutions
 from pipeline.plan import ARCHIVAL, DocumentPlan, HeldBack, Plan, both_languages
-from pipeline.rules.partnership import CRITERIA, NEW_RELATIONSHIP
+from pipeline.rules.partnership import CHANGE_TARGET, CRITERIA, NEW_RELATIONSHIP, SCI_REGISTERED
 from pipeline.rules.values import get
 
 ADOPTED = ("council_approved", "signed", "submitted_to_sci", "active")
-ENGLISH_ONLY = ("assessment",)  # staff's memo to the council
-DOCX = ("agenda_item", "proposal", "assessment", "work_plan", "evaluation_report", "partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual")  # staff edit these
+ENGLISH_ONLY = ("assessment", "sci_notice")  # staff's memo to the council; the notice to SCI
+DOCX = ("agenda_item", "proposal", "assessment", "work_plan", "evaluation_report", "partnership_resolution", "introduction_letter",
+        "agreement", "agreement_bilingual", "status_resolution", "status_letter")  # staff edit these
+CHANGE_ACT = ("status_change", "council")  # a renewal, emeritus designation or termination: the council's second act
 # The title each language's copy carries in its metadata and its running header.
 TITLES = {
     "introduction_letter": {"en": "Letter of introduction", "es": "Carta de presentación"},
@@ -27,6 +29,8 @@ TITLES = {
     "assessment": {"en": "Assessment of the proposal", "es": "Evaluación de la propuesta"},
     "work_plan": {"en": "Work plan", "es": "Programa operativo anual"},
     "evaluation_report": {"en": "Evaluation report", "es": "Informe de evaluación"},
+    "status_letter": {"en": "Letter on the partnership's status", "es": "Carta sobre la situación del hermanamiento"},
+    "sci_notice": {"en": "Notice to Sister Cities International", "es": "Aviso a Sister Cities International"},
 }
 PAID_BY_PHRASE = {"city": {"en": "the City", "es": "la Ciudad"}, "partner": {"en": "the partner", "es": "la contraparte"},
                   "shared": {"en": "both parties", "es": "ambas partes"}, "sponsors": {"en": "sponsors", "es": "los patrocinadores"}}
@@ -41,14 +45,49 @@ COUNCIL_DOCUMENTS = (("agenda_item.en", "Agenda item memo"),
                                                 "as it will be signed"),
                      ("proposal.en", "For information: the twinning proposal"),
                      ("assessment.en", "For information: staff's assessment of the proposal"))
-DATED_ON_ISSUE = ("introduction_letter",)  # a letter carries the day it is issued
+# ... and of a status change (renewal, emeritus, termination): the act and what it rests on.
+STATUS_COUNCIL_DOCUMENTS = (("agenda_item.en", "Agenda item memo"),
+                            ("status_resolution.en", "{act} No. {number}"),
+                            ("evaluation_report.en", "For information: the evaluation report"))
+PACKET_SOURCES = {document for document, _ in COUNCIL_DOCUMENTS + STATUS_COUNCIL_DOCUMENTS}
+
+
+def council_documents(record) -> tuple:
+    return STATUS_COUNCIL_DOCUMENTS if status_change(record.data) else COUNCIL_DOCUMENTS
+
+
+def status_change(data) -> dict | None:
+    """The record's renewal, emeritus designation or termination, once it has its council act."""
+    change = data.get("status_change")
+    return change if isinstance(change, dict) and isinstance(change.get("council"), dict) else None
+
+
+def says_adopted(data, act=("council",)) -> bool:
+    """The record says the council adopted the act (the meeting's date is checked apart): the
+    agreement by a status that means it or council.adopted; a status change by its own
+    council.adopted, or by the status it leads to (a renewal keeps 'active', so only its flag says it)."""
+    if act != CHANGE_ACT:
+        return data.get("status") in ADOPTED or get(data, "council", "adopted") is True
+    action = get(data, "status_change", "action")
+    return get(data, *act, "adopted") is True or (action in ("emeritus", "termination") and data.get("status") == CHANGE_TARGET[action])
+
+
+# A letter carries the day it is issued: the date recorded at this path, else the day of the build.
+DATED_ON_ISSUE = {"introduction_letter": ("letter_date",), "status_letter": ("status_change", "letter_date"),
+                  "sci_notice": ("status_change", "sci_notice_date")}
 
 
 def plan(record, as_of, result: Plan) -> None:
     data = record.data
     status = data.get("status")
-    council_adopted = adopted(data, ADOPTED, as_of)
-    resolutions(record, "partnership_resolution", council_adopted, result)
+    council_adopted = adopted(says_adopted, data, as_of)
+    change = status_change(data)
+    if change:  # this meeting's act is the status change; the agreement's resolution was adopted before
+        result.held_back.append(HeldBack(record.id, "partnership_resolution",
+                                         "adopted at an earlier meeting: this batch carries the relationship's status change"))
+        _plan_status_change(record, change, as_of, result)
+    else:
+        resolutions(record, "partnership_resolution", council_adopted, result)
     if status in NEW_RELATIONSHIP:
         result.documents += both_languages(record, "introduction_letter", ("pdf", "docx"), TITLES)
     else:
@@ -66,9 +105,9 @@ def plan(record, as_of, result: Plan) -> None:
         result.documents += both_languages(record, "evaluation_report", ("pdf", "docx"), TITLES)
     elif isinstance(data.get("evaluation"), dict):
         result.held_back.append(HeldBack(record.id, "evaluation_report", "made once the evaluation has happened and its results are recorded"))
-    if council_adopted:  # read at the signing ceremony, once the council has authorized the signature
+    if council_adopted and not change:  # read at the signing ceremony, once the council has authorized the signature
         result.documents += both_languages(record, "proclamation", ("pdf",), TITLES)
-    else:
+    elif not change:
         result.held_back.append(HeldBack(record.id, "proclamation", "made once the council has adopted the resolution"))
     final = get(data, "legal_review", "status") == "approved" and council_adopted
     formats = ("pdf", "docx", ARCHIVAL) if final else ("pdf", "docx")  # a draft is never archived
@@ -79,16 +118,34 @@ def plan(record, as_of, result: Plan) -> None:
                                          "drafts only until legal review is approved and the council has adopted the resolution"))
 
 
+def _plan_status_change(record, change: dict, as_of, result: Plan) -> None:
+    """The council's act, then (once adopted) the mayor's letter to the partner and, for the kinds
+    SCI lists, the written notice to SCI."""
+    change_adopted = adopted(says_adopted, record.data, as_of, CHANGE_ACT)
+    resolutions(record, "status_resolution", change_adopted, result)
+    later = ["status_letter"] + (["sci_notice"] if record.data.get("kind") in SCI_REGISTERED else [])
+    if not change_adopted:
+        result.held_back += [HeldBack(record.id, d, f"made once the council has adopted the {change.get('action')}") for d in later]
+        return
+    result.documents += both_languages(record, "status_letter", ("pdf", "docx"), TITLES)
+    if "sci_notice" in later:  # SCI reads English
+        result.documents.append(DocumentPlan(record.id, record.kind, "sci_notice", "en", ("pdf",), title=TITLES["sci_notice"]["en"]))
+
+
 def agenda_subject(p: dict) -> str:
     """The item's subject on the council's agenda and in the packet's index."""
     where = f"{p['partner']['name']}, {p['partner']['state']}, {p['partner']['country']}"
+    if p["change"]:
+        return f"{p['change']['subject']} with {where}"
     if p["renewal"]:  # the facts of the relationship, whatever the record's status
         return f"Renewal of the {p['relationship']} with {where}, in place since {p['established_year']}"
     return f"{p['title']} with {where}"
 
 
-def task_context(doc, record, context: dict) -> None:
-    """Nothing of a partnership differs between its documents beyond the plan itself."""
+def task_context(doc, record, context: dict, builder) -> None:
+    """The notice to SCI cites the day the mayor's letter went to the partner."""
+    if doc.document == "sci_notice":
+        context["partner_letter_date"] = builder.date(get(record.data, "status_change", "letter_date"), doc.lang)
 
 
 HONORIFIC = {"en": "The Honorable", "es": "C."}
@@ -105,7 +162,7 @@ RELATIONSHIP = {
     "binational_collaboration": {"en": ("Binational Collaboration Agreement", "binational collaboration"),
                                  "es": ("Acuerdo de Colaboración Binacional", "colaboración binacional")},
 }
-SCI_REGISTERS = ("sister_city", "friendship_city")  # the kinds Sister Cities International recognizes
+
 # How a partner government is named as a party, by the level of the partnership.
 PARTY_NAMES = {"local": {"en": "Municipality of {name}", "es": "Municipio de {name}"},
                "state": {"en": "State of {name}", "es": "Estado de {name}"}}
@@ -122,7 +179,8 @@ def context(builder, record, lang: str) -> dict:
         o = officials.get(side, {})
         title = official_title(o, lang)
         welcome = "welcoming you" if lang == "en" else "recibirla" if o.get("gender") == "female" else "recibirlo"
-        return {"name": o.get("name", ""), "title": title, "welcome": welcome,
+        to_title = (("a la " if o.get("gender") == "female" else "al ") if lang == "es" else "the ") + title
+        return {"name": o.get("name", ""), "title": title, "welcome": welcome, "to_title": to_title,
                 "salutation": salutation(title, o, lang)}
 
     city_official, partner_official = official("city"), official("partner")
@@ -160,7 +218,7 @@ def context(builder, record, lang: str) -> dict:
         "renewal": bool(established) or d.get("status") == "grandfathered",
         "established": builder.date(established, lang),
         "established_year": str(parse_date(established, builder.date_order).year) if established else "",
-        "sci_recognized": d.get("kind") in SCI_REGISTERS and get(builder.city_data, "sci_membership", "status") == "good_standing",
+        "sci_recognized": d.get("kind") in SCI_REGISTERED and get(builder.city_data, "sci_membership", "status") == "good_standing",
         "texts": d.get("texts", "equally_authentic"),
         "termination_notice_days": d.get("termination_notice_days") or DEFAULT_TERMINATION_NOTICE_DAYS,
         "city_party": city_party,
@@ -220,6 +278,7 @@ def context(builder, record, lang: str) -> dict:
         "assessment": _assessment(builder, d),
         "work_plan": _work_plan(builder, d, lang),
         "evaluation": _evaluation(builder, d, lang),
+        "change": _status_change(builder, d, lang, kind_words[1], names),
     }
 
 
@@ -368,6 +427,46 @@ RECOMMENDATIONS = {"continue": {"en": "Continue the relationship as it is", "es"
                    "adjust": {"en": "Adjust the program plan", "es": "Ajustar el programa de trabajo"},
                    "renew": {"en": "Renew the agreement", "es": "Renovar el acuerdo"},
                    "end": {"en": "End the relationship", "es": "Dar por terminada la relación"}}
+
+
+# What each status change is called: the agenda's subject (before "with <partner>"), and the
+# words the resolution's caption and the letter use.
+CHANGES = {
+    "renewal": {"en": {"subject": "Renewal of the {r}", "noun": "renewal"},
+                "es": {"subject": "Renovación de la {r}", "noun": "renovación"}},
+    "emeritus": {"en": {"subject": "Emeritus (inactive) status of the {r}", "noun": "emeritus designation"},
+                 "es": {"subject": "Declaración de la {r} como emérita (inactiva)", "noun": "declaración como emérita"}},
+    "termination": {"en": {"subject": "Termination of the {r}", "noun": "termination"},
+                    "es": {"subject": "Terminación de la {r}", "noun": "terminación"}},
+}
+
+
+def _status_change(builder, d: dict, lang: str, relationship: str, names) -> dict | None:
+    """A renewal, emeritus designation or termination: its act, its reasons, and the dates the
+    letter and the resolution rest on (when the relationship began; what the agreement's
+    termination clause says, when the agreement is the one this program drafted)."""
+    change = status_change(d)
+    if change is None:
+        return None
+    action = change.get("action") if change.get("action") in CHANGES else "renewal"
+    words = CHANGES[action][lang]
+    council = change["council"]
+    since = get(d, "signing", "date") or d.get("established")
+    return {
+        "action": action,
+        "subject": words["subject"].format(r=relationship),
+        "noun": words["noun"],
+        "reasons": [text(r, lang) for r in change.get("reasons") or []],
+        "reasons_inline": [inline(text(r, lang), lang, names) for r in change.get("reasons") or []],
+        "council": {"resolution_number": council.get("resolution_number", ""),
+                    "meeting_date": builder.date(council.get("meeting_date"), lang)},
+        "since": builder.date(since, lang),
+        # our agreement (signed under the program) terminates under its Article 7; an older one by its own terms
+        "under_article": bool(get(d, "signing", "date")) and d.get("status") != "grandfathered",
+        "next_evaluation": builder.date(change.get("next_evaluation"), lang),
+        "notify_sci": d.get("kind") in SCI_REGISTERED,
+        "sci_notice_date": builder.date(change.get("sci_notice_date"), lang),
+    }
 
 
 def _evaluation(builder, d: dict, lang: str) -> dict | None:

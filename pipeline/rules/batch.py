@@ -8,7 +8,7 @@ import re
 import unicodedata
 
 from pipeline.rules import partnership
-from pipeline.rules.values import Env, get, present
+from pipeline.rules.values import Env, council_acts, current_act, get, present
 
 PRIORITY_TIERS = {
     1: "neighbouring municipality",
@@ -81,7 +81,7 @@ def check(batch, report, env: Env) -> None:
 
 
 def _council_records(batch):
-    return [r for r in batch.records if isinstance(r.data.get("council"), dict)]
+    return [r for r in batch.records if council_acts(r.data)]
 
 
 def _unique_ids(batch, report) -> dict:
@@ -123,21 +123,22 @@ def _resolution_numbers(batch, report, env: Env) -> None:
     example = get(env.city, "resolution_number", "example")
     seen: dict = {}
     for record in _council_records(batch):
-        number = get(record.data, "council", "resolution_number")
-        if not isinstance(number, str) or not number:
-            continue
-        path = ("council", "resolution_number")
-        if pattern and not pattern.fullmatch(number):
-            report.add(record, "resolution.pattern", path,
-                       f"'{number}' does not match the city's resolution numbering ({pattern.pattern})",
-                       f"use the clerk's numbering, e.g. {example}")
-        if number in seen:
-            other = seen[number]
-            report.add(record, "resolution.duplicate", path,
-                       f"resolution {number} is already used by {other.kind} {other.id} ({other.file}:{other.line(path)})",
-                       "ask the clerk for the right number")
-        else:
-            seen[number] = record
+        for act in council_acts(record.data):
+            number = get(record.data, *act, "resolution_number")
+            if not isinstance(number, str) or not number:
+                continue
+            path = (*act, "resolution_number")
+            if pattern and not pattern.fullmatch(number):
+                report.add(record, "resolution.pattern", path,
+                           f"'{number}' does not match the city's resolution numbering ({pattern.pattern})",
+                           f"use the clerk's numbering, e.g. {example}")
+            if number in seen:
+                other, other_path = seen[number]
+                report.add(record, "resolution.duplicate", path,
+                           f"resolution {number} is already used by {other.kind} {other.id} ({other.file}:{other.line(other_path)})",
+                           "ask the clerk for the right number")
+            else:
+                seen[number] = (record, path)
 
 
 def _agenda(batch, report, env: Env, by_id: dict) -> None:
@@ -166,11 +167,12 @@ def _agenda(batch, report, env: Env, by_id: dict) -> None:
                        f"no partnership or donation has id '{record_id}'",
                        _suggest(record_id, by_id) or "check the id against the record files")
             continue
-        council_date = env.date(record.data, "council", "meeting_date")
+        act = current_act(record.data)
+        council_date = env.date(record.data, *act, "meeting_date")
         if meeting_date and council_date and council_date != meeting_date:
-            report.add(record, "agenda.meeting_date", ("council", "meeting_date"),
+            report.add(record, "agenda.meeting_date", (*act, "meeting_date"),
                        f"the record is on the agenda of the {meeting_date.isoformat()} meeting but its council date is {council_date.isoformat()}",
-                       f"set council.meeting_date to {meeting_date.isoformat()}, or take it off this agenda")
+                       f"set {'.'.join(act)}.meeting_date to {meeting_date.isoformat()}, or take it off this agenda")
     for record in batch.records:
         if isinstance(record.data.get("id"), str) and record.id not in on_agenda and by_id.get(record.id) is record:
             report.add(record, "agenda.missing", ("id",), "the record is in the batch but not on the agenda",
@@ -181,12 +183,12 @@ def _votes(batch, report, env: Env) -> None:
     """The archived resolution is the adopted one: its adoption line carries the vote of the minutes."""
     from pipeline.documents import process  # the plan's own reading of "adopted"
     for record in batch.records:
-        data = record.data
-        said = data.get("status") in process(record.kind).ADOPTED or get(data, "council", "adopted") is True
-        meeting = env.date(data, "council", "meeting_date")
-        if said and meeting and meeting <= env.as_of and not isinstance(get(data, "council", "vote"), dict):
-            report.add(record, "resolution.vote", ("council",), "the council adopted the resolution but the record has no vote",
-                       "add council.vote with ayes, nays, absent and abstain from the minutes")
+        for act in council_acts(record.data):
+            meeting = env.date(record.data, *act, "meeting_date")
+            if process(record.kind).says_adopted(record.data, act) and meeting and meeting <= env.as_of \
+                    and not isinstance(get(record.data, *act, "vote"), dict):
+                report.add(record, "resolution.vote", act, "the council adopted the resolution but the record has no vote",
+                           f"add {'.'.join(act)}.vote with ayes, nays, absent and abstain from the minutes")
 
 
 def _references(batch, report, by_id: dict) -> None:
@@ -251,9 +253,10 @@ def _filing(batch, report, env: Env) -> None:
         return
     latest = meeting - dt.timedelta(days=days)
     for record in _council_records(batch):
-        filed = env.date(record.data, "council", "filed_on")
+        act = current_act(record.data)
+        filed = env.date(record.data, *act, "filed_on")
         if filed and filed > latest:
-            report.add(record, "agenda.posting", ("council", "filed_on"),
+            report.add(record, "agenda.posting", (*act, "filed_on"),
                        f"the agenda item was filed on {filed.isoformat()}, after {latest.isoformat()}, the last day to post it "
                        f"{days} days before the {meeting.isoformat()} meeting",
                        "move the item to a later meeting, or correct filed_on if it was filed earlier")
@@ -265,14 +268,15 @@ def _strategic_goals(batch, report, env: Env) -> None:
     numbers = [str(g.get("number")) for g in goals if isinstance(g, dict) and isinstance(g.get("number"), (str, int))] \
         if isinstance(goals, list) else []
     for record in _council_records(batch):
-        goal = get(record.data, "council", "strategic_goal")
+        act = current_act(record.data)
+        goal = get(record.data, *act, "strategic_goal")
         if goal is None:
             if numbers:
-                report.add(record, "agenda.goal_missing", ("council",), "the agenda item cites no goal of the city's strategic plan",
-                           f"add council.strategic_goal: one of {', '.join(numbers)} (strategic_plan in city.yaml)")
+                report.add(record, "agenda.goal_missing", act, "the agenda item cites no goal of the city's strategic plan",
+                           f"add {'.'.join(act)}.strategic_goal: one of {', '.join(numbers)} (strategic_plan in city.yaml)")
         elif str(goal) not in numbers:
             fix = f"use one of {', '.join(numbers)}" if numbers else "add strategic_plan with its numbered goals to city.yaml"
-            report.add(record, "agenda.strategic_goal", ("council", "strategic_goal"),
+            report.add(record, "agenda.strategic_goal", (*act, "strategic_goal"),
                        f"goal '{goal}' is not a goal of the city's strategic plan", fix)
 
 

@@ -25,8 +25,6 @@ def check(record, report, env: Env) -> None:
     status = data.get("status")
     if status in STAGES:
         _check_stage_evidence(record, report, data, env, STAGES.index(status))
-    elif status in ENDED:
-        _check_ended(record, report, data)
     elif status == "grandfathered" and not present(data.get("established")):
         report.add(record, "partnership.status", ("established",),
                    "a grandfathered agreement needs the date it was originally signed",
@@ -39,6 +37,7 @@ def check(record, report, env: Env) -> None:
     _check_work_plan(record, report, data, env)
     _check_evaluation_results(record, report, data, env)
     _check_lifecycle_order(record, report, data, env, status)
+    _check_status_change(record, report, data, env, status)
 
 
 def _check_officials(record, report, data) -> None:
@@ -80,11 +79,72 @@ def _check_stage_evidence(record, report, data, env: Env, stage: int) -> None:
                        f"keep the earlier status until the {label} has happened")
 
 
-def _check_ended(record, report, data) -> None:
-    if not isinstance(data.get("ended"), dict):
-        report.add(record, "partnership.status", ("ended",),
-                   f"status is {data['status']}: the mayor's letter to the partner and the written notice to SCI must be recorded",
-                   "add 'ended:' with date, mayor_letter_date and sci_notice_date")
+# A change of status comes from a relationship in force; its target is the status the record
+# takes once the change is done (the council has acted and the partner and SCI were told).
+CHANGE_TARGET = {"renewal": "active", "emeritus": "emeritus", "termination": "terminated"}
+CHANGE_FROM = {"renewal": ("submitted_to_sci", "active", "grandfathered", "emeritus"),
+               "emeritus": ("submitted_to_sci", "active", "grandfathered"),
+               "termination": ("submitted_to_sci", "active", "grandfathered", "emeritus")}
+CHANGE_NOUN = {"renewal": "a renewal", "emeritus": "an emeritus designation", "termination": "a termination"}
+STATUS_ACTION = {"emeritus": "emeritus", "terminated": "termination"}
+SCI_REGISTERED = ("sister_city", "friendship_city")  # the kinds SCI lists, and is told about
+
+
+def _check_status_change(record, report, data, env: Env, status) -> None:
+    """Emeritus and termination only from a relationship in force, with the reasons; an ended
+    relationship carries the council's act, the mayor's letter and (for SCI's kinds) SCI's notice."""
+    change = data.get("status_change")
+    if not isinstance(change, dict):
+        if status in ENDED:
+            report.add(record, "partnership.status", ("status",),
+                       f"status is {status}: the council's act, the mayor's letter to the partner and the written notice "
+                       "to SCI must be recorded",
+                       f"add status_change: with action {'emeritus' if status == 'emeritus' else 'termination'}, reasons, "
+                       "council, letter_date and sci_notice_date")
+        return
+    action = change.get("action")
+    if action not in CHANGE_TARGET:
+        return  # the schema reports it
+    target = CHANGE_TARGET[action]
+    if status in ENDED and status != target:
+        report.add(record, "partnership.status", ("status_change", "action"),
+                   f"status is {status} but the status change recorded is {CHANGE_NOUN[action]}",
+                   f"set status: {target}, or record {CHANGE_NOUN[STATUS_ACTION[status]]} as the status change")
+    elif status not in CHANGE_FROM[action] and status != target:
+        report.add(record, "lifecycle.status_change", ("status_change", "action"),
+                   f"a {action} is for a relationship in force, and this one is {status}",
+                   "remove status_change until the agreement is signed and in force")
+    if action != "renewal" and not _items_or_text(change.get("reasons")):
+        report.add(record, "lifecycle.reasons", ("status_change", "reasons"),
+                   f"the {action} gives no reason: the resolution and the mayor's letter state why",
+                   "add status_change.reasons, one point each in en: and es:")
+    meeting, letter = env.date(change, "council", "meeting_date"), env.date(change, "letter_date")
+    notice = env.date(change, "sci_notice_date")
+    if letter and meeting and letter < meeting:
+        report.add(record, "lifecycle.order", ("status_change", "letter_date"),
+                   f"the mayor's letter ({letter.isoformat()}) is dated before the council acted ({meeting.isoformat()})",
+                   "the letter conveys the council's decision: date it on or after the meeting")
+    if notice and (letter is None or notice < letter):
+        report.add(record, "lifecycle.order", ("status_change", "sci_notice_date"),
+                   f"SCI was notified ({notice.isoformat()}) before the mayor's letter to the partner"
+                   + (f" ({letter.isoformat()})" if letter else " was recorded"),
+                   "the partner hears it first: record letter_date, on or before the notice to SCI")
+    since = env.date(data, "signing", "date") or env.date(data, "established")
+    if meeting and since and meeting < since:
+        report.add(record, "lifecycle.order", ("status_change", "council", "meeting_date"),
+                   f"the council acts on the relationship ({meeting.isoformat()}) before it began ({since.isoformat()})",
+                   "correct the meeting date")
+    if status == target and action != "renewal":
+        needed = ("letter_date", "sci_notice_date") if data.get("kind") in SCI_REGISTERED else ("letter_date",)
+        missing = [key for key in needed if not present(change.get(key))]
+        if missing:
+            report.add(record, "partnership.status", ("status_change",),
+                       f"status is {status}, but the record lacks {' and '.join(missing)}: the partner and SCI must be told",
+                       f"add status_change.{missing[0]} (the day it was sent), or keep status as it was until then")
+
+
+def _items_or_text(value) -> bool:
+    return isinstance(value, list) and any(present(v) for v in value)
 
 
 def _check_order(record, report, data, env: Env) -> None:

@@ -24,6 +24,18 @@ def present(value) -> bool:
     return value is not None and value != "" and value != {} and value != []
 
 
+def current_act(data: object) -> tuple[str, ...]:
+    """Where the council act the record brings to its meeting lives: a status change (renewal,
+    emeritus, termination) once recorded, else the record's own `council`. The agenda, the
+    filing date, the strategic goal and the vote of this meeting are that act's."""
+    return ("status_change", "council") if isinstance(get(data, "status_change", "council"), dict) else ("council",)
+
+
+def council_acts(data: object) -> list[tuple[str, ...]]:
+    """Every council act the record carries, each with its own resolution number."""
+    return [path for path in (("council",), ("status_change", "council")) if isinstance(get(data, *path), dict)]
+
+
 def is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
