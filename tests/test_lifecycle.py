@@ -468,12 +468,14 @@ def test_a_status_change_goes_to_council_with_its_own_act_and_waits_for_it(built
             "MONTERREY, NUEVO LEÓN, MÉXICO, ORDENA QUE SE NOTIFIQUE A LA CONTRAPARTE Y A SISTER CITIES INTERNATIONAL, "
             "Y ESTABLECE SU ENTRADA EN VIGOR") in es
     # each reason its own WHEREAS, the evaluation it rests on, the 2024 act that authorized the agreement
-    assert "WHEREAS, Monterrey's committee asked to pause the relationship" in en
-    assert "CONSIDERANDO que el comité de Monterrey pidió pausar la relación" in es
-    assert "under the Friendship City Agreement that the City Council authorized by Resolution No. 2024-R-077" in en
-    assert "evaluated the partnership on June 12, 2026 (indicators met: 0; partly met: 1; not met: 1) and recommended: end the relationship" in en
-    assert "(indicadores cumplidos: 0; cumplidos en parte: 1; no cumplidos: 1) y recomendó: dar por terminada la relación" in es
-    assert "no program activity is planned or funded under it until the City Council renews the relationship" in en
+    assert "WHEREAS, Monterrey's friendship city committee asked that the relationship be paused" in en
+    assert "CONSIDERANDO que el comité de ciudades amigas de Monterrey solicitó suspender temporalmente la relación" in es
+    assert ("are parties to a Friendship City Agreement signed on June 20, 2024 (the “Agreement”), which the City Council "
+            "authorized by Resolution No. 2024-R-077") in en
+    assert "evaluated the partnership on June 12, 2026 (indicators met: 0; partly met: 1; not met: 1) and recommended: designate the relationship emeritus (inactive)" in en
+    assert "(indicadores cumplidos: 0; cumplidos en parte: 1; no cumplidos: 1) y recomendó: declarar emérita (inactiva) la relación" in es
+    assert ("The Agreement remains in force and is not terminated; no new program activity will be planned or funded under it "
+            "until the City Council reactivates the relationship.") in en
     assert "directs the Mayor to inform the Municipal President of the Municipality of Monterrey of this resolution by letter" in en
     assert "instruye a la Alcaldesa para que informe por carta al Presidente Municipal del Municipio de Monterrey" in es
     assert "agenda item 10.5" in en and "AYES: ______" in en  # not adopted: no vote yet
@@ -504,15 +506,20 @@ def test_once_adopted_the_mayor_writes_and_sci_is_told(batch, tmp_path):
     assert "AYES: 8 NAYS: 1 ABSENT: 0 ABSTAIN: 0" in resolution
     en, es = (words(pdf_text(folder / f"status_letter.{lang}.pdf")) for lang in ("en", "es"))
     assert en.startswith("City of Laredo") and "Laredo, Texas, December 10, 2026" in en  # status_change.letter_date
-    assert ("on December 8, 2026, the City Council, by Resolution No. 2026-R-122, designated the friendship city "
-            "relationship between our communities, in place since June 20, 2024, as emeritus (inactive).") in en
-    assert ("el 8 de diciembre de 2026 el Concejo Municipal, mediante la resolución núm. 2026-R-122, declaró emérita "
-            "(inactiva) la relación de ciudades amigas entre nuestras comunidades, vigente desde el 20 de junio de 2024.") in es
-    assert "Monterrey's committee asked to pause" in en and "El comité de Monterrey pidió pausar" in es
-    assert "cc: Gabriela M. Sada Elizondo, Director of International Relations; Sister Cities International" in en
-    assert "c.c.p. Gabriela M. Sada Elizondo, Directora de Relaciones Internacionales; Sister Cities International" in es
+    assert ("on December 8, 2026, the City Council of the City of Laredo, by Resolution No. 2026-R-122, designated as emeritus "
+            "(inactive) the friendship city relationship between our communities, in place since June 20, 2024.") in en
+    assert ("el 8 de diciembre de 2026 el Concejo Municipal de la Ciudad de Laredo, mediante la resolución núm. 2026-R-122, "
+            "declaró inactiva, con la categoría de emérita que utiliza Sister Cities International, la relación de ciudades "
+            "amigas entre nuestras comunidades, vigente desde el 20 de junio de 2024.") in es
+    assert "The Friendship City Agreement remains in force." in en and "El Acuerdo de Ciudades Amigas continúa vigente." in es
+    assert "Monterrey's friendship city committee asked" in en and "El comité de ciudades amigas de Monterrey solicitó" in es
+    assert "Enclosure: Resolution No. 2026-R-122" in en and "Anexo: resolución núm. 2026-R-122, con traducción de cortesía" in es
+    assert ("cc: Gabriela M. Sada Elizondo, Director of International Relations of the Municipality of Monterrey "
+            "Sister Cities International") in en
+    assert ("c.c.p. Gabriela M. Sada Elizondo, Directora de Relaciones Internacionales del Municipio de Monterrey "
+            "Sister Cities International") in es
     notice = words(pdf_text(folder / "sci_notice.en.pdf"))
-    assert "By Resolution No. 2026-R-122, adopted on December 8, 2026, the City Council designated the relationship emeritus (inactive)." in notice
+    assert "By Resolution No. 2026-R-122, adopted on December 8, 2026, the City Council designated the relationship emeritus (inactive); the agreement remains in force." in notice
     assert "by letter of December 10, 2026" in notice and "Please list the partnership as emeritus" in notice
     assert not list(folder.glob("sci_notice.es.*"))  # SCI reads English
     due = [d for d in json.loads((tmp_path / "b" / "example" / "compliance-report.json").read_text())["deadlines"]
@@ -529,18 +536,28 @@ def test_a_termination_gives_notice_under_article_7(batch, tmp_path):
     folder = tmp_path / "out" / "example" / MON
     resolution = words(pdf_text(folder / "status_resolution.en.pdf"))
     assert "AUTHORIZING THE MAYOR TO GIVE WRITTEN NOTICE TERMINATING THE FRIENDSHIP CITY RELATIONSHIP" in resolution
-    assert ("WHEREAS, Article 7 of the agreement provides that either Party may terminate it by written notice to the other "
+    assert ("WHEREAS, Article 7 of the Agreement provides that either Party may terminate it by written notice to the other "
             "Party, that the termination takes effect 90 calendar days after the other Party receives the notice") in resolution
-    assert "to give the Municipal President of the Municipality of Monterrey written notice terminating" in resolution
+    assert ("determines to terminate the Agreement with the Municipality of Monterrey, Nuevo León, Mexico, and authorizes and "
+            "directs the Mayor to give the Municipal President of the Municipality of Monterrey written notice of termination "
+            "under Article 7 of the Agreement. The termination will take effect 90 calendar days after") in resolution
+    assert "send Sister Cities International a copy of the notice and of this resolution, as Article 7 of the Agreement requires" in resolution
+    assert "file with the City Secretary proof of the date on which the Municipality of Monterrey received the notice" in resolution
     es = words(pdf_text(folder / "status_resolution.es.pdf"))
     assert "QUE AUTORIZA A LA ALCALDESA A NOTIFICAR POR ESCRITO LA TERMINACIÓN DE LA RELACIÓN DE CIUDADES AMIGAS" in es
-    assert "surte efectos 90 días naturales después de que el Municipio de Monterrey recibe el aviso" in es
+    assert "surtirá efectos a los 90 días naturales siguientes a la fecha en que el Municipio de Monterrey reciba el aviso" in es
     letter = words(pdf_text(folder / "status_letter.en.pdf"))
-    assert ("as authorized by Resolution No. 2026-R-122 of December 8, 2026, I give you written notice of the termination of "
-            "the friendship city relationship between our communities, in place since June 20, 2024, under Article 7 of "
-            "the Friendship City Agreement.") in letter
-    assert "The termination takes effect 90 calendar days after you receive this notice." in letter
-    assert "le notifico por escrito la terminación" in words(pdf_text(folder / "status_letter.es.pdf"))
+    assert ("as authorized by Resolution No. 2026-R-122, adopted by the City Council of the City of Laredo on December 8, "
+            "2026, I hereby give you written notice, under Article 7 of the Friendship City Agreement between the City of "
+            "Laredo and the Municipality of Monterrey signed on June 20, 2024, that the City of Laredo terminates that "
+            "Agreement.") in letter
+    assert "The termination will take effect 90 calendar days after the Municipality of Monterrey receives this notice." in letter
+    assert "Please acknowledge receipt of this notice" in letter and "both versions constitute a single notice" in letter
+    es = words(pdf_text(folder / "status_letter.es.pdf"))
+    assert "que la Ciudad de Laredo da por terminado dicho Acuerdo" in es and "Le agradeceré acusar recibo" in es
+    notice = words(pdf_text(folder / "sci_notice.en.pdf"))
+    assert "sends you a copy of its written notice terminating that Agreement" in notice
+    assert "We will confirm in writing the date of receipt and the resulting effective date" in notice
 
 
 def test_a_renewal_sets_the_next_evaluation(batch, tmp_path):
@@ -563,7 +580,7 @@ def test_status_change_rules(batch):
     assert (finding.record, finding.field) == ("laredo-saltillo", "status_change.action")
     assert "a termination is for a relationship in force, and this one is proposed" in finding.message
     # emeritus and termination say why
-    batch.replace(MONTERREY, "  reasons:\n    - en: Monterrey's committee", "  old_reasons:\n    - en: Monterrey's committee")
+    batch.replace(MONTERREY, "  reasons:\n    - en: Monterrey's friendship", "  old_reasons:\n    - en: Monterrey's friendship")
     report = batch.check()
     assert only(report, "lifecycle.reasons").field == "status_change.reasons"
     batch.replace(MONTERREY, "  old_reasons:\n", "  reasons:\n")

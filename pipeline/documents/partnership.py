@@ -426,6 +426,7 @@ MET = {"met": {"en": "Met", "es": "Cumplido"}, "partly": {"en": "Partly met", "e
 RECOMMENDATIONS = {"continue": {"en": "Continue the relationship as it is", "es": "Continuar la relación en sus términos"},
                    "adjust": {"en": "Adjust the program plan", "es": "Ajustar el programa de trabajo"},
                    "renew": {"en": "Renew the agreement", "es": "Renovar el acuerdo"},
+                   "emeritus": {"en": "Designate the relationship emeritus (inactive)", "es": "Declarar emérita (inactiva) la relación"},
                    "end": {"en": "End the relationship", "es": "Dar por terminada la relación"}}
 
 
