@@ -20,15 +20,16 @@ from tests.conftest import AFTER_MEETING, BOMB, DOS, MON, PW, SAL, BatchCopy, ap
 # Each item opens with its agenda item memo, then the resolution (and, for an agreement, the
 # bilingual text for information).
 PACKET_PARTS = [DOS + "agenda_item.en.pdf", DOS + "partnership_resolution.en.pdf", DOS + "agreement_bilingual.en.pdf",
+                DOS + "program_review.en.pdf",  # the grandfathered agreement's review against the program
                 SAL + "agenda_item.en.pdf", SAL + "partnership_resolution.en.pdf", SAL + "agreement_bilingual.en.pdf",
                 SAL + "proposal.en.pdf", SAL + "assessment.en.pdf",  # what the new relationship's agenda item attaches
                 PW + "agenda_item.en.pdf", PW + "donation_resolution.en.pdf",
                 BOMB + "agenda_item.en.pdf", BOMB + "donation_resolution.en.pdf",
                 # a status change: its act, and the evaluation it rests on
                 MON + "agenda_item.en.pdf", MON + "status_resolution.en.pdf", MON + "evaluation_report.en.pdf"]
-ITEM_OPENERS = {"10.1": (PACKET_PARTS[0], "2026-R-118"), "10.2": (PACKET_PARTS[3], "2026-R-119"),
-                "10.3": (PACKET_PARTS[8], "2026-R-120"), "10.4": (PACKET_PARTS[10], "2026-R-121"),
-                "10.5": (PACKET_PARTS[12], "2026-R-122")}
+ITEM_OPENERS = {"10.1": (PACKET_PARTS[0], "2026-R-118"), "10.2": (PACKET_PARTS[4], "2026-R-119"),
+                "10.3": (PACKET_PARTS[9], "2026-R-120"), "10.4": (PACKET_PARTS[11], "2026-R-121"),
+                "10.5": (PACKET_PARTS[13], "2026-R-122")}
 
 
 def flat(text: str) -> str:
@@ -191,7 +192,8 @@ def test_council_packet_outline_is_one_entry_per_item_without_weasyprint_heading
     assert [title for title, _ in children[0]] == [
         "Agenda item memo",
         "Resolution No. 2026-R-118, with Exhibit A to Resolution No. 2026-R-118: the agreement and its program plan",
-        "For information: the agreement in English and Spanish side by side, as it will be signed"]
+        "For information: the agreement in English and Spanish side by side, as it will be signed",
+        "For information: staff's review of the agreement in force against the program"]
     assert [title for title, _ in children[-1]] == [
         "Agenda item memo", "Resolution No. 2026-R-122", "For information: the evaluation report"]
     assert all(page == children[i][0][1] for i, (_, page) in enumerate(top[1:]))  # an item opens on its first part

@@ -125,7 +125,7 @@ def documents(request, tmp_path_factory):
 def test_the_batches_make_every_kind_of_document(documents):
     kinds = {p.document for _, p, _ in documents}
     expected = {"partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual", "agenda_item",
-                "proposal", "assessment", "work_plan", "evaluation_report", "status_resolution",
+                "proposal", "assessment", "program_review", "work_plan", "evaluation_report", "status_resolution",
                 "donation_resolution", "approval_letter", "notice", "release_receipt"}
     assert kinds - {"proclamation"} == expected
     assert "proclamation" in kinds or not any(p.document == "proclamation" for _, p, _ in documents)
@@ -222,6 +222,8 @@ def test_the_letterhead_heads_the_first_page_and_a_running_header_every_later_on
             elif document.document == "work_plan":
                 words = ("Work plan 2027", "Programa operativo anual 2027")[document.lang == "es"]
                 assert running[0] == head + words + " · Nuevo Laredo", running[0]
+            elif document.document == "program_review":
+                assert running[0] == head + "Review of the agreement in force · Nuevo Laredo", running[0]
             elif document.document in ("proposal", "assessment", "proclamation"):
                 words = {"proposal": ("Proposal", "Propuesta"), "assessment": ("Assessment", ""),
                          "proclamation": ("Proclamation", "Proclama")}[document.document]

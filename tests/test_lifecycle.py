@@ -648,3 +648,40 @@ def test_sci_notice_sends_the_notice_the_act_and_the_letter_once(batch, tmp_path
                                 "Monterrey, Nuevo León")
     with pytest.raises(SubmissionError, match="already given notice of the emeritus"):
         notify(batch.folder, "laredo-monterrey", out, archive, as_of=dt.date(2026, 12, 13))
+
+
+# --- a grandfathered agreement's review against the program ---------------------------------------
+
+def test_the_review_of_a_grandfathered_agreement_sets_the_old_beside_the_new_plan(built):
+    result, out = built
+    assert "dos-laredos/program_review.en" in {d.doc_id for d in result.plan.documents}
+    assert not list((out / DOS).glob("program_review.es.*"))  # for the council, in English
+    memo = words(pdf_text(out / DOS / "program_review.en.pdf"))
+    # each requirement: what the 1986 agreement provides, what the new plan (read from the record) provides
+    assert "A binational steering committee Provided 2 members for the City, 1 for the partner" in memo
+    assert "A funding source for each program component Lacking named for 3 of 3 components" in memo
+    assert "An action plan and timeline (annual operation program) Lacking the work plan for 2027" in memo
+    assert "Indicators (KPIs) for each program component Lacking set for 2 of 3 components" in memo
+    assert "An evaluation six months to two years after signing Lacking by December 8, 2027" in memo
+    assert "The agreement in force lacks 6 of the program's 7 requirements" in memo
+    assert "The new plan does not yet provide: indicators (KPIs) for each program component." in memo
+    # the current projects, each with its fate, and the component names as the agreement prints them
+    assert "Sister Cities Festival, held every spring since 1992 Continue, under Cultural, tourism and educational exchange" in memo
+    assert "Joint directory of border businesses (last updated 2015) Close" in memo
+    assert "Foster friendship and understanding between the peoples of both Laredos." in memo
+    item = words(pdf_text(out / DOS / "agenda_item.en.pdf"))
+    assert ("it lacks 6 of the program's 7 requirements, and the new plan provides all of them but indicators (KPIs) for "
+            "each program component.") in item
+    assert "For information: staff's review of the agreement in force against the program, October 15, 2026." in item
+
+
+def test_program_review_rules(batch):
+    path = "partnerships/dos-laredos.yaml"
+    batch.replace(path, "      component: cultural_tourism_and_educational_exchange\n      note: Joins",
+                  "      component: public_safety\n      note: Joins")
+    finding = only(batch.check(), "program_review.component")
+    assert (finding.record, finding.field) == ("dos-laredos", "program_review.projects[1].component")
+    assert "'public_safety'" in finding.message and "cultural_tourism_and_educational_exchange" in finding.fix
+    batch.replace(path, "program_review:", "old_review:")
+    report = batch.check()
+    assert only(report, "lifecycle.review").record == "dos-laredos"

@@ -15,8 +15,8 @@ from pipeline.rules.partnership import CHANGE_TARGET, CRITERIA, NEW_RELATIONSHIP
 from pipeline.rules.values import get
 
 ADOPTED = ("council_approved", "signed", "submitted_to_sci", "active")
-ENGLISH_ONLY = ("assessment", "sci_notice")  # staff's memo to the council; the notice to SCI
-DOCX = ("agenda_item", "proposal", "assessment", "work_plan", "evaluation_report", "partnership_resolution", "introduction_letter",
+ENGLISH_ONLY = ("assessment", "program_review", "sci_notice")  # staff's memos to the council; the notice to SCI
+DOCX = ("agenda_item", "proposal", "assessment", "program_review", "work_plan", "evaluation_report", "partnership_resolution", "introduction_letter",
         "agreement", "agreement_bilingual", "status_resolution", "status_letter")  # staff edit these
 CHANGE_ACT = ("status_change", "council")  # a renewal, emeritus designation or termination: the council's second act
 # The title each language's copy carries in its metadata and its running header.
@@ -27,6 +27,7 @@ TITLES = {
     "proclamation": {"en": "Proclamation", "es": "Proclama"},
     "proposal": {"en": "Twinning proposal", "es": "Propuesta de hermanamiento"},
     "assessment": {"en": "Assessment of the proposal", "es": "Evaluación de la propuesta"},
+    "program_review": {"en": "Review of the agreement in force", "es": "Revisión del acuerdo vigente"},
     "work_plan": {"en": "Work plan", "es": "Programa operativo anual"},
     "evaluation_report": {"en": "Evaluation report", "es": "Informe de evaluación"},
     "status_letter": {"en": "Letter on the partnership's status", "es": "Carta sobre la situación del hermanamiento"},
@@ -44,7 +45,8 @@ COUNCIL_DOCUMENTS = (("agenda_item.en", "Agenda item memo"),
                      ("agreement_bilingual.en", "For information: the agreement in English and Spanish side by side, "
                                                 "as it will be signed"),
                      ("proposal.en", "For information: the twinning proposal"),
-                     ("assessment.en", "For information: staff's assessment of the proposal"))
+                     ("assessment.en", "For information: staff's assessment of the proposal"),
+                     ("program_review.en", "For information: staff's review of the agreement in force against the program"))
 # ... and of a status change (renewal, emeritus, termination): the act and what it rests on.
 STATUS_COUNCIL_DOCUMENTS = (("agenda_item.en", "Agenda item memo"),
                             ("status_resolution.en", "{act} No. {number}"),
@@ -99,6 +101,9 @@ def plan(record, as_of, result: Plan) -> None:
     if isinstance(data.get("assessment"), dict):
         result.documents.append(DocumentPlan(record.id, record.kind, "assessment", "en", ("pdf", "docx"),
                                              title=TITLES["assessment"]["en"]))
+    if isinstance(data.get("program_review"), dict):  # a grandfathered agreement entering the program
+        result.documents.append(DocumentPlan(record.id, record.kind, "program_review", "en", ("pdf", "docx"),
+                                             title=TITLES["program_review"]["en"]))
     if isinstance(data.get("work_plan"), list) and data["work_plan"]:  # the annual operation programs
         result.documents += both_languages(record, "work_plan", ("pdf", "docx"), TITLES)
     if happened(get(data, "evaluation", "date"), as_of):  # results exist only once the evaluation has happened
@@ -276,6 +281,7 @@ def context(builder, record, lang: str) -> dict:
         "signing": {"date": builder.date(signing.get("date"), lang), "place": text(signing.get("place"), lang)},
         "proposal": _proposal(builder, d, lang),
         "assessment": _assessment(builder, d),
+        "program_review": _program_review(builder, d),
         "work_plan": _work_plan(builder, d, lang),
         "evaluation": _evaluation(builder, d, lang),
         "change": _status_change(builder, d, lang, kind_words[1], names),
@@ -428,6 +434,67 @@ RECOMMENDATIONS = {"continue": {"en": "Continue the relationship as it is", "es"
                    "renew": {"en": "Renew the agreement", "es": "Renovar el acuerdo"},
                    "emeritus": {"en": "Designate the relationship emeritus (inactive)", "es": "Declarar emérita (inactiva) la relación"},
                    "end": {"en": "End the relationship", "es": "Dar por terminada la relación"}}
+
+
+# The Laredo program's requirements for every agreement, in the order the review memo lists them.
+PROGRAM_REQUIREMENTS = {
+    "steering_committee": "A binational steering committee",
+    "subcommittees": "A subcommittee for each program component",
+    "funding_sources": "A funding source for each program component",
+    "action_plan": "An action plan and timeline (annual operation program)",
+    "kpis": "Indicators (KPIs) for each program component",
+    "evaluation": "An evaluation six months to two years after signing",
+    "termination": "Terms for amendment and termination",
+}
+PROJECT_DECISIONS = {"continue": "Continue, under {component}", "fold_in": "Fold into {component}", "close": "Close"}
+
+
+def _program_review(builder, d: dict) -> dict | None:
+    """Staff's review of a grandfathered agreement (English, for the council): each requirement of
+    the program beside what the agreement in force provides and what the new plan, as the record
+    holds it, provides — computed, so the memo cannot claim a plan the record lacks."""
+    review = d.get("program_review")
+    if not isinstance(review, dict):
+        return None
+    components = [c for c in d.get("components") or [] if isinstance(c, dict)]
+    areas = [c.get("area") for c in components]
+    committee = d.get("committee") if isinstance(d.get("committee"), dict) else {}
+    members = {side: len(committee.get(side) or []) for side in ("city", "partner")}
+    plan = [y for y in d.get("work_plan") or [] if isinstance(y, dict)]
+    led = {a.get("component") for y in plan for a in y.get("activities") or [] if isinstance(a, dict) and a.get("subcommittee")}
+    years = [str(y.get("year")) for y in plan if y.get("year")]
+
+    def of_components(count: int) -> str:
+        return f"{count} of {len(components)} components" if components else "no components yet"
+
+    new_plan = {
+        "steering_committee": (members["city"] and members["partner"],
+                               f"{members['city']} members for the City, {members['partner']} for the partner"),
+        "subcommittees": (bool(components) and all(a in led for a in areas),
+                          f"{len(d.get('subcommittees') or [])} subcommittees; a subcommittee leads the activities of "
+                          + of_components(sum(a in led for a in areas))),
+        "funding_sources": (all(c.get("funding_source") for c in components), "named for " + of_components(sum(bool(c.get("funding_source")) for c in components))),
+        "action_plan": (bool(years), f"the work plan for {', '.join(years)}" if years else "no work plan recorded yet"),
+        "kpis": (bool(components) and all(c.get("kpis") for c in components), "set for " + of_components(sum(bool(c.get("kpis")) for c in components))),
+        "evaluation": (bool(d.get("evaluation_date")), f"by {builder.date(d.get('evaluation_date'), 'en')}" if d.get("evaluation_date") else "no date set yet"),
+        "termination": (True, f"Article 7: by written notice, effective {d.get('termination_notice_days') or DEFAULT_TERMINATION_NOTICE_DAYS} calendar days after receipt"),
+    }
+    provides = set(review.get("provides") or [])
+    elements = [{"key": key, "requirement": requirement, "provided": key in provides, "planned": bool(new_plan[key][0]),
+                 "new_plan": new_plan[key][1]} for key, requirement in PROGRAM_REQUIREMENTS.items()]
+    labels = {c.get("area"): label("area", c.get("area"), "en") for c in components}
+    return {
+        "date": builder.date(review.get("date"), "en"),
+        "by": review.get("by", ""),
+        "objectives": [str(o) for o in review.get("objectives") or []],
+        "elements": elements,
+        "lacking": [e for e in elements if not e["provided"]],
+        "still_lacking": [e for e in elements if not e["provided"] and not e["planned"]],
+        "projects": [{"name": p.get("name", ""), "note": p.get("note", ""),
+                      "decision": PROJECT_DECISIONS.get(p.get("decision"), "").format(component=labels.get(p.get("component"), p.get("component", "")))}
+                     for p in review.get("projects") or [] if isinstance(p, dict)],
+        "recommendation": review.get("recommendation", ""),
+    }
 
 
 # What each status change is called: the agenda's subject (before "with <partner>"), and the

@@ -66,6 +66,8 @@ RULES: dict[str, Rule] = {
     "lifecycle.order": Rule(E, "lifecycle steps out of order: proposal, letter of introduction, assessment, council; council, the mayor's letter, SCI's notice"),
     "lifecycle.status_change": Rule(E, "a renewal, emeritus designation or termination of a relationship that is not in force"),
     "lifecycle.reasons": Rule(E, "an emeritus designation or a termination without its reasons"),
+    "lifecycle.review": Rule(W, "a grandfathered agreement going to council without staff's review of the agreement in force"),
+    "program_review.component": Rule(E, "a current project carried on under a program component the partnership lacks"),
     "work_plan.component": Rule(E, "a work plan activity under a component the partnership does not have"),
     "work_plan.subcommittee": Rule(E, "a work plan activity assigned to a subcommittee the record does not define"),
     "work_plan.dates": Rule(E, "a work plan activity outside its year, or ending before it starts"),

@@ -38,6 +38,7 @@ def check(record, report, env: Env) -> None:
     _check_evaluation_results(record, report, data, env)
     _check_lifecycle_order(record, report, data, env, status)
     _check_status_change(record, report, data, env, status)
+    _check_program_review(record, report, data, status)
 
 
 def _check_officials(record, report, data) -> None:
@@ -141,6 +142,27 @@ def _check_status_change(record, report, data, env: Env, status) -> None:
             report.add(record, "partnership.status", ("status_change",),
                        f"status is {status}, but the record lacks {' and '.join(missing)}: the partner and SCI must be told",
                        f"add status_change.{missing[0]} (the day it was sent), or keep status as it was until then")
+
+
+def _check_program_review(record, report, data, status) -> None:
+    """A grandfathered agreement enters the program through staff's review of it (Laredo program):
+    each current project carried on names a component the new plan has."""
+    review = data.get("program_review")
+    if not isinstance(review, dict):
+        if status == "grandfathered" and isinstance(data.get("council"), dict):
+            report.add(record, "lifecycle.review", ("status",),
+                       "a grandfathered agreement goes to the council with its new plan but without staff's review of the agreement in force",
+                       "add program_review: (date, by, the agreement's objectives, which program requirements it provides, "
+                       "its current projects with a decision each, recommendation)")
+        return
+    areas = [c["area"] for c in _items(data.get("components")) if isinstance(c.get("area"), str)]
+    projects = review.get("projects") if isinstance(review.get("projects"), list) else []
+    for i, project in enumerate(projects):
+        if isinstance(project, dict) and project.get("decision") in ("continue", "fold_in") and project.get("component") not in areas:
+            report.add(record, "program_review.component", ("program_review", "projects", i, "component"),
+                       f"the project is carried on ({project.get('decision')}) under '{project.get('component')}', "
+                       "which is not one of this partnership's program components",
+                       f"use one of: {', '.join(str(a) for a in areas)}; or decide close")
 
 
 def _items_or_text(value) -> bool:
