@@ -205,14 +205,20 @@ def _report_notice(result, delivered: bool = True) -> None:
 
     click.echo(f"archived  {display_path(result.archived)} (read-only); ledger {display_path(result.ledger)}")
     click.echo(f"notice    {display_path(result.packet)} ({result.pages} pages: notice, act, mayor's letter)")
+    _report_message(result, delivered, "the notice")
+    if delivered:
+        click.echo(f"next      record status_change.sci_notice_date: {result.sent_on.isoformat()} in {result.record_file}"
+                   + ("" if result.action == "renewal" else f", and the status it leads to ({'emeritus' if result.action == 'emeritus' else 'terminated'})"))
+
+
+def _report_message(result, delivered: bool, attached: str) -> None:
+    from pipeline.records import display_path
+
     click.echo(f"message   {display_path(result.message)} to {result.recipient}")
     if result.sent_via:
         click.echo(f"sent      to {result.recipient} through {result.sent_via}")
     elif delivered:
-        click.echo("not sent  send the .eml from your mail program: it is addressed to SCI with the notice attached")
-    if delivered:
-        click.echo(f"next      record status_change.sci_notice_date: {result.sent_on.isoformat()} in {result.record_file}"
-                   + ("" if result.action == "renewal" else f", and the status it leads to ({'emeritus' if result.action == 'emeritus' else 'terminated'})"))
+        click.echo(f"not sent  send the .eml from your mail program: it is addressed to SCI with {attached} attached")
 
 
 def _print_findings(report) -> None:
@@ -228,11 +234,7 @@ def _report_submission(result, delivered: bool = True) -> None:
     click.echo(f"archived  {display_path(result.archived)} (read-only, sha256 {result.scan.sha256}); "
                f"ledger {display_path(result.ledger)}")
     click.echo(f"packet    {display_path(result.packet)} ({result.packet_pages} pages)")
-    click.echo(f"message   {display_path(result.message)} to {result.recipient}")
-    if result.sent_via:
-        click.echo(f"sent      to {result.recipient} through {result.sent_via}")
-    elif delivered:
-        click.echo("not sent  send the .eml from your mail program: it is addressed to SCI with the packet attached")
+    _report_message(result, delivered, "the packet")
     if delivered:
         click.echo(f"next      once SCI has it, set status: submitted_to_sci and add sci_submission: "
                    f"{{date: {result.submitted_on.isoformat()}}} in {result.record_file}")

@@ -185,15 +185,21 @@ def submit(batch_folder: Path, partnership_id: str, scan_path: Path, out_root: P
                        writer.target(PACKET_FILE), packet_pages, writer.target(MESSAGE_FILE), SCI_MEMBERSHIP.addr_spec,
                        record.file, as_of, warnings=membership_warnings(batch.city.data))
     if smtp is not None:
-        try:
-            deliver(email, smtp)
-        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            raise DeliveryError(
-                f"delivery to {SCI_MEMBERSHIP.addr_spec} through {smtp.host}:{smtp.port} failed: {exc}. The scan is "
-                f"archived and the message is ready  → send {display_path(result.message)} from your mail program "
-                "(a second `sci` run is refused: the agreement is already in the ledger)", result) from None
-        result.sent_via = f"{smtp.host}:{smtp.port}"
+        result.sent_via = deliver_or_explain(email, smtp, result, "The scan is archived",
+                                             "`sci` run is refused: the agreement is already in the ledger")
     return result
+
+
+def deliver_or_explain(email: EmailMessage, smtp: "SmtpSettings", result, kept: str, again: str) -> str:
+    """Deliver, and say where it went; a failure says what is already kept and how to send it by hand."""
+    try:
+        deliver(email, smtp)
+    except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        raise DeliveryError(
+            f"delivery to {SCI_MEMBERSHIP.addr_spec} through {smtp.host}:{smtp.port} failed: {exc}. {kept} and the "
+            f"message is ready  → send {display_path(result.message)} from your mail program (a second {again})",
+            result) from None
+    return f"{smtp.host}:{smtp.port}"
 
 
 # --- the record --------------------------------------------------------------------------------

@@ -16,8 +16,6 @@ import fcntl
 import io
 import json
 import os
-import smtplib
-import ssl
 import textwrap
 from dataclasses import dataclass
 from email.headerregistry import Address
@@ -30,14 +28,14 @@ from pypdf import PdfReader, PdfWriter
 from pipeline.context import ContextBuilder
 from pipeline.documents import partnership
 from pipeline.documents.council import adopted
-from pipeline.errors import DeliveryError, SubmissionError
+from pipeline.errors import SubmissionError
 from pipeline.output import OutputWriter, sha256
 from pipeline.plan import DocumentPlan
 from pipeline.records import display_path, load_batch
 from pipeline.rules.partnership import SCI_REGISTERED
 from pipeline.rules.values import get
 from pipeline.sci import (BODY_POLICY, LEDGER, MAIL_POLICY, SCI_MEMBERSHIP, SmtpSettings, _store_read_only, built_file,
-                          deliver, find_partnership, read_ledger, sender_address)
+                          deliver_or_explain, find_partnership, read_ledger, sender_address)
 from pipeline.validate import validate
 
 # What the notice carries, in order: (document, format, what a refusal calls it).
@@ -46,7 +44,7 @@ PARTS = (("sci_notice", "pdf", "notice to SCI"), ("status_resolution", "pdf", "a
          ("status_letter", "pdf", "mayor's letter to the partner"))
 
 
-@dataclass(frozen=True)
+@dataclass
 class NoticeResult:
     partnership_id: str
     action: str
@@ -86,14 +84,8 @@ def notify(batch_folder: Path, partnership_id: str, out_root: Path = Path("out")
     result = NoticeResult(record.id, action, writer.target(packet_name), pages, writer.target(message_name),
                           archive_root / entry["file"], archive_root / LEDGER, SCI_MEMBERSHIP.addr_spec, record.file, as_of)
     if smtp is not None:
-        try:
-            deliver(email, smtp)
-        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            raise DeliveryError(
-                f"delivery to {SCI_MEMBERSHIP.addr_spec} through {smtp.host}:{smtp.port} failed: {exc}. The notice is "
-                f"archived and the message is ready  → send {display_path(result.message)} from your mail program "
-                "(a second `sci-notice` run is refused: the notice is already in the ledger)", result) from None
-        result = NoticeResult(**{**result.__dict__, "sent_via": f"{smtp.host}:{smtp.port}"})
+        result.sent_via = deliver_or_explain(email, smtp, result, "The notice is archived",
+                                             "`sci-notice` run is refused: the notice is already in the ledger")
     return result
 
 
