@@ -200,6 +200,45 @@ def sci_notice(batch, partnership_id, out_root, archive_root, send, as_of):
     _report_notice(result)
 
 
+@cli.command("import-items")
+@click.argument("register", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--donation", "donation_id", required=True, help="The id of the donation record the items go to.")
+@click.option("--batch", default="example", show_default=True, help="The batch (a name under records/, or a folder).")
+@click.option("--map", "mappings", multiple=True, metavar="HEADING=FIELD",
+              help="A column the importer does not know by its heading, e.g. --map 'Asset #=unit_number' (repeatable).")
+@click.option("--sheet", default=None, help="The sheet of a .xlsx register to read [default: the first].")
+@click.option("--dry-run", is_flag=True, help="Read and report only; write nothing.")
+def import_items_command(register, donation_id, batch, mappings, sheet, dry_run):
+    """Append the rows of an asset register (.xlsx or .csv) to a donation's items.
+
+    Known headings (unit number, description, VIN, serial, year, make, model, department,
+    location, fund, book value, in use, auctioned, ...) are mapped by themselves; the record's
+    other lines and comments are kept. A cell that cannot be read is named by row and column,
+    and then nothing is written. Exit 0: imported; 1: refused.
+    """
+    from pipeline.import_items import HEADINGS, import_items
+
+    mapping = {}
+    for text in mappings:
+        heading, _, name = text.rpartition("=")
+        if not heading or name not in HEADINGS:
+            raise click.UsageError(f"--map {text!r}: give HEADING=FIELD, FIELD one of {', '.join(HEADINGS)}")
+        mapping[heading] = name
+    folder = resolve_batch_folder(batch, _project().records)
+    result = import_items(folder, donation_id, register, mapping, sheet, dry_run)
+    for problem in result.problems:
+        click.echo(problem)
+    if result.problems:
+        raise click.ClickException(f"{len(result.problems)} cells could not be read; nothing was written to {result.record_file}")
+    if result.skipped:
+        click.echo(f"skipped   {', '.join(result.skipped)}: already in the record")
+    verb = "would be added" if dry_run else "added"
+    click.echo(f"{len(result.added)} items {verb} to {result.record_file}" + (f": {', '.join(result.added)}" if result.added else ""))
+    if result.added and not dry_run:
+        click.echo(f"next      sisterdocs check {batch}: the new items are checked like hand-written ones "
+                   "(their Spanish descriptions and department names are yours to add)")
+
+
 def _report_notice(result, delivered: bool = True) -> None:
     from pipeline.records import display_path
 

@@ -42,10 +42,16 @@ def compliance_data(batch, report, the_plan: Plan, files: list[dict], as_of: dt.
     for h in the_plan.held_back:
         held.setdefault(h.record_id, []).append({"document": h.document, "reason": h.reason})
     meeting = batch.meeting.data.get("meeting") or {}
+    by_id = {r.id: r for r in batch.records}
     records = []
     for entry in report.records:
         record_id = entry["id"]
+        step, waiting = ("", "")
+        if entry.get("kind") == "donation" and record_id in by_id:
+            step, waiting = process("donation").step(by_id[record_id].data, as_of)
         records.append({
+            "step": step,  # donations: where the request stands in Appendix A, and what it waits for
+            "waiting_for": waiting,
             **{k: entry[k] for k in ("id", "kind", "line", "status", "blocked") if k in entry},
             "file": _source(entry.get("file", ""), batch),
             "priority_tier": entry.get("priority_tier", ""),  # donations only
@@ -64,7 +70,21 @@ def compliance_data(batch, report, the_plan: Plan, files: list[dict], as_of: dt.
                     "files": len(files)},
         "records": records,
         "deadlines": deadlines(batch, as_of),
+        "donation_log": donation_log(records, by_id),
     }
+
+
+def donation_log(records: list[dict], by_id: dict) -> list[dict]:
+    """The request log: every donation request in the order the program serves them (priority tier,
+    then first come), with the step it is at and what it waits for."""
+    log = []
+    for r in records:
+        if r["kind"] != "donation" or r["id"] not in by_id:
+            continue
+        data = by_id[r["id"]].data
+        log.append({**{key: r[key] for key in ("id", "priority_tier", "priority", "status", "step", "waiting_for")},
+                    "requested_on": _iso(get(data, "requested_on")), "recipient": str(get(data, "recipient", "name") or "")})
+    return sorted(log, key=lambda d: (d["priority_tier"] or 9, d["requested_on"], d["id"]))
 
 
 # Statuses past any council action: an ended relationship, a withdrawn request.

@@ -345,8 +345,10 @@ class ContextBuilder:
             "title_signer": person("manager" if officials.get("manager") else "mayor"),
             "international_affairs": contact("international_affairs"),
             "volunteer_contact": contact("volunteer_contact"),
-            "letterhead": {"line": " · ".join(v for v in (get(c, "letterhead", k) for k in ("address", "phone", "website")) if v)},
+            "letterhead": {"line": " · ".join(v for v in (get(c, "letterhead", k) for k in ("address", "phone", "website")) if v),
+                           "address": get(c, "letterhead", "address") or ""},
             "council_size": c.get("council_size", ""),
+            "tax_id": c.get("tax_id", ""),
         }
 
     def meeting_info(self, record, lang: str) -> dict:

@@ -64,3 +64,7 @@ class InputProblem:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+class ImportRefused(click.ClickException):
+    """An asset register that cannot be imported as given (exit 1): nothing was written."""

@@ -163,7 +163,7 @@ def test_notices_go_to_each_donating_department_and_fleet(built):
     it = " ".join(pdf_text(out / (PW + "notice-information-technology.en.pdf")).split())
     assert "To: Information Technology" in it and "IT-20931" in it and "4521" not in it
     fleet = " ".join(pdf_text(out / (PW + "notice-fleet.en.pdf")).split())
-    assert "To: Fleet Management" in fleet and "1FVACXDT6EHFZ1234" in fleet and "signature of the City Manager (or designee) on each certificate of title" in fleet
+    assert "To: Fleet Management" in fleet and "1FVACXDT6EHFZ1234" in fleet and "Please obtain the signature of the City Manager (or designee) on the assignment of the certificate of title to the recipient" in fleet
 
 
 def test_signed_ready_metadata_and_embedded_fonts(built):

@@ -126,7 +126,8 @@ def test_the_batches_make_every_kind_of_document(documents):
     kinds = {p.document for _, p, _ in documents}
     expected = {"partnership_resolution", "introduction_letter", "agreement", "agreement_bilingual", "agenda_item",
                 "proposal", "assessment", "program_review", "work_plan", "evaluation_report", "status_resolution",
-                "donation_resolution", "approval_letter", "notice", "release_receipt"}
+                "donation_resolution", "approval_letter", "notice", "release_receipt", "customs_letter", "pickup_designation",
+                "title_assignment"}
     assert kinds - {"proclamation"} == expected
     assert "proclamation" in kinds or not any(p.document == "proclamation" for _, p, _ in documents)
     assert any(not p.final for _, p, _ in documents), "a draft is needed to test the watermark"

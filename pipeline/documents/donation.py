@@ -8,15 +8,20 @@ from functools import lru_cache
 
 from pipeline.context import (label, money, official_title, party, person_contact, salutation, state_name,
                               country_name, inline, text, with_indefinite_article)
-from pipeline.documents.council import adopted, resolutions
+from pipeline.documents.council import adopted, happened, resolutions
 from pipeline.plan import DocumentPlan, HeldBack, Plan, both_languages
-from pipeline.rules.values import get
+from pipeline.rules.values import get, is_number
 
 ADOPTED = ("council_approved", "picked_up")  # the statuses that say the council approved the donation
-DOCX = ("agenda_item", "donation_resolution", "approval_letter")  # staff edit these; notices and the release are PDF only
+DOCX = ("agenda_item", "donation_resolution", "approval_letter", "customs_letter")
+ENGLISH_ONLY = ("title_assignment", "closing_memo")  # for the City's own staff  # staff edit these; notices and the release are PDF only
 TITLES = {
     "approval_letter": {"en": "Donation approval letter", "es": "Carta de aprobación de la donación"},
     "release_receipt": {"en": "Release and receipt", "es": "Acta de entrega-recepción"},
+    "customs_letter": {"en": "Donation letter", "es": "Carta de donación"},
+    "pickup_designation": {"en": "Pickup designation", "es": "Designación de quien recoge"},
+    "title_assignment": {"en": "Assignment of certificates of title", "es": ""},
+    "closing_memo": {"en": "Donation picked up", "es": ""},
 }
 COUNCIL_DOCUMENTS = (("agenda_item.en", "Agenda item memo"),
                      ("donation_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: the equipment"),)
@@ -28,7 +33,8 @@ def council_documents(record) -> tuple:
 
 
 # A letter or memo carries the day it is issued: the date recorded at this path, else the day of the build.
-DATED_ON_ISSUE = {"approval_letter": ("letter_date",), "notice": ("letter_date",)}
+DATED_ON_ISSUE = {"approval_letter": ("letter_date",), "notice": ("letter_date",), "customs_letter": ("letter_date",),
+                  "title_assignment": ("letter_date",), "closing_memo": ("pickup", "picked_up_on")}
 
 
 def says_adopted(data, act=("council",)) -> bool:
@@ -46,6 +52,11 @@ def plan(record, as_of, result: Plan) -> None:
         return
     result.documents += both_languages(record, "approval_letter", ("pdf", "docx"), TITLES)
     items = data.get("items", [])
+    # what the recipient's customs broker files: every piece named by its VIN or serial number
+    if all(isinstance(i, dict) and customs_identifier(i) for i in items):
+        result.documents += both_languages(record, "customs_letter", ("pdf", "docx"), TITLES)
+    else:
+        result.held_back.append(HeldBack(record.id, "customs_letter", "made once every item has its VIN or serial number"))
     # Notices are English, and named by the department's English name.
     for department in sorted({text(i.get("department"), "en") for i in items if isinstance(i, dict) and i.get("department")}):
         result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",),
@@ -53,11 +64,56 @@ def plan(record, as_of, result: Plan) -> None:
     if any(isinstance(i, dict) and i.get("category") == "vehicle" for i in items):
         result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",), variant="fleet",
                                              title="Notice to Fleet Management"))
+        result.documents.append(DocumentPlan(record.id, record.kind, "title_assignment", "en", ("pdf",),
+                                             title=TITLES["title_assignment"]["en"]))
+    # the form the recipient's representative signs to name who picks up; goes with the approval letter
+    result.documents += both_languages(record, "pickup_designation", ("pdf",), TITLES)
+    if data.get("status") == "picked_up" and get(data, "pickup", "picked_up_on"):
+        result.documents.append(DocumentPlan(record.id, record.kind, "closing_memo", "en", ("pdf",), title=TITLES["closing_memo"]["en"]))
+    else:
+        result.held_back.append(HeldBack(record.id, "closing_memo", "made once the pickup is recorded (status picked_up, pickup.picked_up_on)"))
     # The city's copy carries the pickup ID number; the recipient's copy never does.
     result.documents.append(DocumentPlan(record.id, record.kind, "release_receipt", "en", ("pdf",), variant="city-copy",
                                          title=TITLES["release_receipt"]["en"]))
     result.documents.append(DocumentPlan(record.id, record.kind, "release_receipt", "es", ("pdf",), variant="recipient-copy",
                                          title=TITLES["release_receipt"]["es"]))
+
+
+def step(data: dict, as_of) -> tuple[str, str]:
+    """Where a donation stands in Appendix A's steps, and what it waits for: the request log's
+    columns in the compliance report."""
+    status = data.get("status")
+    meeting = get(data, "council", "meeting_date")
+    if status == "withdrawn":
+        return "withdrawn", "nothing: the request was withdrawn"
+    if status == "picked_up":
+        return "4. picked up and closed", "nothing" if get(data, "pickup", "id_checked") is True else "the ID check recorded at pickup"
+    if not adopted(says_adopted, data, as_of):
+        if not isinstance(data.get("council"), dict):
+            return "1. request and search for equipment", "the departments' answers, then a council item (council: number and meeting)"
+        if happened(meeting, as_of):
+            return "2. council approval", "the council's action recorded (status council_approved and council.vote)"
+        return "2. council approval", f"the council meeting of {meeting}"
+    waits = []
+    if not isinstance(data.get("designation"), dict):
+        waits.append("the recipient's signed pickup designation")
+    unlisted = [str(i.get("unit_number")) for i in data.get("items") or []
+                if isinstance(i, dict) and i.get("category") == "vehicle" and i.get("vehicle_type") not in _permit_listed_vehicle_types()
+                and not i.get("import_confirmed_on")]
+    if unlisted:
+        waits.append(f"the customs broker's written confirmation for {', '.join(unlisted)}")
+    waits.append("pickup by the designated person, with the ID checked")
+    return "3. approved: designation and pickup", "; then ".join(waits)
+
+
+def _customs_value(item: dict) -> float:
+    value = item.get("estimated_value") if is_number(item.get("estimated_value")) else item.get("book_value")
+    return float(value) if is_number(value) else 0.0
+
+
+def customs_identifier(item: dict) -> str:
+    """What customs identifies a piece by: a vehicle's VIN, anything else's serial number."""
+    return str(item.get("vin") or "") if item.get("category") == "vehicle" else str(item.get("serial_number") or "")
 
 
 def _slug(name: str) -> str:
@@ -99,6 +155,7 @@ def context(builder, record, lang: str) -> dict:
             # every used vehicle needs the Secretaría de Economía's prior import permit; a type off the
             # list for donations may not get one at all, which the recipient's broker must confirm
             "unlisted_vehicle": item.get("category") == "vehicle" and item.get("vehicle_type") not in permit_listed,
+            "import_confirmed_on": builder.date(item.get("import_confirmed_on"), lang),
             "vin": item.get("vin", "") or item.get("serial_number", ""),
             "quantity": str(item.get("quantity") or 1),
             "year": item.get("year", ""),
@@ -111,6 +168,8 @@ def context(builder, record, lang: str) -> dict:
             "book_value": money(item.get("book_value"), lang, builder.currency),
             # a bilingual table names the currency after the amount, as both readers expect
             "book_value_coded": money(item.get("book_value"), "es", builder.currency),
+            # what customs is told: the city's estimate of the market value, else the book value
+            "customs_value": money(_customs_value(item), lang, builder.currency),
             "condition": text(item.get("condition"), lang),
             "condition_en": text(item.get("condition"), "en"),
             "condition_es": text(item.get("condition"), "es"),
@@ -138,6 +197,8 @@ def context(builder, record, lang: str) -> dict:
             "party": party(recipient.get("name", ""), lang),
             "rfc": recipient.get("rfc", ""),
             "authorization": get(recipient, "authorization", "reference") or "",
+            "authorization_date": builder.date(get(recipient, "authorization", "date"), lang),
+            "address": recipient.get("address", ""),
             "municipality": recipient.get("municipality", ""),
             "state": state_name(recipient.get("state")),
             "country": country_name(recipient.get("country", ""), lang),
@@ -156,7 +217,11 @@ def context(builder, record, lang: str) -> dict:
         "import_confirmation_deadline": builder.deadline(council.get("meeting_date"), d.get("import_confirmation_days", 90), lang),
         "departments": departments,
         "total_book_value": money(sum(float(i.get("book_value") or 0) for i in d.get("items", [])), lang, builder.currency),
+        "total_customs_value": money(sum(_customs_value(i) for i in d.get("items", []) if isinstance(i, dict)), lang, builder.currency),
+        "unvalued": any(isinstance(i, dict) and not is_number(i.get("estimated_value")) for i in d.get("items", [])),
+        "designation": {"date": builder.date(get(d, "designation", "date"), lang), "signed_by": get(d, "designation", "signed_by") or ""},
         "pickup": {"name": pickup.get("name", ""), "id_type": label("id_type", pickup.get("id_type"), lang),
+                   "picked_up_on": builder.date(pickup.get("picked_up_on"), lang),
                    "id_number_label": label("id_number", pickup.get("id_type") or "other", lang),
                    "phone": pickup.get("phone", "")},
         "council": {"resolution_number": council.get("resolution_number", ""),

@@ -17,6 +17,15 @@ def check(record, report, env: Env) -> None:
     for i, item in enumerate(items if isinstance(items, list) else []):
         if isinstance(item, dict):
             _check_item(record, report, ("items", i), item)
+            if data.get("status") in APPROVED and not is_number(item.get("estimated_value")):
+                report.add(record, "customs.value", ("items", i, "estimated_value"),
+                           "the donation letter for customs gives no estimated value for this item, only its book value of $0.00, "
+                           "which leaves the customs broker nothing to declare",
+                           "add estimated_value: the item's market value in its present condition (a good-faith estimate)")
+            if data.get("status") in APPROVED and item.get("category") != "vehicle" and not present(item.get("serial_number")):
+                report.add(record, "customs.serial", ("items", i, "serial_number"),
+                           "the donation letter for customs names every piece by its serial number, and this item has none",
+                           "add serial_number: (for a lot, every serial or the range, e.g. 7QK2MX1 to 7QK2MY2)")
     _check_status(record, report, data, env)
 
 
@@ -104,9 +113,31 @@ def _check_status(record, report, data, env: Env) -> None:
     if status == "picked_up" and not present(picked_up):
         report.add(record, "donation.status", ("pickup", "picked_up_on"), "status is picked_up but no pickup date is recorded",
                    "add 'picked_up_on:' under pickup")
+    _check_pickup(record, report, data, picked_up)
     if status in ("requested", "council_approved") and present(picked_up):
         report.add(record, "donation.status", ("status",), f"a pickup date is recorded but status is {status}",
                    "set status: picked_up")
+
+
+def _check_pickup(record, report, data, picked_up) -> None:
+    """Appendix A: the equipment goes only to the person the recipient's representative designated
+    in writing, and only after staff checked that person's ID against the designation."""
+    designation = data.get("designation")
+    if present(picked_up) and not isinstance(designation, dict):
+        report.add(record, "pickup.designation", ("pickup", "picked_up_on"),
+                   "a pickup is recorded but not the recipient's written designation of the person who picked up",
+                   "add designation: {date, signed_by} from the signed pickup_designation form")
+    if isinstance(designation, dict) and isinstance(designation.get("signed_by"), str):
+        representative = get(data, "recipient", "representative", "name")
+        if isinstance(representative, str) and " ".join(designation["signed_by"].split()).casefold() != \
+                " ".join(representative.split()).casefold():
+            report.add(record, "pickup.designation_signer", ("designation", "signed_by"),
+                       f"the designation is signed by {designation['signed_by']}, not by the recipient's representative "
+                       f"({representative})", "have the recipient's representative sign the designation, or correct recipient.representative")
+    if present(picked_up) and get(data, "pickup", "id_checked") is not True:
+        report.add(record, "pickup.id_checked", ("pickup", "id_checked"),
+                   "a pickup is recorded without the check that the ID shown matched the designation",
+                   "record id_checked: true under pickup once staff has checked it (or correct the pickup)")
 
 
 def _english(value) -> str:

@@ -1,0 +1,173 @@
+"""The donation process around the council step (issue 17): the donation letter for customs, the
+designation of the pickup person, the title assignment, and the closing memo after pickup.
+
+Each document's facts are read back from the PDF, in both languages where it is made in both;
+each gate and each rule is shown to hold and to fail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from pipeline.build import build
+from tests.conftest import AFTER_MEETING, BOMB, PW, only, pdf_text
+
+ID_NUMBERS = ("VLGRHC75021428H700", "SNOLRM80031228H400")  # the pickup people's ID numbers in the example
+PW_FILE = "donations/don-2026-nld-public-works.yaml"
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_donation_letter_for_customs_names_donor_donee_goods_and_the_exempt_purpose(built):
+    _, out = built
+    en, es = (words(pdf_text(out / BOMB / f"customs_letter.{lang}.pdf")) for lang in ("en", "es"))
+    assert "(Ley Aduanera, Article 61, Section IX)" in en and "(Ley Aduanera, artículo 61, fracción IX)" in es
+    assert ("as authorized by Resolution No. 2026-R-121 of its City Council, adopted on December 8, 2026") in en
+    assert ("That it donates, free of charge, to the Patronato de Bomberos de Nuevo Laredo, A.C., a non-profit legal person "
+            "authorized to receive donations deductible from income tax (donataria autorizada; SAT 600-04-02-2024-11873 of "
+            "March 15, 2024), RFC PBN850312QJ2, with its address at Calle Victoria 2120, Col. Centro, C.P. 88000, Nuevo "
+            "Laredo, Tamaulipas, Mexico (the “Recipient”)") in en
+    assert ("Que dona a título gratuito al Patronato de Bomberos de Nuevo Laredo, A.C., persona moral sin fines de lucro "
+            "autorizada para recibir donativos deducibles del impuesto sobre la renta (donataria autorizada; SAT "
+            "600-04-02-2024-11873 del 15 de marzo de 2024), con RFC PBN850312QJ2") in es
+    assert "Employer Identification Number (EIN) 74-6001234" in en and "manifiesta, bajo protesta de decir verdad:" in es
+    assert "Que es legítima propietaria de los bienes, que son usados" in es
+    # the council's condition on a vehicle off the permit list is part of the letter
+    assert ("the donation of used vehicle F-117 is subject to the condition that the customs broker of the Recipient confirm "
+            "in writing, no later than March 8, 2027") in en
+    assert "la donación del vehículo usado F-117 está sujeta a la condición" in es
+    assert "That the goods are donated for social service: fire protection and emergency rescue" in en
+    assert "Que los bienes se donan para servicio social: protección contra incendios" in es
+    assert "receives no payment or consideration of any kind" in en and "no recibe pago ni contraprestación alguna" in es
+    assert "F-117 1 2011 Freightliner M2 pumper fire engine, 1,250 gpm 1FVHG3DV7BHAZ7781 $35,000.00" in en
+    assert "with a book value of $0.00" in en  # the estimate is for customs; the register says zero
+    assert "Secretaría de Economía's prior import permit" not in en  # no permit is granted for its type
+    works = words(pdf_text(out / PW / "customs_letter.en.pdf"))
+    assert "RFC MNL850101NL0" in works and "deductible" not in works  # a government needs no SAT authorization
+    assert "IT-20931 12 Twelve desktop computers with monitors, fully depreciated; storage media wiped; working order 7QK2MX1," in works
+    assert "Total $18,480.00" in works
+    assert "including the Secretaría de Economía's prior import permit, which the Recipient obtains through its customs broker" in works
+    resolution = words(pdf_text(out / BOMB / "donation_resolution.en.pdf"))
+    assert "to sign the release and receipt and the donation letter for the recipient's customs broker" in resolution
+
+
+def test_an_item_without_its_serial_holds_the_customs_letter_back(batch, tmp_path):
+    from tests.conftest import approve_donations
+
+    approve_donations(batch)
+    batch.replace(PW_FILE, '    serial_number: "7QK2MX1, 7QK2MX4, 7QK2MX9, 7QK2MY2, 8DF3NB7, 8DF3NC1, 8DF3NC5, 8DF3ND0, 9HJ4PA2, 9HJ4PA8, 9HJ4PB3, 9HJ4PB6"\n', "")
+    batch.replace(PW_FILE, "    estimated_value: 480            # twelve at $40 each\n", "")
+    assert only(batch.check(), "customs.value").field == "items[1].estimated_value"
+    finding = only(batch.check(), "customs.serial")
+    assert (finding.record, finding.field) == ("don-2026-nld-public-works", "items[1].serial_number")
+    result = build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=1, keep_going=True)
+    held = {(h.record_id, h.document): h.reason for h in result.plan.held_back}
+    assert ("don-2026-nld-public-works", "*") in held or \
+        held[("don-2026-nld-public-works", "customs_letter")] == "made once every item has its VIN or serial number"
+    assert not (tmp_path / "out" / "example" / PW / "customs_letter.en.pdf").exists()
+
+
+def test_the_designation_form_names_who_signs_and_leaves_the_id_number_to_be_written(built):
+    _, out = built
+    en, es = (words(pdf_text(out / BOMB / f"pickup_designation.{lang}.pdf")) for lang in ("en", "es"))
+    assert ("I, Gerardo Elizondo Peña, Legal Representative of the Patronato de Bomberos de Nuevo Laredo, A.C., under the "
+            "power of attorney in public deed No. 45,218, designate the person named below") in en
+    assert "Yo, Gerardo Elizondo Peña, Apoderado Legal del Patronato de Bomberos de Nuevo Laredo, A.C." in es
+    assert "Person designated Héctor Villarreal Garza" in en and "Persona designada Héctor Villarreal Garza" in es
+    assert "under Resolution No. 2026-R-121 of December 8, 2026" in en
+    for text in (en, es, words(pdf_text(out / PW / "pickup_designation.en.pdf"))):
+        assert not any(number in text for number in ID_NUMBERS)  # the form leaves the City
+
+
+def test_titles_are_listed_for_managements_signature_and_held_for_an_unlisted_vehicle(built):
+    _, out = built
+    sheet = words(pdf_text(out / BOMB / "title_assignment.en.pdf"))
+    assert "To: Roberto E. Angulo, City Manager" in sheet
+    assert ("F-117 2011 Freightliner M2 pumper 1FVHG3DV7BHAZ7781 City of Laredo Patronato de Bomberos de Nuevo Laredo, A.C. "
+            "Hold: not before the broker's confirmation") in sheet
+    assert "City Manager, or designee under Resolution No. 2026-R-121" in sheet
+    assert "without that confirmation by March 8, 2027, the donation lapses" in sheet
+    works = words(pdf_text(out / PW / "title_assignment.en.pdf"))
+    assert "4521 2014 Freightliner M2 106 1FVACXDT6EHFZ1234 City of Laredo Municipio de Nuevo Laredo" in works
+    assert "Hold" not in works and "Permit list" in works  # a garbage truck is on the permit list
+    fleet = words(pdf_text(out / PW / "notice-fleet.en.pdf"))
+    assert "Roberto E. Angulo, City Manager (or designee) Municipio de Nuevo Laredo" in fleet
+    bomberos_fleet = words(pdf_text(out / BOMB / "notice-fleet.en.pdf"))
+    assert ("the donation of used vehicle F-117 is subject to the condition in the box below. Please obtain the signature of the "
+            "City Manager (or designee) on the assignment of the certificate of title to the recipient (for used vehicle "
+            "F-117, only once the International Affairs office gives you written clearance)") in bomberos_fleet
+    assert not (out / PW / "title_assignment.es.pdf").exists()
+
+
+def test_nothing_of_these_steps_is_made_before_the_council_approves(batch, tmp_path):
+    result = build(batch.folder, tmp_path / "out", as_of=dt.date(2026, 11, 26), jobs=1)
+    made = {d.document for d in result.plan.documents if d.record_kind == "donation"}
+    assert not made & {"customs_letter", "pickup_designation", "title_assignment", "closing_memo"}
+
+
+def pick_up(batch, designation_signer: str = "Jorge L. Salinas Ortiz", id_checked: bool = True) -> None:
+    from tests.conftest import approve_donations
+
+    approve_donations(batch)
+    batch.replace(PW_FILE, "status: council_approved", "status: picked_up")
+    batch.replace(PW_FILE, '  phone: "+52 867 555 0190"\n', '  phone: "+52 867 555 0190"\n  picked_up_on: 2026-12-15\n'
+                  + ("  id_checked: true\n" if id_checked else "")
+                  + f"designation: {{date: 2026-12-11, signed_by: {designation_signer}}}\n")
+
+
+def test_after_pickup_the_closing_memo_takes_the_items_off_the_register(batch, tmp_path):
+    pick_up(batch)
+    result = build(batch.folder, tmp_path / "out", as_of=dt.date(2026, 12, 16), jobs=1)
+    assert not result.report.errors
+    folder = tmp_path / "out" / "example" / PW
+    memo = words(pdf_text(folder / "closing_memo.en.pdf"))
+    assert "To: Information Technology; Solid Waste Services; Fleet Management" in memo
+    assert ("On December 15, 2026, Ramiro Sánchez Olvera, designated by the Municipio de Nuevo Laredo in writing on "
+            "December 11, 2026, picked up the equipment below") in memo
+    assert "Please remove each item from your asset register as disposed of by donation under Resolution No. 2026-R-120" in memo
+    assert not any(number in memo for number in ID_NUMBERS)
+    release = words(pdf_text(folder / "release_receipt-recipient-copy.es.pdf"))
+    assert "en la designación que Jorge L. Salinas Ortiz firmó el 11 de diciembre de 2026" in release
+    assert "in the designation that Jorge L. Salinas Ortiz signed on December 11, 2026" in release
+    due = json.loads((tmp_path / "out" / "example" / "compliance-report.json").read_text())["deadlines"]
+    assert ("don-2026-nld-public-works", "pickup") not in {(d["record"], d["kind"]) for d in due}
+    assert ("don-2026-nld-bomberos", "pickup") in {(d["record"], d["kind"]) for d in due}
+    assert "don-2026-nld-bomberos" in {h.record_id for h in result.plan.held_back if h.document == "closing_memo"}
+
+
+def test_a_pickup_needs_the_designation_signed_by_the_representative_and_the_id_checked(batch):
+    pick_up(batch, designation_signer="Luis F. Montemayor", id_checked=False)
+    report = batch.check(as_of=dt.date(2026, 12, 16))
+    signer = only(report, "pickup.designation_signer")
+    assert signer.field == "designation.signed_by" and "not by the recipient's representative (Jorge L. Salinas Ortiz)" in signer.message
+    assert only(report, "pickup.id_checked").field == "pickup.id_checked"
+    batch.replace(PW_FILE, "designation: {date: 2026-12-11, signed_by: Luis F. Montemayor}\n", "")
+    assert only(batch.check(as_of=dt.date(2026, 12, 16)), "pickup.designation").field == "pickup.picked_up_on"
+
+
+def test_the_request_log_lists_each_donation_by_priority_with_its_step(built, batch, tmp_path):
+    _, out = built
+    log = json.loads((out / "compliance-report.json").read_text())["donation_log"]
+    assert [d["id"] for d in log] == ["don-2026-nld-public-works", "don-2026-nld-bomberos"]  # tier 1 both; first come first
+    bomberos = log[1]
+    assert (bomberos["priority_tier"], bomberos["step"]) == (1, "3. approved: designation and pickup")
+    assert bomberos["waiting_for"] == ("the recipient's signed pickup designation; then the customs broker's written "
+                                       "confirmation for F-117; then pickup by the designated person, with the ID checked")
+    text = words(pdf_text(out / "compliance-report.pdf"))
+    assert "Donation requests, in order of priority" in text
+    # before the council: the first step; once the broker has confirmed, the title is no longer held
+    result = build(batch.folder, tmp_path / "before", as_of=dt.date(2026, 11, 26), jobs=1)
+    early = json.loads((tmp_path / "before" / "example" / "compliance-report.json").read_text())["donation_log"]
+    assert {d["step"] for d in early} == {"2. council approval"} and result.plan is not None
+    from tests.conftest import approve_donations
+
+    approve_donations(batch)
+    batch.replace("donations/don-2026-nld-bomberos.yaml", "    auctioned: true\n",
+                  "    auctioned: true\n    import_confirmed_on: 2026-12-12\n")
+    build(batch.folder, tmp_path / "after", as_of=dt.date(2026, 12, 14), jobs=1)
+    later = {d["id"]: d for d in json.loads((tmp_path / "after" / "example" / "compliance-report.json").read_text())["donation_log"]}
+    assert "broker" not in later["don-2026-nld-bomberos"]["waiting_for"]
+    sheet = words(pdf_text(tmp_path / "after" / "example" / BOMB / "title_assignment.en.pdf"))
+    assert "Broker confirmed December 12, 2026" in sheet and "Do not assign yet" not in sheet
