@@ -171,3 +171,27 @@ def test_the_request_log_lists_each_donation_by_priority_with_its_step(built, ba
     assert "broker" not in later["don-2026-nld-bomberos"]["waiting_for"]
     sheet = words(pdf_text(tmp_path / "after" / "example" / BOMB / "title_assignment.en.pdf"))
     assert "Broker confirmed December 12, 2026" in sheet and "Do not assign yet" not in sheet
+
+
+def test_the_availability_request_asks_each_department_the_four_conditions(batch, tmp_path):
+    result = build(batch.folder, tmp_path / "out", as_of=dt.date(2026, 11, 26), jobs=1)
+    made = sorted(d.doc_id for d in result.plan.documents if d.document == "availability_request")
+    assert made == ["don-2026-nld-bomberos/availability_request-fire-department.en",
+                    "don-2026-nld-public-works/availability_request-information-technology.en",
+                    "don-2026-nld-public-works/availability_request-solid-waste-services.en"]
+    memo = words(pdf_text(tmp_path / "out" / "example" / PW / "availability_request-information-technology.en.pdf"))
+    assert "To: Information Technology" in memo and "Date: October 16, 2026" in memo  # Management's authorization
+    assert ("asked the City for a garbage truck and office computers for the municipal health department, for public "
+            "health") in memo
+    assert "With the authorization Roberto E. Angulo, City Manager, gave on October 16, 2026, please tell us by October 30, 2026" in memo
+    assert "this request is in tier 1 (neighbouring municipality)" in memo
+    assert "IT-20931 Twelve desktop computers with monitors, fully depreciated General Fund 101 Yes Yes Yes Yes" in memo
+    assert "4521" not in memo  # Solid Waste's truck is asked of Solid Waste
+    # without Management's authorization, nothing goes to the departments; after approval, no request is made
+    batch.replace("donations/don-2026-nld-bomberos.yaml",
+                  'availability: {authorized_by: "Roberto E. Angulo, City Manager", authorized_on: 2026-11-02, reply_by: 2026-11-13}\n', "")
+    from tests.conftest import approve_donations
+
+    approve_donations(batch)
+    later = build(batch.folder, tmp_path / "later", as_of=AFTER_MEETING, jobs=1)
+    assert not [d for d in later.plan.documents if d.document == "availability_request"]

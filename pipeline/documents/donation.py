@@ -14,7 +14,7 @@ from pipeline.rules.values import get, is_number
 
 ADOPTED = ("council_approved", "picked_up")  # the statuses that say the council approved the donation
 DOCX = ("agenda_item", "donation_resolution", "approval_letter", "customs_letter")
-ENGLISH_ONLY = ("title_assignment", "closing_memo")  # for the City's own staff  # staff edit these; notices and the release are PDF only
+ENGLISH_ONLY = ("availability_request", "title_assignment", "closing_memo")  # for the City's own staff  # staff edit these; notices and the release are PDF only
 TITLES = {
     "approval_letter": {"en": "Donation approval letter", "es": "Carta de aprobación de la donación"},
     "release_receipt": {"en": "Release and receipt", "es": "Acta de entrega-recepción"},
@@ -22,6 +22,7 @@ TITLES = {
     "pickup_designation": {"en": "Pickup designation", "es": "Designación de quien recoge"},
     "title_assignment": {"en": "Assignment of certificates of title", "es": ""},
     "closing_memo": {"en": "Donation picked up", "es": ""},
+    "availability_request": {"en": "Availability request", "es": ""},
 }
 COUNCIL_DOCUMENTS = (("agenda_item.en", "Agenda item memo"),
                      ("donation_resolution.en", "{act} No. {number}, with Exhibit A to {act} No. {number}: the equipment"),)
@@ -34,7 +35,28 @@ def council_documents(record) -> tuple:
 
 # A letter or memo carries the day it is issued: the date recorded at this path, else the day of the build.
 DATED_ON_ISSUE = {"approval_letter": ("letter_date",), "notice": ("letter_date",), "customs_letter": ("letter_date",),
-                  "title_assignment": ("letter_date",), "closing_memo": ("pickup", "picked_up_on")}
+                  "title_assignment": ("letter_date",), "closing_memo": ("pickup", "picked_up_on"),
+                  "availability_request": ("availability", "authorized_on")}
+
+
+def _plan_availability_requests(record, result: Plan) -> None:
+    """Step 1: with Management's authorization, each department is asked whether its candidate
+    items can be donated (the four conditions). Made while the request is being prepared."""
+    data = record.data
+    if data.get("status") != "requested":
+        return
+    if not isinstance(data.get("availability"), dict):
+        result.held_back.append(HeldBack(record.id, "availability_request",
+                                         "made once Management has authorized asking the departments (availability)"))
+        return
+    for department in _departments(data):
+        result.documents.append(DocumentPlan(record.id, record.kind, "availability_request", "en", ("pdf",),
+                                             variant=_slug(department), title=f"Availability request to {department}"))
+
+
+def _departments(data: dict) -> list[str]:
+    """The departments items come from, by English name: each gets its own request and notice."""
+    return sorted({text(i.get("department"), "en") for i in data.get("items", []) if isinstance(i, dict) and i.get("department")})
 
 
 def says_adopted(data, act=("council",)) -> bool:
@@ -45,6 +67,7 @@ def says_adopted(data, act=("council",)) -> bool:
 def plan(record, as_of, result: Plan) -> None:
     data = record.data
     approved = adopted(says_adopted, data, as_of)
+    _plan_availability_requests(record, result)
     resolutions(record, "donation_resolution", approved, result)
     later = ["approval_letter", "notice", "release_receipt"]
     if not approved:
@@ -58,7 +81,7 @@ def plan(record, as_of, result: Plan) -> None:
     else:
         result.held_back.append(HeldBack(record.id, "customs_letter", "made once every item has its VIN or serial number"))
     # Notices are English, and named by the department's English name.
-    for department in sorted({text(i.get("department"), "en") for i in items if isinstance(i, dict) and i.get("department")}):
+    for department in _departments(data):
         result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",),
                                              variant=_slug(department), title=f"Notice to {department}"))
     if any(isinstance(i, dict) and i.get("category") == "vehicle" for i in items):
@@ -106,6 +129,10 @@ def step(data: dict, as_of) -> tuple[str, str]:
     return "3. approved: designation and pickup", "; then ".join(waits)
 
 
+def _yes_no(value) -> str:
+    return {True: "Yes", False: "No"}.get(value, "") if isinstance(value, bool) else ""
+
+
 def _customs_value(item: dict) -> float:
     value = item.get("estimated_value") if is_number(item.get("estimated_value")) else item.get("book_value")
     return float(value) if is_number(value) else 0.0
@@ -133,7 +160,12 @@ def task_context(doc, record, context: dict, builder) -> None:
     for view in (context, context["en"], context["es"]):
         view["donation"]["pickup"]["id_number"] = number
     fleet = doc.document == "notice" and doc.variant == "fleet"
-    context["notice"] = {"to": doc.title.removeprefix("Notice to ") if doc.document == "notice" else "", "fleet": fleet}
+    to = doc.title.removeprefix("Notice to ").removeprefix("Availability request to ") \
+        if doc.document in ("notice", "availability_request") else ""
+    context["notice"] = {"to": to, "fleet": fleet}
+    if doc.document == "availability_request":  # where the request stands in line (Appendix A)
+        tier, reason = builder.priority_ranker.tier(record.data)
+        context["priority"] = {"tier": tier, "reason": reason}
 
 
 def context(builder, record, lang: str) -> dict:
@@ -156,6 +188,11 @@ def context(builder, record, lang: str) -> dict:
             # list for donations may not get one at all, which the recipient's broker must confirm
             "unlisted_vehicle": item.get("category") == "vehicle" and item.get("vehicle_type") not in permit_listed,
             "import_confirmed_on": builder.date(item.get("import_confirmed_on"), lang),
+            # the four conditions as the department answered them (the availability request shows them)
+            "answers": {"not_in_use": _yes_no(not item["in_use"] if isinstance(item.get("in_use"), bool) else None),
+                        "auctioned": _yes_no(item.get("auctioned")),
+                        "book_value_zero": _yes_no(item.get("book_value") == 0 if is_number(item.get("book_value")) else None),
+                        "fund_allows_donation": _yes_no(item.get("fund_allows_donation"))},
             "vin": item.get("vin", "") or item.get("serial_number", ""),
             "quantity": str(item.get("quantity") or 1),
             "year": item.get("year", ""),
@@ -190,6 +227,10 @@ def context(builder, record, lang: str) -> dict:
         "id": d.get("id", ""),
         "status": d.get("status", ""),
         "requested_on": builder.date(d.get("requested_on"), lang),
+        "asks_for": text(d.get("asks_for"), lang),
+        "availability": {"authorized_by": get(d, "availability", "authorized_by") or "",
+                         "authorized_on": builder.date(get(d, "availability", "authorized_on"), lang),
+                         "reply_by": builder.date(get(d, "availability", "reply_by"), lang)},
         "recipient": {
             "name": recipient.get("name", ""),
             "entity_type": label("entity_type", recipient.get("entity_type"), lang),
