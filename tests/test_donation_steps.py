@@ -73,8 +73,13 @@ def test_the_designation_form_names_who_signs_and_leaves_the_id_number_to_be_wri
     _, out = built
     en, es = (words(pdf_text(out / BOMB / f"pickup_designation.{lang}.pdf")) for lang in ("en", "es"))
     assert ("I, Gerardo Elizondo Peña, Legal Representative of the Patronato de Bomberos de Nuevo Laredo, A.C., under the "
-            "power of attorney in public deed No. 45,218, designate the person named below") in en
+            "power of attorney in public deed No. 45,218 of May 9, 2023, granted before Notary Public No. 12 of Nuevo Laredo, "
+            "Tamaulipas, designate the person named below") in en
     assert "Yo, Gerardo Elizondo Peña, Apoderado Legal del Patronato de Bomberos de Nuevo Laredo, A.C." in es
+    assert "escritura pública núm. 45,218 del 9 de mayo de 2023, ante la fe del Notario Público núm. 12 de Nuevo Laredo" in es
+    release = words(pdf_text(out / BOMB / "release_receipt-recipient-copy.es.pdf"))
+    assert "Secretaría de Economía" not in release  # no permit is granted for a fire engine's type
+    assert "incluido el cumplimiento de las regulaciones y restricciones no arancelarias aplicables al vehículo usado F-117" in release
     assert "Person designated Héctor Villarreal Garza" in en and "Persona designada Héctor Villarreal Garza" in es
     assert "under Resolution No. 2026-R-121 of December 8, 2026" in en
     for text in (en, es, words(pdf_text(out / PW / "pickup_designation.en.pdf"))):
