@@ -68,7 +68,19 @@ def plan(batch, report, as_of: dt.date) -> Plan:
             result.held_back.append(HeldBack(record.id, "*", "the record has errors (see the findings)"))
             continue
         process(record.kind).plan(record, as_of, result)
+    _agenda_items_only_for_this_agenda(batch, result)
     return result
+
+
+def _agenda_items_only_for_this_agenda(batch, result: Plan) -> None:
+    """An agenda item is the memo filed for this meeting: a record in the batch for the steps after
+    an earlier meeting's act (or before any) gets none, or its memo would carry this meeting's date."""
+    agenda = batch.meeting.data.get("agenda") if isinstance(batch.meeting.data, dict) else None
+    on_agenda = {entry.get("record") for entry in agenda if isinstance(entry, dict)} if isinstance(agenda, list) else set()
+    off = [d for d in result.documents if d.document == "agenda_item" and d.record_id not in on_agenda]
+    for doc in off:
+        result.documents.remove(doc)
+        result.held_back.append(HeldBack(doc.record_id, doc.document, "made only for a record on this meeting's agenda"))
 
 
 def both_languages(record, document: str, formats, titles: dict, **kw) -> list[DocumentPlan]:

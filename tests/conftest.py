@@ -85,6 +85,7 @@ BOMB = "donations/don-2026-nld-bomberos/"
 DOS = "partnerships/dos-laredos/"
 SAL = "partnerships/laredo-saltillo/"
 MON = "partnerships/laredo-monterrey/"
+BUS = "donations/don-2026-nld-school-bus/"  # approved at an earlier meeting and picked up: every step done
 
 
 def approve_donations(batch: BatchCopy) -> None:

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from pipeline import assemble
 from pipeline.build import build
 from pipeline.records import load_batch
-from tests.conftest import AFTER_MEETING, BOMB, DOS, MON, PW, SAL, BatchCopy, approve_donations, pdf_text
+from tests.conftest import AFTER_MEETING, BOMB, BUS, DOS, MON, PW, SAL, BatchCopy, approve_donations, pdf_text
 
 # The example packet's documents in agenda order, and each agenda item's first document with its act's number.
 # Each item opens with its agenda item memo, then the resolution (and, for an agreement, the
@@ -218,7 +218,8 @@ def test_compliance_report_lists_status_findings_documents_and_gates_per_record(
     _, out = built
     data = json.loads((out / "compliance-report.json").read_text(encoding="utf-8"))
     records = {r["id"]: r for r in data["records"]}
-    assert set(records) == {"dos-laredos", "laredo-saltillo", "laredo-monterrey", "don-2026-nld-public-works", "don-2026-nld-bomberos"}
+    assert set(records) == {"dos-laredos", "laredo-saltillo", "laredo-monterrey", "don-2026-nld-public-works", "don-2026-nld-bomberos",
+                            "don-2026-nld-school-bus"}
     bomberos = records["don-2026-nld-bomberos"]
     assert bomberos["status"] == "council_approved" and not bomberos["blocked"]
     assert [(f["rule"], f["field"], f["file"]) for f in bomberos["findings"]] == [
@@ -309,7 +310,8 @@ def test_drafts_and_unadopted_resolutions_are_never_archived(built, tmp_path):
     # Saltillo is still only proposed, and the record of the 1986 relationship does not yet say
     # the council adopted its renewal (council.adopted): a meeting date alone archives nothing.
     # Monterrey's agreement was approved and adopted in 2024; its emeritus designation is not adopted yet.
-    assert archived == [BOMB + "donation_resolution.en.pdf", PW + "donation_resolution.en.pdf"] + [
+    # the school bus's resolution was adopted in September.
+    assert archived == [BOMB + "donation_resolution.en.pdf", PW + "donation_resolution.en.pdf", BUS + "donation_resolution.en.pdf"] + [
         MON + f"{document}.{lang}.pdf" for document in ("agreement", "agreement_bilingual") for lang in ("en", "es")]
     batch = BatchCopy(tmp_path)
     batch.replace("partnerships/dos-laredos.yaml", "  meeting_date: 2026-12-08", "  meeting_date: 2026-12-08\n  adopted: true")
@@ -320,7 +322,8 @@ def test_drafts_and_unadopted_resolutions_are_never_archived(built, tmp_path):
     build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING.replace(day=1), jobs=1)  # before the meeting
     early = sorted(p.relative_to(tmp_path / "out" / "example" / "archival").as_posix()
                    for p in (tmp_path / "out" / "example" / "archival").rglob("*.pdf"))
-    assert all(path.startswith(MON + "agreement") for path in early), early  # only the agreement in force since 2024
+    # only the agreement in force since 2024 and the school bus's resolution adopted in September
+    assert all(path.startswith((MON + "agreement", BUS)) for path in early), early
 
 
 def test_a_final_agreement_is_archived_in_every_version(tmp_path):

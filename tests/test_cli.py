@@ -23,7 +23,7 @@ def test_example_batch_passes_with_exit_0(batch):
     result = run("check", str(batch.folder), "--as-of", "2026-11-23")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[-1] == "0 errors, 1 warning in 5 records checked; nothing blocks"
+    assert lines[-1] == "0 errors, 1 warning in 6 records checked; nothing blocks"
     warning = next(line for line in lines if "[vehicle.permit]" in line)
     match = FINDING_LINE.match(warning)
     assert match and match["record"] == "don-2026-nld-bomberos" and match["field"] == "items[0].vehicle_type"
@@ -41,7 +41,7 @@ def test_blocking_findings_exit_1_errors_first_within_a_record(batch):
     record_lines = [line for line in result.output.splitlines() if "  don-2026-nld-bomberos  " in line and " [" in line]
     assert ["[equipment.book_value]" in record_lines[0], "[vehicle.permit]" in record_lines[1]] == [True, True]
     assert all(FINDING_LINE.match(line) for line in record_lines)
-    assert result.output.splitlines()[-1] == "1 error, 1 warning in 5 records checked; 1 held back by errors"
+    assert result.output.splitlines()[-1] == "1 error, 1 warning in 6 records checked; 1 held back by errors"
 
 
 def test_json_carries_the_same_findings(batch):
@@ -49,7 +49,7 @@ def test_json_carries_the_same_findings(batch):
     result = run("check", str(batch.folder), "--json", "--as-of", "2026-11-23")
     assert result.exit_code == 1
     data = json.loads(result.output)
-    assert data["summary"] == {"errors": 1, "warnings": 1, "records": 5, "blocked": ["don-2026-nld-bomberos"]}
+    assert data["summary"] == {"errors": 1, "warnings": 1, "records": 6, "blocked": ["don-2026-nld-bomberos"]}
     first = data["findings"][0]
     assert first["rule"] == "equipment.book_value" and first["field"] == "items[0].book_value"
     assert first["line"] == batch.line_of("donations/don-2026-nld-bomberos.yaml", "book_value: 900")

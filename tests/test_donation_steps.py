@@ -108,8 +108,10 @@ def test_titles_are_listed_for_managements_signature_and_held_for_an_unlisted_ve
 
 def test_nothing_of_these_steps_is_made_before_the_council_approves(batch, tmp_path):
     result = build(batch.folder, tmp_path / "out", as_of=dt.date(2026, 11, 26), jobs=1)
-    made = {d.document for d in result.plan.documents if d.record_kind == "donation"}
+    made = {d.document for d in result.plan.documents if d.record_kind == "donation" and d.record_id != "don-2026-nld-school-bus"}
     assert not made & {"customs_letter", "pickup_designation", "title_assignment", "closing_memo"}
+    assert {"customs_letter", "pickup_designation", "title_assignment", "closing_memo"} <= \
+        {d.document for d in result.plan.documents if d.record_id == "don-2026-nld-school-bus"}  # approved in September
 
 
 def pick_up(batch, designation_signer: str = "Jorge L. Salinas Ortiz", id_checked: bool = True) -> None:
@@ -155,8 +157,9 @@ def test_a_pickup_needs_the_designation_signed_by_the_representative_and_the_id_
 def test_the_request_log_lists_each_donation_by_priority_with_its_step(built, batch, tmp_path):
     _, out = built
     log = json.loads((out / "compliance-report.json").read_text())["donation_log"]
-    assert [d["id"] for d in log] == ["don-2026-nld-public-works", "don-2026-nld-bomberos"]  # tier 1 both; first come first
-    bomberos = log[1]
+    # tier 1 all; first come first
+    assert [d["id"] for d in log] == ["don-2026-nld-school-bus", "don-2026-nld-public-works", "don-2026-nld-bomberos"]
+    bomberos = log[2]
     assert (bomberos["priority_tier"], bomberos["step"]) == (1, "3. approved: designation and pickup")
     assert bomberos["waiting_for"] == ("the recipient's signed pickup designation; then the customs broker's written "
                                        "confirmation for F-117; then pickup by the designated person, with the ID checked")
@@ -165,7 +168,8 @@ def test_the_request_log_lists_each_donation_by_priority_with_its_step(built, ba
     # before the council: the first step; once the broker has confirmed, the title is no longer held
     result = build(batch.folder, tmp_path / "before", as_of=dt.date(2026, 11, 26), jobs=1)
     early = json.loads((tmp_path / "before" / "example" / "compliance-report.json").read_text())["donation_log"]
-    assert {d["step"] for d in early} == {"2. council approval"} and result.plan is not None
+    assert {d["id"]: d["step"] for d in early} == {"don-2026-nld-public-works": "2. council approval", "don-2026-nld-bomberos": "2. council approval",
+                                                   "don-2026-nld-school-bus": "4. picked up and closed"} and result.plan is not None
     from tests.conftest import approve_donations
 
     approve_donations(batch)
@@ -200,3 +204,54 @@ def test_the_availability_request_asks_each_department_the_four_conditions(batch
     approve_donations(batch)
     later = build(batch.folder, tmp_path / "later", as_of=AFTER_MEETING, jobs=1)
     assert not [d for d in later.plan.documents if d.document == "availability_request"]
+
+
+def test_the_example_donation_picked_up_in_october_has_every_step_on_paper(built):
+    """The school bus was approved on September 22 and picked up on October 8: its papers keep
+    the days they were issued, it is not on this meeting's agenda, and nothing waits."""
+    result, out = built
+    from tests.conftest import BUS
+
+    folder = out / BUS
+    made = sorted(p.name for p in folder.iterdir())
+    assert made == ["approval_letter.en.docx", "approval_letter.en.pdf",
+                    "approval_letter.es.docx", "approval_letter.es.pdf", "closing_memo.en.pdf", "customs_letter.en.docx",
+                    "customs_letter.en.pdf", "customs_letter.es.docx", "customs_letter.es.pdf", "donation_resolution.en.docx",
+                    "donation_resolution.en.pdf", "donation_resolution.es.docx", "donation_resolution.es.pdf",
+                    "notice-fleet.en.pdf", "notice-information-technology.en.pdf", "notice-parks-and-recreation.en.pdf",
+                    "pickup_designation.en.pdf", "pickup_designation.es.pdf", "release_receipt-city-copy.en.pdf",
+                    "release_receipt-recipient-copy.es.pdf", "title_assignment.en.pdf"]
+    assert (out / "archival" / BUS / "donation_resolution.en.pdf").exists()  # adopted in September
+    letter = words(pdf_text(folder / "approval_letter.en.pdf"))
+    assert "Laredo, Texas, September 25, 2026" in letter and "on September 22, 2026 the City Council" in letter
+    assert "Laredo, Texas, 25 de septiembre de 2026" in words(pdf_text(folder / "approval_letter.es.pdf"))
+    memo = words(pdf_text(folder / "closing_memo.en.pdf"))
+    assert "Date: October 8, 2026" in memo and "To: Information Technology; Parks and Recreation; Fleet Management" in memo
+    assert "effective October 8, 2026" in memo
+    assert "3307 2012 Blue Bird Vision 1BAKGCPA5CF281454 City of Laredo Municipio de Nuevo Laredo Permit list" in \
+        words(pdf_text(folder / "title_assignment.en.pdf"))
+    release = words(pdf_text(folder / "release_receipt-city-copy.en.pdf"))
+    assert "in the designation that Jorge L. Salinas Ortiz signed on October 1, 2026" in release
+    assert "SNOLRM80031228H400" in release
+    assert "SNOLRM80031228H400" not in words(pdf_text(folder / "release_receipt-recipient-copy.es.pdf"))
+    log = {d["id"]: d for d in json.loads((out / "compliance-report.json").read_text())["donation_log"]}
+    assert (log["don-2026-nld-school-bus"]["step"], log["don-2026-nld-school-bus"]["waiting_for"]) == \
+        ("4. picked up and closed", "nothing")
+    assert "2026-R-097" not in words(pdf_text(out / "council-packet.pdf"))  # acted on in September, not at this meeting
+    assert "agenda.missing" not in {f.rule for f in result.report.findings}
+    # its agenda item belonged to the September meeting: none is made with this meeting's date
+    assert ("don-2026-nld-school-bus", "agenda_item") in {(h.record_id, h.document) for h in result.plan.held_back}
+
+
+def test_a_donation_at_council_without_step_one_and_a_closed_one_without_its_letter_date_are_warned(batch):
+    batch.replace("donations/don-2026-nld-school-bus.yaml",
+                  'availability: {authorized_by: "Roberto E. Angulo, City Manager", authorized_on: 2026-07-08, reply_by: 2026-07-22}\n', "")
+    batch.replace("donations/don-2026-nld-school-bus.yaml", "letter_date: 2026-09-25", "")
+    report = batch.check()
+    availability, letter = only(report, "donation.availability"), only(report, "donation.letter_date")
+    assert (availability.record, availability.field) == ("don-2026-nld-school-bus", "council")
+    assert "Management's authorization" in availability.message and "availability:" in availability.fix
+    assert letter.field == "status" and "each rebuild would date them" in letter.message
+    # a record whose council act is for this meeting is still missed when it is off the agenda
+    batch.replace("batch.yaml", "  - item: \"10.4\"\n    record: don-2026-nld-bomberos\n", "")
+    assert only(batch.check(), "agenda.missing").record == "don-2026-nld-bomberos"

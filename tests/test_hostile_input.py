@@ -102,8 +102,19 @@ HOSTILE_TEXT = [
 HUGE_INTS = [2**63, -(2**63) - 1, 2**64, 10**308, 10**309, -(10**400), 10**4299]
 EXTREME_DATES = [dt.date.min, dt.date.max, dt.date(9999, 6, 30), dt.date(1, 1, 2), dt.date(2026, 12, 8)]
 
+# Valid identifiers a character away from invalid: every validator's own exceptions are reached
+# (a homoclave stdnum refuses, a VIN check digit, a subdivision code, a date, an amount).
+NEAR_VALID = ["PBN850312QJ2", "MNL850101NL0", "GODE561231GR8", "1FVACXDT6EHFZ1234", "1BAKGCPA5CF281454", "MX-TAM",
+              "US-TX", "MX", "2026-12-08", "12/08/2026", "2026-R-120", "74-6001234", "18000.00"]
+MUTATION_ALPHABET = "0Aa9Zz-/. \u00d1\u00f1IOQ\u0130\u202e\n"
+near_valid = st.builds(lambda value, at, ch, how: (value[:at] + ch + value[at + (how != "insert"):] if how != "delete"
+                                                   else value[:at] + value[at + 1:]),
+                       st.sampled_from(NEAR_VALID), st.integers(0, 17), st.sampled_from(MUTATION_ALPHABET),
+                       st.sampled_from(["replace", "insert", "delete"]))
+
 texts = st.one_of(
     st.sampled_from(HOSTILE_TEXT),
+    near_valid,
     st.sampled_from(VOCABULARY),
     st.text(max_size=30),  # any Unicode but lone surrogates, control characters included
     st.text(st.sampled_from("\x00\x01\x08\x0b\x1b\x7f\x85\x9f\u2028\u202e\ufeff\ue000 \t\r\n:-#&*!|>{}[],'\"%@`"),
@@ -365,3 +376,20 @@ def test_random_values_as_whole_record_files_give_findings_or_input_errors_never
 @given(files=mangled_texts(), cli_args=cli_modes)
 def test_mangled_yaml_text_gives_findings_or_one_line_input_errors_never_exceptions(records, files, cli_args):
     check_batch(records, files, cli_args=cli_args)
+
+
+@pytest.mark.parametrize("valid", ["PBN850312QJ2", "MNL850101NL0", "GODE561231GR8", "1FVACXDT6EHFZ1234", "1BAKGCPA5CF281454"])
+def test_every_one_character_change_of_a_valid_identifier_is_a_finding_or_fine_never_an_exception(valid):
+    """Exhaustive, not sampled: each position replaced, deleted, or given a character before it,
+    through the same validators `check` calls (stdnum's and vininfo's own exceptions included)."""
+    from pipeline.rules.fields import rfc_issues, vin_issues
+
+    issues = vin_issues if len(valid) == 17 else rfc_issues
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ&Ññ -/\u0130"
+    variants = {valid[:at] + ch + valid[at + 1:] for at in range(len(valid)) for ch in alphabet}
+    variants |= {valid[:at] + valid[at + 1:] for at in range(len(valid))}
+    variants |= {valid[:at] + ch + valid[at:] for at in range(len(valid) + 1) for ch in "0A"}
+    for variant in sorted(variants):
+        for rule, message, fix in issues(variant):
+            assert rule in RULES and message and fix, variant
+    assert {rule for rule, _, _ in issues(valid)} <= {"rfc.person"}  # the valid one itself passes (a person's RFC is a warning)

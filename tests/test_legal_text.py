@@ -540,7 +540,7 @@ def test_vehicle_phrases_contract_their_article_and_keep_unit_numbers_as_written
 def test_the_adoption_line_and_the_signatures_share_a_page(built):
     result, out = built
     resolutions = [d for d in result.plan.documents if d.document.endswith("_resolution")]
-    assert len(resolutions) == 10  # four agreements' and donations' acts and a status change, in both languages
+    assert len(resolutions) == 12  # five agreements' and donations' acts and a status change, in both languages
     for document in resolutions:
         pages = [page.extract_text() for page in PdfReader(out / document.path("pdf")).pages]
         vote = next(i for i, text in enumerate(pages) if "AYES:" in text or "A FAVOR:" in text)

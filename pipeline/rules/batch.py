@@ -174,9 +174,21 @@ def _agenda(batch, report, env: Env, by_id: dict) -> None:
                        f"the record is on the agenda of the {meeting_date.isoformat()} meeting but its council date is {council_date.isoformat()}",
                        f"set {'.'.join(act)}.meeting_date to {meeting_date.isoformat()}, or take it off this agenda")
     for record in batch.records:
-        if isinstance(record.data.get("id"), str) and record.id not in on_agenda and by_id.get(record.id) is record:
+        if isinstance(record.data.get("id"), str) and record.id not in on_agenda and by_id.get(record.id) is record \
+                and _goes_to_this_meeting(record, env, meeting_date):
             report.add(record, "agenda.missing", ("id",), "the record is in the batch but not on the agenda",
                        f"add it to the agenda in {meeting.file}, or move it out of this batch")
+
+
+def _goes_to_this_meeting(record, env: Env, meeting_date) -> bool:
+    """A record off the agenda is a slip unless the council has nothing to do with it at this
+    meeting: its act was taken up at an earlier meeting (it is in the batch for the steps after),
+    or it has no council act yet (a request still being prepared)."""
+    act = current_act(record.data)
+    if not isinstance(get(record.data, *act), dict):
+        return False
+    council_date = env.date(record.data, *act, "meeting_date")
+    return not (council_date and meeting_date and council_date < meeting_date)
 
 
 def _votes(batch, report, env: Env) -> None:

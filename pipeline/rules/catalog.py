@@ -51,6 +51,8 @@ RULES: dict[str, Rule] = {
     "vehicle.title_holder": Rule(E, "a vehicle needs the title holder named (Fleet gets the title signed)"),
     "donation.signatory": Rule(W, "a donation without the recipient's head or legal representative (with power of attorney) named"),
     "donation.status": Rule(E, "the donation's status does not match the council action and pickup recorded"),
+    "donation.availability": Rule(W, "a donation at council without Management's authorization to search for the equipment (step 1)"),
+    "donation.letter_date": Rule(W, "a closed donation without the date its letters were issued"),
     # partnership rules (pipeline/rules/partnership.py)
     "partnership.official": Rule(E, "a top official without a usable title"),
     "partnership.signatories": Rule(W, "a Mexican municipality's agreement without its secretario del ayuntamiento named"),
@@ -89,7 +91,7 @@ RULES: dict[str, Rule] = {
     "agenda.duplicate": Rule(E, "an agenda item number or record listed twice"),
     "resolution.vote": Rule(W, "an adopted resolution whose record lacks the vote: its archived copy would print blank tallies"),
     "agenda.meeting_date": Rule(E, "a record on the agenda whose council meeting date is not this meeting's"),
-    "agenda.missing": Rule(W, "a record in the batch that is not on the agenda"),
+    "agenda.missing": Rule(W, "a record in the batch that is not on the agenda, though its council act is for this meeting"),
     "agenda.strategic_goal": Rule(E, "an agenda item citing a goal the city's strategic plan does not have"),
     "agenda.posting": Rule(W, "an agenda item filed too late to be posted with the agenda (city.yaml agenda_posting_days)"),
     "agenda.goal_missing": Rule(W, "an agenda item citing no goal of the city's strategic plan"),

@@ -114,9 +114,25 @@ def _check_status(record, report, data, env: Env) -> None:
         report.add(record, "donation.status", ("pickup", "picked_up_on"), "status is picked_up but no pickup date is recorded",
                    "add 'picked_up_on:' under pickup")
     _check_pickup(record, report, data, picked_up)
+    _check_steps(record, report, data)
     if status in ("requested", "council_approved") and present(picked_up):
         report.add(record, "donation.status", ("status",), f"a pickup date is recorded but status is {status}",
                    "set status: picked_up")
+
+
+def _check_steps(record, report, data) -> None:
+    """Appendix A's first and last steps leave a trace the later papers rely on: Management's
+    authorization to search for the equipment before the council acts, and the day the letters
+    went out once the donation is closed (without it each rebuild would date them anew)."""
+    if isinstance(data.get("council"), dict) and not isinstance(data.get("availability"), dict):
+        report.add(record, "donation.availability", ("council",),
+                   "the donation goes to the council, but Management's authorization to ask the departments for the equipment "
+                   "is not recorded", "add availability: {authorized_by, authorized_on} from the authorization (step 1)")
+    if data.get("status") == "picked_up" and not present(data.get("letter_date")):
+        report.add(record, "donation.letter_date", ("status",),
+                   "the donation is closed, but the day its approval letter and notices went out is not recorded: "
+                   "each rebuild would date them on the day of the build",
+                   "add letter_date: the date printed on the approval letter that was sent")
 
 
 def _check_pickup(record, report, data, picked_up) -> None:

@@ -243,6 +243,10 @@ def rfc_issues(value: str) -> tuple:
     except stdnum_errors.InvalidChecksum:
         issues.append(("rfc.check_digit", f"the check digit of '{value}' does not match",
                        "compare it with the donee's SAT documents; some issued RFCs carry a bad check digit"))
+    except stdnum_errors.ValidationError:  # the homoclave is not one SAT issues (e.g. '000')
+        return (("rfc.format", f"'{value}' ends in the homoclave '{compact[-3:]}', which SAT never issues "
+                 "(two letters or digits 1-9, then a digit or A)",
+                 "copy the RFC from the donee's constancia de situación fiscal"),)
     if len(compact) == 13:
         issues.append(("rfc.person", f"'{value}' is a person's RFC (13 characters)",
                        "a donee must be an organization: use the organization's 12-character RFC"))
