@@ -440,19 +440,25 @@ def refuse_if_in_ledger(ledger: list[dict], archive_root: Path, partnership_id: 
 
 
 def archive(scan: Scan, archive_root: Path, partnership_id: str, batch_name: str, signed_on: dt.date) -> dict:
-    """Copy the scan, untouched and read-only, into the archive; then append its ledger line (the commit).
+    """Copy the scan, untouched and read-only, into the archive; then append its ledger line (the commit)."""
+    relative = f"{partnership_id}/signed-agreement-{signed_on.isoformat()}-{scan.sha256[:12]}.pdf"
+    return append_to_ledger(archive_root, relative, scan.data, scan.pages, {"partnership": partnership_id, "batch": batch_name},
+                            lambda ledger: refuse_if_in_ledger(ledger, archive_root, partnership_id, scan.sha256))
 
-    The ledger is locked and read again first, so two clerks submitting at once cannot both commit.
+
+def append_to_ledger(archive_root: Path, relative: str, data: bytes, pages: int, entry: dict, refuse) -> dict:
+    """Keep `data` read-only at `relative` in the archive, then append its ledger line (the commit).
+
+    The ledger is locked and read again first, and `refuse(ledger)` raises when this entry must not
+    be made (already submitted, already notified): two clerks at once cannot both commit.
     """
     archive_root.mkdir(parents=True, exist_ok=True)
-    relative = f"{partnership_id}/signed-agreement-{signed_on.isoformat()}-{scan.sha256[:12]}.pdf"
     with open(archive_root / LEDGER, "a+", encoding="utf-8") as ledger:
         fcntl.flock(ledger, fcntl.LOCK_EX)
         ledger.seek(0)
-        refuse_if_in_ledger(read_ledger(archive_root, ledger.read()), archive_root, partnership_id, scan.sha256)
-        _store_read_only(archive_root / relative, scan.data)
-        entry = {"partnership": partnership_id, "batch": batch_name, "file": relative, "sha256": scan.sha256,
-                 "bytes": len(scan.data), "pages": scan.pages,
+        refuse(read_ledger(archive_root, ledger.read()))
+        _store_read_only(archive_root / relative, data)
+        entry = {**entry, "file": relative, "sha256": sha256(data), "bytes": len(data), "pages": pages,
                  "archived_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
         ledger.seek(0, os.SEEK_END)
         ledger.write(json.dumps(entry, ensure_ascii=False) + "\n")
@@ -613,7 +619,6 @@ def message(batch, record, sender: Address, packet_pdf: bytes, packet_pages: int
     city, p = contexts.city("en"), contexts.view(record, "en")
     signer = _signer(batch.city.data, city, "en")
     signatories = get(record.data, "signing", "signatories") or {}
-    packet_sha = sha256(packet_pdf)
     attachment = f"{record.id}-sci-packet.pdf"
     paragraphs = [
         "Dear Membership Office,",
@@ -629,15 +634,23 @@ def message(batch, record, sender: Address, packet_pdf: bytes, packet_pages: int
         f"Please send any question to {signer['name']} at {signer['email'] or sender.addr_spec}.",
         "Sincerely,",
     ]
-    body = "\n\n".join(textwrap.fill(text, 76, break_long_words=False, break_on_hyphens=False) for text in paragraphs)
-    body += "\n\n" + "\n".join(line for line in (signer["name"], signer["title"], signer["organization"]) if line) + "\n"
+    signature = (signer["name"], signer["title"], signer["organization"])
+    return mail_to_sci(sender, subject_line(city, p), paragraphs, signature, attachment, packet_pdf, f"sci.{record.id}", as_of)
 
+
+def mail_to_sci(sender: Address, subject: str, paragraphs: list[str], signature, attachment: str, packet_pdf: bytes,
+                message_id: str, as_of: dt.date) -> EmailMessage:
+    """One envelope for everything sent to SCI's membership office: 7-bit clean, the PDF attached,
+    and Date, Message-ID and boundary fixed by the as-of day and the attachment, so the same bytes each run."""
+    packet_sha = sha256(packet_pdf)
+    body = "\n\n".join(textwrap.fill(text, 76, break_long_words=False, break_on_hyphens=False) for text in paragraphs)
+    body += "\n\n" + "\n".join(line for line in signature if line) + "\n"
     email = EmailMessage(policy=BODY_POLICY)
     email["From"] = sender
     email["To"] = SCI_MEMBERSHIP
-    email["Subject"] = subject_line(city, p)
+    email["Subject"] = subject
     email["Date"] = format_datetime(dt.datetime.combine(as_of, dt.time(12), tzinfo=dt.timezone.utc))
-    email["Message-ID"] = f"<sci.{record.id}.{packet_sha[:24]}@{sender.domain}>"
+    email["Message-ID"] = f"<{message_id}.{packet_sha[:24]}@{sender.domain}>"
     email.set_content(body, cte="quoted-printable")  # 7-bit clean: any mail server takes it
     email.add_attachment(packet_pdf, maintype="application", subtype="pdf", filename=attachment)
     email.set_boundary(f"sisterdocs-{packet_sha[:32]}")  # the default boundary is random

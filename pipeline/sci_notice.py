@@ -12,15 +12,11 @@ change is refused. Everything is checked and made before the first byte is writt
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import io
-import json
 import os
-import textwrap
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
@@ -34,8 +30,8 @@ from pipeline.plan import DocumentPlan
 from pipeline.records import display_path, load_batch
 from pipeline.rules.partnership import SCI_REGISTERED
 from pipeline.rules.values import get
-from pipeline.sci import (BODY_POLICY, LEDGER, MAIL_POLICY, SCI_MEMBERSHIP, SmtpSettings, _store_read_only, built_file,
-                          deliver_or_explain, find_partnership, read_ledger, sender_address)
+from pipeline.sci import (LEDGER, SCI_MEMBERSHIP, SmtpSettings, append_to_ledger, built_file, deliver_or_explain, find_partnership,
+                          mail_to_sci, read_ledger, sender_address)
 from pipeline.validate import validate
 
 # What the notice carries, in order: (document, format, what a refusal calls it).
@@ -144,7 +140,6 @@ def notice_message(batch, record, sender: Address, packet_pdf: bytes, pages: int
     contexts = ContextBuilder(batch)
     city, p = contexts.city("en"), contexts.view(record, "en")
     change = p["change"]
-    packet_sha = sha256(packet_pdf)
     attachment = f"{record.id}-sci-notice-{change['action']}.pdf"
     paragraphs = [
         "Dear Membership Office,",
@@ -156,38 +151,16 @@ def notice_message(batch, record, sender: Address, packet_pdf: bytes, pages: int
         "Mayor's letter to the partner.",
         "Sincerely,",
     ]
-    body = "\n\n".join(textwrap.fill(text, 76, break_long_words=False, break_on_hyphens=False) for text in paragraphs)
     signer = city["international_affairs"]
-    body += "\n\n" + "\n".join(line for line in (signer.get("name"), signer.get("title"), city["legal_name"]) if line) + "\n"
-    email = EmailMessage(policy=BODY_POLICY)
-    email["From"] = sender
-    email["To"] = SCI_MEMBERSHIP
-    email["Subject"] = f"{change['subject']}: {city['name']}, {city['state']} – {p['partner']['name']}, {p['partner']['state']}"
-    email["Date"] = format_datetime(dt.datetime.combine(as_of, dt.time(12), tzinfo=dt.timezone.utc))
-    email["Message-ID"] = f"<sci-notice.{record.id}.{packet_sha[:24]}@{sender.domain}>"
-    email.set_content(body, cte="quoted-printable")
-    email.add_attachment(packet_pdf, maintype="application", subtype="pdf", filename=attachment)
-    email.set_boundary(f"sisterdocs-{packet_sha[:32]}")
-    email.policy = MAIL_POLICY
-    return email
+    subject = f"{change['subject']}: {city['name']}, {city['state']} – {p['partner']['name']}, {p['partner']['state']}"
+    return mail_to_sci(sender, subject, paragraphs, (signer.get("name"), signer.get("title"), city["legal_name"]),
+                       attachment, packet_pdf, f"sci-notice.{record.id}", as_of)
 
 
 def archive_notice(packet_pdf: bytes, archive_root: Path, partnership_id: str, batch_name: str, action: str,
                    pages: int, sent_on: dt.date) -> dict:
     """Keep what was sent, read-only, then append its ledger line under the ledger's lock (the commit)."""
-    archive_root.mkdir(parents=True, exist_ok=True)
-    digest = sha256(packet_pdf)
-    relative = f"{partnership_id}/sci-notice-{action}-{sent_on.isoformat()}-{digest[:12]}.pdf"
-    with open(archive_root / LEDGER, "a+", encoding="utf-8") as ledger:
-        fcntl.flock(ledger, fcntl.LOCK_EX)
-        ledger.seek(0)
-        refuse_if_notified(read_ledger(archive_root, ledger.read()), archive_root, partnership_id, action)
-        _store_read_only(archive_root / relative, packet_pdf)
-        entry = {"partnership": partnership_id, "notice": action, "batch": batch_name, "file": relative, "sha256": digest,
-                 "bytes": len(packet_pdf), "pages": pages,
-                 "archived_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        ledger.seek(0, os.SEEK_END)
-        ledger.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        ledger.flush()
-        os.fsync(ledger.fileno())
-    return entry
+    relative = f"{partnership_id}/sci-notice-{action}-{sent_on.isoformat()}-{sha256(packet_pdf)[:12]}.pdf"
+    return append_to_ledger(archive_root, relative, packet_pdf, pages,
+                            {"partnership": partnership_id, "notice": action, "batch": batch_name},
+                            lambda ledger: refuse_if_notified(ledger, archive_root, partnership_id, action))

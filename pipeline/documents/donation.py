@@ -121,8 +121,7 @@ def step(data: dict, as_of) -> tuple[str, str]:
     if not isinstance(data.get("designation"), dict):
         waits.append("the recipient's signed pickup designation")
     unlisted = [str(i.get("unit_number")) for i in data.get("items") or []
-                if isinstance(i, dict) and i.get("category") == "vehicle" and i.get("vehicle_type") not in _permit_listed_vehicle_types()
-                and not i.get("import_confirmed_on")]
+                if isinstance(i, dict) and off_permit_list(i) and not i.get("import_confirmed_on")]
     if unlisted:
         waits.append(f"the customs broker's written confirmation for {', '.join(unlisted)}")
     waits.append("pickup by the designated person, with the ID checked")
@@ -174,7 +173,6 @@ def context(builder, record, lang: str) -> dict:
     recipient = d.get("recipient", {})
     council = d.get("council") or {}
     pickup = d.get("pickup") or {}
-    permit_listed = set(_permit_listed_vehicle_types())
     items = []
     for item in d.get("items", []):
         items.append({
@@ -186,7 +184,7 @@ def context(builder, record, lang: str) -> dict:
             "is_vehicle": item.get("category") == "vehicle",
             # every used vehicle needs the Secretaría de Economía's prior import permit; a type off the
             # list for donations may not get one at all, which the recipient's broker must confirm
-            "unlisted_vehicle": item.get("category") == "vehicle" and item.get("vehicle_type") not in permit_listed,
+            "unlisted_vehicle": off_permit_list(item),
             "import_confirmed_on": builder.date(item.get("import_confirmed_on"), lang),
             # the four conditions as the department answered them (the availability request shows them)
             "answers": {"not_in_use": _yes_no(not item["in_use"] if isinstance(item.get("in_use"), bool) else None),
@@ -268,6 +266,12 @@ def context(builder, record, lang: str) -> dict:
         "council": {"resolution_number": council.get("resolution_number", ""),
                     "meeting_date": builder.date(council.get("meeting_date"), lang)},
     }
+
+
+def off_permit_list(item: dict) -> bool:
+    """A used vehicle of a type the donation permit list does not cover: its import is not assured,
+    so the council's condition (the customs broker's written confirmation) applies to it."""
+    return item.get("category") == "vehicle" and item.get("vehicle_type") not in _permit_listed_vehicle_types()
 
 
 @lru_cache(maxsize=1)
