@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 from pipeline.rules.catalog import RULES
@@ -30,8 +31,17 @@ class Finding:
     fix: str
 
     def text(self) -> str:
+        """One line, whatever the record holds: line breaks, controls and direction marks in a value
+        quoted by the message are shown escaped (\\n, \\u202e), never acted on by the terminal."""
         fix = f"  → {self.fix}" if self.fix else ""
-        return f"{self.file}:{self.line}  {self.record}  {self.field} [{self.rule}]  {self.message}{fix}"
+        return _one_line(f"{self.file}:{self.line}  {self.record}  {self.field} [{self.rule}]  {self.message}{fix}")
+
+
+def _one_line(text: str) -> str:
+    return _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 @dataclass
@@ -84,10 +94,13 @@ class Report:
         e, w = len(self.errors), len(self.warnings)
         blocked = len(self.blocked())
         checked = len(self.records)
-        return (
-            f"{_plural(e, 'error')}, {_plural(w, 'warning')} in {_plural(checked, 'record')} checked"
-            + (f"; {blocked} held back by errors" if blocked else "; nothing blocks")
-        )
+        # an error in batch.yaml or city.yaml belongs to no record, yet `build` stops on it all the same
+        outside = sorted({f.file.replace("\\", "/").rsplit("/", 1)[-1] for f in self.errors if f.kind in ("batch", "city")})
+        held = [f"{blocked} held back by errors"] if blocked else []
+        if outside:
+            held.append(f"the errors in {' and '.join(outside)} stop the build (--keep-going builds the records without errors)")
+        return (f"{_plural(e, 'error')}, {_plural(w, 'warning')} in {_plural(checked, 'record')} checked; "
+                + ("; ".join(held) if held else "nothing blocks"))
 
     def as_text(self) -> str:
         lines: list[str] = []

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import unicodedata
 
 from pipeline.findings import Report
 from pipeline.records import Batch, Record
 from pipeline.rules import batch as batch_rules
 from pipeline.rules import donation as donation_rules
 from pipeline.rules import partnership as partnership_rules
-from pipeline.rules.fields import Context, has_control_characters
+from pipeline.rules.fields import Context
 from pipeline.rules.values import Env, get
 from pipeline.schemas import field_rules, make_validators
+from pipeline.yamlsource import BIDI_CONTROLS, UNPRINTABLE
 
 RECORD_RULES = {"partnership": partnership_rules.check, "donation": donation_rules.check}
 
@@ -54,8 +56,7 @@ def check_shape(record: Record, validator, context: Context, report: Report) -> 
         _translate(record, error, report)
     for rule, path, message, fix in context.issues:
         report.add(record, rule, path, message, fix)
-    if not record.printable:
-        _check_text(record, record.data, (), report)
+    _check_text(record, record.data, (), report, suspect=not record.printable)
 
 
 def _leaf_errors(errors):
@@ -137,17 +138,50 @@ def _described(value) -> str:
     return type(value).__name__
 
 
-def _check_text(record: Record, value, path: tuple, report: Report) -> None:
+# Values that are one line in every document (names, titles, places, numbers) and may reach a
+# mail header (the SCI message's Subject and From): a line break there is an error, not a layout.
+SINGLE_LINE = frozenset({"id", "name", "legal_name", "title", "office", "state", "country", "municipality", "email", "phone",
+                         "surname", "unit_number", "department", "resolution_number", "reference", "signed_by",
+                         "authorized_by", "place", "number", "item", "record", "partner", "kind", "status", "by",
+                         "organization", "vin", "serial_number", "rfc", "tax_id", "make", "model", "acta", "dictamen"})
+NAME_LENGTH = 200  # a name, title or place: one line of a signature block or a letter's address
+TEXT_LENGTH = 2000  # any other value: about a page of a bilingual column, so no record can make a build take minutes
+
+
+def _check_text(record: Record, value, path: tuple, report: Report, suspect: bool) -> None:
+    """Every text value: its length, line breaks where one line is meant, and (when the file may hold
+    them) invisible characters a document cannot carry or that reorder what it shows."""
     if isinstance(value, str):
-        if has_control_characters(value):
-            report.add(record, "text.control", path, "the text holds invisible control characters",
-                       "retype the value; it was probably pasted from another program")
+        key = next((k for k in reversed(path) if isinstance(k, str) and k not in ("en", "es")), "")
+        one_line = key in SINGLE_LINE
+        limit = NAME_LENGTH if one_line else TEXT_LENGTH
+        if len(value) > limit:
+            report.add(record, "text.length", path, f"the text has {len(value):,} characters; at most {limit:,} fit "
+                       f"{'one line of a document' if one_line else 'this field of a document'}",
+                       "shorten it; longer detail belongs in a document of its own that the record names")
+        if one_line and ("\n" in value or "\r" in value or "\u2028" in value or "\u2029" in value):
+            report.add(record, "text.line_break", path, "a line break in a value that is printed on one line "
+                       "(and may go into an e-mail header)", "write the value on one line")
+        if suspect:
+            bidi = BIDI_CONTROLS.search(value)
+            control = UNPRINTABLE.search(value)
+            if bidi:
+                report.add(record, "text.bidi", path, f"the text holds the invisible direction control "
+                           f"{_char_name(bidi.group())}, which reorders the text around it in the documents",
+                           "retype the value without it; it was probably pasted from another program")
+            if control:
+                report.add(record, "text.control", path, f"the text holds the invisible control character "
+                           f"{_char_name(control.group())}", "retype the value; it was probably pasted from another program")
     elif isinstance(value, dict):
         for key, child in value.items():
-            _check_text(record, child, path + (key,), report)
+            _check_text(record, child, path + (key,), report, suspect)
     elif isinstance(value, list):
         for i, child in enumerate(value):
-            _check_text(record, child, path + (i,), report)
+            _check_text(record, child, path + (i,), report, suspect)
+
+
+def _char_name(char: str) -> str:
+    return f"U+{ord(char):04X}" + (f" ({unicodedata.name(char)})" if unicodedata.name(char, "") else "")
 
 
 def _text_or_none(value) -> str | None:

@@ -111,6 +111,9 @@ class SourceError(Exception):
 # non-characters: none of them can go into a DOCX (XML) or read as text in a PDF.
 UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufffe\uffff"
                          "\U000f0000-\U0010ffff]")
+# Bidirectional controls: invisible, and they reverse or isolate the text after them (U+202E
+# makes "Laredo" print as "oderaL" and can flip the rest of an agreement's paragraph).
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
@@ -165,7 +168,7 @@ def parse(text: str) -> Document:
         parser.dispose()
     if node is None:
         return Document(None)
-    doc = Document(None, printable="\\" not in text and UNPRINTABLE.search(text) is None)
+    doc = Document(None, printable="\\" not in text and UNPRINTABLE.search(text) is None and BIDI_CONTROLS.search(text) is None)
     doc.value = _Builder(doc.lines, may_alias="&" in text).build(node, ())
     return doc
 

@@ -98,6 +98,8 @@ HOSTILE_TEXT = [
     "2026-12-08T10:00", "٢٠٢٦-١٢-٠٨", "\u202eevil", "\ufeff", "\u2028", "\x85", "\x00", "\x1b[31m", "\x7f",
     "\ue000", "\U0010fffe", "\ufffe", "x" * 5000, "é" * 300, "[" * 50, "\\d{4}(", "(?P<x>", "*" * 3,
     "\\d{4294967296}", "(" * 1000 + ")" * 1000, "1FVACXDT6EHFZ1234", "PBN850312QJ2", "XAXX010101000", "a@b.c",
+    "laredo-saltillo\n", "dos-laredos\r", "Fleet", "fleet!", "FLEET", "Raúl\r\nBcc: x@evil.example", "\u2066Laredo\u2069",
+    "Nuevo \u202eLaredo", "\u200fMX", "y" * 2001, "z " * 40000,
 ]
 HUGE_INTS = [2**63, -(2**63) - 1, 2**64, 10**308, 10**309, -(10**400), 10**4299]
 EXTREME_DATES = [dt.date.min, dt.date.max, dt.date(9999, 6, 30), dt.date(1, 1, 2), dt.date(2026, 12, 8)]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import only, rules_of
+from tests.conftest import AS_OF, only, rules_of
 
 FLEET = "donations/don-2026-nld-public-works.yaml"
 BOMBEROS = "donations/don-2026-nld-bomberos.yaml"
@@ -463,3 +463,50 @@ def test_a_resolution_pattern_python_cannot_compile_is_a_city_profile_error(batc
     report = batch.check()
     assert words in only(report, "city.profile", "resolution_number.pattern").message
     assert "resolution.pattern" not in rules_of(report)
+
+
+# --- text that would print wrong, or not at all (issue 15) -----------------------------------------
+
+def test_a_trailing_newline_in_an_id_is_refused_not_a_second_record(batch):
+    batch.replace(SALTILLO, "id: laredo-saltillo", 'id: "laredo-saltillo\\n"')
+    report = batch.check()
+    pattern = only(report, "schema.pattern", "id")
+    assert pattern.record == "laredo-saltillo\n" and "(at most 64)" in pattern.fix
+    assert "laredo-saltillo\\n" in pattern.text() and "\n" not in pattern.text()  # shown escaped, on one line
+    batch.replace(SALTILLO, 'id: "laredo-saltillo\\n"', "id: laredo-saltillo-" + "x" * 60)
+    assert only(batch.check(), "schema.pattern", "id")  # an id is a file name: 64 characters at most
+
+
+def test_direction_controls_line_breaks_and_overlong_text_are_findings_by_field(batch):
+    batch.replace(BOMBEROS, "name: Patronato de Bomberos de Nuevo Laredo, A.C.", 'name: "Patronato de Bomberos \\u202eNuevo Laredo"')
+    batch.replace(BOMBEROS, "name: Raúl A. Treviño Garza", 'name: "Raúl A. Treviño\\r\\nBcc: x@evil.example"')
+    long_line = batch.replace(BOMBEROS, "    en: Fire protection and emergency rescue for the residents of Nuevo Laredo.",
+                              '    en: "' + "Fire protection. " * 118 + '"')
+    report = batch.check()
+    bidi = only(report, "text.bidi")
+    assert (bidi.field, bidi.severity) == ("recipient.name", "error") and "U+202E (RIGHT-TO-LEFT OVERRIDE)" in bidi.message
+    assert "\u202e" not in bidi.text()  # the finding itself never carries the control
+    assert only(report, "text.line_break").field == "recipient.contact.name"
+    length = only(report, "text.length")
+    assert (length.field, length.line) == ("purpose.description.en", long_line) and "2,006 characters; at most 2,000" in length.message
+    assert "don-2026-nld-bomberos" in report.blocked()
+    batch.replace(BOMBEROS, "Patronato de Bomberos \\u202eNuevo Laredo", "P" + "a" * 200)
+    assert "at most 200 fit one line" in only(batch.check(), "text.length", "recipient.name").message
+
+
+def test_two_spellings_of_one_department_would_share_a_notice_and_are_refused(batch):
+    batch.replace(FLEET, "department: {en: Solid Waste Services,", "department: {en: information technology!,")
+    finding = only(batch.check(), "donation.department")
+    assert finding.field == "items[1].department" and "notice-information-technology.en.pdf" in finding.message
+    batch.replace(FLEET, "department: {en: information technology!,", "department: {en: '¡¡!!',")
+    assert "no letter or digit" in only(batch.check(), "donation.department").message
+
+
+def test_an_error_in_batch_yaml_is_not_summed_up_as_nothing_blocks(batch, tmp_path):
+    batch.replace("batch.yaml", "  date: 2026-12-08", "  date: 2026-13-08")
+    report = batch.check()
+    assert only(report, "date.format").file.endswith("batch.yaml") and report.blocked() == []
+    assert report.summary_line().endswith("; the errors in batch.yaml stop the build (--keep-going builds the records without errors)")
+    from pipeline.build import build
+
+    assert build(batch.folder, tmp_path / "out", as_of=AS_OF).plan is None  # what the summary said

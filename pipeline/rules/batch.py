@@ -188,7 +188,9 @@ def _goes_to_this_meeting(record, env: Env, meeting_date) -> bool:
     if not isinstance(get(record.data, *act), dict):
         return False
     council_date = env.date(record.data, *act, "meeting_date")
-    return not (council_date and meeting_date and council_date < meeting_date)
+    if meeting_date is None:
+        return False  # the meeting's own date is unreadable: that error is reported, and nothing can be compared
+    return not (council_date and council_date < meeting_date)
 
 
 def _votes(batch, report, env: Env) -> None:

@@ -28,6 +28,9 @@ RULES: dict[str, Rule] = {
     "text.untranslated": Rule(W, "the Spanish text is identical to the English text"),
     "text.language": Rule(W, "plain text that reads as English (or Spanish) in a field both languages' documents print"),
     "text.control": Rule(E, "text holding control characters that cannot go into a document"),
+    "text.bidi": Rule(E, "text holding invisible direction controls that reorder what a document shows"),
+    "text.line_break": Rule(E, "a line break in a value printed on one line (a name, a title, a place, a number)"),
+    "text.length": Rule(E, "text longer than its document can hold (200 characters for a one-line value, 2,000 otherwise)"),
     "date.format": Rule(E, "a date that cannot be read"),
     "date.ambiguous": Rule(E, "a numeric date such as 03/04/2026 that reads two ways"),
     "rfc.format": Rule(E, "an RFC with the wrong length, letters or an impossible date"),
@@ -51,6 +54,7 @@ RULES: dict[str, Rule] = {
     "vehicle.title_holder": Rule(E, "a vehicle needs the title holder named (Fleet gets the title signed)"),
     "donation.signatory": Rule(W, "a donation without the recipient's head or legal representative (with power of attorney) named"),
     "donation.status": Rule(E, "the donation's status does not match the council action and pickup recorded"),
+    "donation.department": Rule(E, "department names that make one file name, or none (each department's notice is its own file)"),
     "donation.availability": Rule(W, "a donation at council without Management's authorization to search for the equipment (step 1)"),
     "donation.letter_date": Rule(W, "a closed donation without the date its letters were issued"),
     # partnership rules (pipeline/rules/partnership.py)

@@ -27,6 +27,7 @@ def check(record, report, env: Env) -> None:
                            "the donation letter for customs names every piece by its serial number, and this item has none",
                            "add serial_number: (for a lot, every serial or the range, e.g. 7QK2MX1 to 7QK2MY2)")
     _check_status(record, report, data, env)
+    _check_department_names(record, report, items if isinstance(items, list) else [])
 
 
 def _check_donee(record, report, data) -> None:
@@ -88,6 +89,28 @@ def _check_item(record, report, path: tuple, item: dict) -> None:
         if not present(item.get("vehicle_type")):
             report.add(record, "schema.required", path + ("vehicle_type",), "a vehicle needs its vehicle_type",
                        "add 'vehicle_type:' (school_bus, garbage_truck, fire_truck, ...): Mexico permits only some used vehicles")
+
+
+def _check_department_names(record, report, items: list) -> None:
+    """Each department gets its own notice and availability request, named after it: two names that
+    make one file name would have one department's notice overwrite the other's."""
+    from pipeline.context import text
+    from pipeline.documents.donation import _slug
+
+    seen: dict[str, str] = {}
+    for i, item in enumerate(items):
+        name = text(item.get("department"), "en") if isinstance(item, dict) and item.get("department") else None
+        if not isinstance(name, str) or not name.strip():
+            continue
+        slug = _slug(name)
+        if not slug:
+            report.add(record, "donation.department", ("items", i, "department"),
+                       f"the department name '{name}' has no letter or digit to name its notice after",
+                       "write the department's name as the City's organization chart has it")
+        elif seen.setdefault(slug, name) != name:
+            report.add(record, "donation.department", ("items", i, "department"),
+                       f"'{name}' and '{seen[slug]}' are written differently but name one department's notice "
+                       f"(notice-{slug}.en.pdf)", "write the same department the same way on every item")
 
 
 def _check_status(record, report, data, env: Env) -> None:

@@ -8,10 +8,10 @@ schemas/*.yaml, so a change in the law is an edit to a YAML file.
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-
-import difflib
 
 import cerberus
 import pycountry
@@ -20,7 +20,6 @@ from stdnum.mx import rfc as mx_rfc
 from vininfo import Vin
 
 from pipeline.dates import DateProblem, parse_date
-from pipeline.yamlsource import UNPRINTABLE
 
 GENERIC_RFCS = {
     "XAXX010101000": "the general public (público en general)",
@@ -50,6 +49,15 @@ class RecordValidator(cerberus.Validator):
 
     def _path(self, field_name) -> tuple:
         return tuple(self.document_path) + (field_name,)
+
+    def _validate_regex(self, pattern, field, value):
+        """The whole value matches: Cerberus appends '$', which also matches before a trailing
+        newline ('laredo-saltillo\\n' would pass and live beside 'laredo-saltillo').
+
+        The rule's arguments are validated against this schema: {'type': 'string'}
+        """
+        if isinstance(value, str) and re.fullmatch(pattern, value) is None:
+            self._error(field, cerberus.errors.REGEX_MISMATCH)
 
     def _validate_bilingual(self, constraint, field, value):
         """Text that goes into bilingual documents: {en: ..., es: ...}, both non-empty.
@@ -286,8 +294,3 @@ def subdivision_issues(code: str, country: str | None) -> tuple:
         return (("place.subdivision", f"'{code}' ({found.name}) is not in country {country}",
                  "correct the state code or the country"),)
     return ()
-
-
-def has_control_characters(text: str) -> bool:
-    """True when text holds characters Word and PDF cannot carry (tabs and newlines are fine)."""
-    return UNPRINTABLE.search(text) is not None
