@@ -13,6 +13,7 @@ wherever it recurs, so cross-record rules still hold. Prints each build's median
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import statistics
 import sys
@@ -27,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bare import AS_OF  # noqa: E402
 from pipeline.build import build  # noqa: E402
-from pipeline.validate import NAME_LENGTH, SINGLE_LINE, TEXT_LENGTH  # noqa: E402
+from pipeline.records import load_batch  # noqa: E402
+from pipeline.validate import NAME_LENGTH, SINGLE_LINE, TEXT_LENGTH, validate  # noqa: E402
 
 KEEP = {"email", "id", "status", "kind", "record", "item", "number", "resolution_number", "rfc", "vin", "serial_number",
         "unit_number", "tax_id", "state", "country", "office", "gender", "reference"}  # values other rules read exactly
@@ -50,11 +52,31 @@ def stretch(value, key: str = ""):
 
 
 def make_batch(folder: Path) -> Path:
+    """The example with every text stretched; a field whose schema sets a lower maxlength is
+    stretched to that (read back from check's own schema.length findings)."""
     shutil.copytree(ROOT / "records", folder, dirs_exist_ok=True)
+    originals = {}
     for path in (folder / "example").glob("*/*.yaml"):
+        originals[path] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        _write(path, stretch(originals[path]))
+    batch = load_batch(folder / "example")
+    for finding in validate(batch, as_of=AS_OF).errors:
+        if finding.rule != "schema.length":
+            continue
+        path = next(p for p in originals if str(p).endswith(finding.file.rsplit("/example/", 1)[-1]))
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        path.write_text(yaml.safe_dump(stretch(data), allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
+        steps = [int(s[1:-1]) if s.startswith("[") else s for s in re.findall(r"\[\d+\]|[^.\[\]]+", finding.field)]
+        holder, original = data, originals[path]
+        for step in steps[:-1]:
+            holder, original = holder[step], original[step]
+        cap = int(re.search(r"at most ([\d,]+)", finding.message).group(1).replace(",", ""))
+        holder[steps[-1]] = stretched(original[steps[-1]], cap)
+        _write(path, data)
     return folder / "example"
+
+
+def _write(path: Path, data) -> None:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
 
 
 def timed(batch: Path, out: Path, runs: int, jobs: int) -> tuple[float, int, int]:

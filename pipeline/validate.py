@@ -98,8 +98,12 @@ def _translate(record: Record, error, report: Report) -> None:
         report.add(record, "schema.empty", path, f"'{name}' is empty", help_text or "fill it in, or remove the line")
     elif error.rule in ("minlength", "maxlength"):
         word = "at least" if error.rule == "minlength" else "at most"
-        report.add(record, "schema.length", path, f"'{name}' needs {word} {error.constraint} entries, has {len(value)}",
-                   help_text or f"list {word} {error.constraint}")
+        if isinstance(value, str):  # a text's length is in characters, and the fix is to shorten it
+            report.add(record, "schema.length", path, f"'{name}' has {len(value):,} characters; {word} {error.constraint:,} "
+                       "fit its place in the document", "shorten it" if error.rule == "maxlength" else help_text or "complete it")
+        else:
+            report.add(record, "schema.length", path, f"'{name}' needs {word} {error.constraint} entries, has {len(value)}",
+                       help_text or f"list {word} {error.constraint}")
     elif error.rule == "regex":
         report.add(record, "schema.pattern", path, f"'{value}' is not in the form expected for {name}",
                    help_text or f"match {error.constraint}")
