@@ -109,12 +109,15 @@ def _cyclic_gc_paused():
 
 def load_batch(folder: Path) -> Batch:
     with _cyclic_gc_paused():
-        return _load_batch(Path(folder))
+        return _load_batch(Path(os.path.normpath(folder)))  # 'records/example/sub/..' is records/example, parent and all
 
 
 def _load_batch(folder: Path) -> Batch:
     problems: list[InputProblem] = []
 
+    if (folder / "city.yaml").exists() and not (folder / "city.yaml").is_file():
+        problems.append(InputProblem(display_path(folder / "city.yaml"), None, "city.yaml here is not a file, so the batch "
+                                     "would silently take the profile of the folder above", "remove or rename it"))
     city_file = folder / "city.yaml" if (folder / "city.yaml").is_file() else folder.parent / "city.yaml"
     city = _load_single(city_file, "city", problems, missing_fix=(
         f"create {display_path(folder.parent / 'city.yaml')} (the issuing city) or a city.yaml inside the batch folder"))
@@ -134,15 +137,24 @@ def _load_batch(folder: Path) -> Batch:
         if not sub.is_dir():
             continue
         shown_folder = display_path(sub)  # once per folder: path arithmetic per file adds up at 1,000 files
-        for path in sorted(p for p in sub.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file()):
-            records.extend(_load_many(path, f"{shown_folder}/{path.name}", kind, problems))
+        inside = folder.resolve()
+        for path in sorted(p for p in sub.iterdir() if p.suffix in YAML_SUFFIXES):
+            shown = f"{shown_folder}/{path.name}"
+            if not path.is_file():
+                problems.append(InputProblem(shown, None, "named like a record file but it is not a file (a folder, a "
+                                             "broken link or a device), so it would be skipped", "rename or remove it"))
+            elif path.is_symlink() and not path.resolve().is_relative_to(inside):
+                problems.append(InputProblem(shown, None, f"a link to {path.resolve()}, outside the batch: records are "
+                                             "read only from inside the batch folder", "copy the record into the batch"))
+            else:
+                records.extend(_load_many(path, shown, kind, problems))
 
     if not problems and not records:
         problems.append(InputProblem(display_path(folder), None, "the batch is empty: no partnership or donation records",
                                      "add record files under partnerships/ or donations/"))
     if problems:
         raise InputError(problems)
-    return Batch(folder.name, folder, city, meeting, records)
+    return Batch(folder.resolve().name, folder, city, meeting, records)  # 'records/example/sub/..' is 'example'
 
 
 def _read(path: Path, shown: str, problems: list, missing_fix: str = "") -> object:

@@ -157,3 +157,27 @@ def test_nesting_deep_enough_to_overflow_libyaml_is_refused_not_a_segfault(text)
     with pytest.raises(SourceError) as caught:
         parse(text)
     assert caught.value.line == 1 and "nested more than 40 levels deep" in caught.value.reason
+
+
+# --- what the loader takes for a record (issue 15) ----------------------------------------------
+
+def test_what_is_named_like_a_record_but_is_not_one_is_refused_by_name(batch, tmp_path):
+    (batch.folder / "partnerships" / "stray.yaml").mkdir()
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text((batch.folder / "partnerships" / "laredo-saltillo.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (batch.folder / "donations" / "linked.yaml").symlink_to(outside)
+    (batch.folder / "city.yaml").mkdir()
+    with pytest.raises(InputError) as caught:
+        load_batch(batch.folder)
+    problems = {p.file.rsplit("/", 1)[-1]: p.reason for p in caught.value.problems}
+    assert "not a file" in problems["stray.yaml"]
+    assert "outside the batch" in problems["linked.yaml"] and str(outside) in problems["linked.yaml"]
+    assert "the profile of the folder above" in problems["city.yaml"]
+
+
+def test_a_link_inside_the_batch_is_read_and_a_roundabout_path_keeps_the_batch_name(batch):
+    (batch.folder / "partnerships" / "laredo-saltillo.yaml").rename(batch.folder / "saltillo.txt")
+    (batch.folder / "partnerships" / "laredo-saltillo.yaml").symlink_to(batch.folder / "saltillo.txt")
+    (batch.folder / "sub").mkdir()
+    loaded = load_batch(batch.folder / "sub" / "..")
+    assert loaded.name == "example" and "laredo-saltillo" in {r.id for r in loaded.records}
