@@ -29,7 +29,7 @@ from pipeline.compliance import REPORT_FILES, REPORT_ID, compliance_data, render
 from pipeline.context import ContextBuilder
 from pipeline.documents import council, process
 from pipeline.findings import Report
-from pipeline.output import Generation, OutputFolder
+from pipeline.output import Generation, OutputFolder, output_error
 from pipeline.plan import ARCHIVAL, Plan, plan
 from pipeline.records import load_batch
 from pipeline.render import Archival, RenderTask, render, reread_templates, template_digest
@@ -73,6 +73,9 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
         result.written = write(generation, batch, result, tasks, previous, as_of, force=force,
                                jobs=jobs, progress=progress, overrides=overrides)
         generation.commit(manifest(batch, result), set(previous))
+    except OSError as exc:  # disk full, read-only, permissions: one line, the previous output whole
+        generation.abort()
+        raise output_error(exc, output.folder) from None
     except BaseException:
         generation.abort()
         raise

@@ -25,6 +25,16 @@ class InputError(click.ClickException):
         return self.message
 
 
+class OutputError(click.ClickException):
+    """The output folder cannot take this build: in use by another build, not writable, full, or
+    in the way of a file. Exit code 2; raised before the commit, so the previous output is whole."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return self.message
+
+
 class SubmissionError(click.ClickException):
     """A signed agreement that cannot go to Sister Cities International as given.
 

@@ -10,6 +10,8 @@ Leftovers of an interrupted build are cleared by the next one.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -19,6 +21,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator
+
+from pipeline.errors import OutputError
 
 MANIFEST = "manifest.json"
 FILE_MODE = 0o644  # readable by the clerk's colleagues, like any document they save
@@ -116,24 +120,68 @@ class OutputFolder:
             return {}
 
     def begin(self) -> "Generation":
-        """A fresh temporary folder for the next generation; debris of interrupted builds goes first."""
-        self.parent.mkdir(parents=True, exist_ok=True)
-        current = self.current()
-        for leftover in self.parent.glob(f".{self.name}.next-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
-        for _, folder in self._generations():  # a generation the link does not point to is debris
-            if current is None or folder.resolve() != current:
-                shutil.rmtree(folder, ignore_errors=True)
-        number = max((n for n, _ in self._generations()), default=0) + 1
-        staging = Path(tempfile.mkdtemp(prefix=f".{self.name}.next-", dir=self.parent))
-        return Generation(self, staging, self.parent / f".{self.name}.gen-{number}", current)
+        """A fresh temporary folder for the next generation; debris of interrupted builds goes first.
+
+        The output folder is locked for the whole build: a second build into it refuses at once,
+        rather than clearing the first one's staging folder as debris."""
+        if self.folder.is_file() and not self.folder.is_symlink():
+            raise OutputError(f"{self.folder}: is a file, not an output folder  → move it aside, or give another --out")
+        try:
+            self.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            in_the_way = next((p for p in (self.parent, *self.parent.parents) if p.exists() and not p.is_dir()), self.parent)
+            raise OutputError(f"{in_the_way}: is a file where the output folder {self.parent} should be  → move it "
+                              "aside, or give another --out") from None
+        except OSError as exc:
+            raise output_error(exc, self.parent) from None
+        lock = self._lock()
+        try:
+            current = self.current()
+            for leftover in (*self.parent.glob(f".{self.name}.next-*"), *self.parent.glob(f".{self.name}.link-*")):
+                if leftover.is_symlink() or leftover.is_file():
+                    leftover.unlink(missing_ok=True)
+                else:
+                    shutil.rmtree(leftover, ignore_errors=True)
+            for _, folder in self._generations():  # a generation the link does not point to is debris
+                if current is None or folder.resolve() != current:
+                    shutil.rmtree(folder, ignore_errors=True)
+            number = max((n for n, _ in self._generations()), default=0) + 1
+            staging = Path(tempfile.mkdtemp(prefix=f".{self.name}.next-", dir=self.parent))
+        except OSError as exc:
+            os.close(lock)
+            raise output_error(exc, self.parent) from None
+        except BaseException:
+            os.close(lock)
+            raise
+        return Generation(self, staging, self.parent / f".{self.name}.gen-{number}", current, lock)
+
+    def _lock(self) -> int:
+        """An exclusive lock on out/.<batch>.lock, released when the build ends (or dies)."""
+        path = self.parent / f".{self.name}.lock"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise output_error(exc, self.parent) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise OutputError(f"{self.folder}: another build is writing this output folder now (lock {path})  → wait "
+                              "for it to finish, then build again") from None
+        return fd
 
 
 class Generation:
     """The next output, built in a temporary folder and made current in one rename."""
 
-    def __init__(self, output: OutputFolder, staging: Path, final: Path, current: Path | None):
+    def __init__(self, output: OutputFolder, staging: Path, final: Path, current: Path | None, lock: int | None = None):
         self.output, self.staging, self.final, self.current = output, staging, final, current
+        self.lock = lock
+
+    def release(self) -> None:
+        if self.lock is not None:
+            os.close(self.lock)  # closing the descriptor releases the flock
+            self.lock = None
 
     def target(self, relative: str) -> Path:
         return safe_relative(self.staging, relative)
@@ -206,7 +254,20 @@ class Generation:
         for _, old in self.output._generations():
             if old != self.final:
                 shutil.rmtree(old, ignore_errors=True)
+        self.release()
         return self.final
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+        self.release()
+
+
+def output_error(exc: OSError, where: Path) -> OutputError:
+    """One line for a filesystem fault while writing the output: where, why, and what to do."""
+    fix = {errno.ENOSPC: "free some disk space, then build again",
+           errno.EDQUOT: "free some of your disk quota, then build again",
+           errno.EROFS: "the disk is read-only: give a writable --out",
+           errno.EACCES: "you may not write there: give a writable --out, or ask for write access",
+           errno.EPERM: "you may not write there: give a writable --out, or ask for write access"}.get(
+        exc.errno, "check the output folder, then build again")
+    return OutputError(f"{exc.filename or where}: {exc.strerror or exc}; the previous output is unchanged  → {fix}")

@@ -1,0 +1,96 @@
+"""Filesystem faults and two builds at once (issue 15): one line naming the path and the fix,
+exit 2, and the previous output whole."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import output as output_module
+from pipeline.build import build
+from pipeline.cli import cli
+from pipeline.errors import OutputError
+from tests.conftest import AFTER_MEETING, BatchCopy
+from tests.test_incremental import assert_complete, hashes
+
+
+@pytest.fixture(scope="module")
+def previous(tmp_path_factory):
+    """A batch and one complete build of it: each test copies the output and tries to spoil it."""
+    root = tmp_path_factory.mktemp("faults")
+    batch = BatchCopy(root)
+    build(batch.folder, root / "out", as_of=AFTER_MEETING, jobs=2)
+    return batch, root / "out"
+
+
+def copy_of(previous, tmp_path):
+    import shutil
+
+    batch, out = previous
+    shutil.copytree(out, tmp_path / "out", symlinks=True)
+    return batch, tmp_path / "out"
+
+
+def test_a_second_build_into_the_same_output_refuses_with_one_line_and_touches_nothing(previous, tmp_path):
+    batch, out = copy_of(previous, tmp_path)
+    before = hashes(out)
+    with open(out / ".example.lock", "a") as held:  # a first build is writing
+        fcntl.flock(held, fcntl.LOCK_EX)
+        staging = out / ".example.next-first"
+        staging.mkdir()
+        result = CliRunner().invoke(cli, ["build", str(batch.folder), "--out", str(out), "--as-of", "2026-12-09", "-q"])
+        assert result.exit_code == 2, result.output
+        message = result.output.strip().splitlines()[-1]
+        assert "another build is writing this output folder now" in message and "wait for it to finish" in message
+        assert staging.is_dir()  # the first build's staging is not taken for debris
+    assert hashes(out) == before
+    build(batch.folder, out, as_of=AFTER_MEETING, jobs=1)  # once the first is done, the next one goes
+    assert not staging.exists()
+
+
+def test_a_full_disk_leaves_the_previous_output_and_no_staging(previous, tmp_path, monkeypatch):
+    batch, out = copy_of(previous, tmp_path)
+    batch.replace("partnerships/laredo-saltillo.yaml", "at least forty companies", "at least sixty companies")
+    before = hashes(out)
+    real_write = output_module.Generation.write
+
+    def full(self, relative, data):
+        if relative.endswith(".pdf"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.target(relative)))
+        return real_write(self, relative, data)
+
+    monkeypatch.setattr(output_module.Generation, "write", full)
+    with pytest.raises(OutputError) as caught:
+        build(batch.folder, out, as_of=AFTER_MEETING, jobs=1)
+    assert "No space left on device; the previous output is unchanged  → free some disk space" in caught.value.message
+    assert ".example.next-" in caught.value.message  # the file it could not write
+    monkeypatch.undo()
+    assert hashes(out) == before
+    assert_complete(out)
+    assert not list(out.glob(".example.next-*"))
+
+
+def test_an_output_that_is_a_file_or_under_a_file_is_one_line(tmp_path):
+    batch = BatchCopy(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "example").write_text("my notes", encoding="utf-8")
+    with pytest.raises(OutputError) as caught:
+        build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=1)
+    assert caught.value.message.startswith(f"{tmp_path / 'out' / 'example'}: is a file, not an output folder")
+    assert (tmp_path / "out" / "example").read_text(encoding="utf-8") == "my notes"
+    (tmp_path / "blocker").write_text("", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["build", str(batch.folder), "--out", str(tmp_path / "blocker" / "out"), "-q"])
+    assert result.exit_code == 2 and f"{tmp_path / 'blocker'}: is a file where the output folder" in result.output
+    assert type(result.exception) is SystemExit  # click's clean exit, not an exception out of the build
+
+
+def test_a_link_left_by_a_killed_build_is_cleared(previous, tmp_path):
+    batch, out = copy_of(previous, tmp_path)
+    os.symlink(".example.gen-1", out / ".example.link-99999")
+    build(batch.folder, out, as_of=AFTER_MEETING, jobs=1)
+    assert not list(out.glob(".example.link-*"))
+    assert_complete(out)
