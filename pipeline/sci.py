@@ -24,6 +24,7 @@ import logging
 import os
 import smtplib
 import ssl
+import stat
 import tempfile
 import textwrap
 from contextlib import contextmanager
@@ -66,6 +67,7 @@ NOT_SIGNED_YET = ("prospective", "proposed", "council_approved")
 ALREADY_SUBMITTED = ("submitted_to_sci", "active", "emeritus", "terminated")
 SMTPS_PORT = 465
 TAIL = 1024  # a PDF ends with %%EOF; a scan without it in its last KiB was cut short
+MAX_SCAN_BYTES = 100 * 1024 * 1024  # a 40-page agreement scanned at 300 dpi in colour is about 30 MB
 DAMAGE_SIGNS = ("not defined", "decompress")  # what pypdf logs when it papers over lost objects or corrupt streams
 
 # What a file that is not a PDF usually is, by its first bytes.
@@ -169,6 +171,7 @@ def submit(batch_folder: Path, partnership_id: str, scan_path: Path, out_root: P
     agreement_path, agreement_pages = final_agreement(out_folder, batch, record.id, agreement)
     scan = verify_scan(Path(scan_path), agreement_pages, display_path(out_folder / agreement_path))
     refuse_if_in_ledger(ledger, archive_root, record.id, scan.sha256)
+    refuse_if_generated(out_folder, scan.sha256, display_path(Path(scan_path)))
     sender = sender_address(batch.city.data, environ)
     packet_pdf = packet(batch, record, scan, as_of, agreement, overrides)
     packet_pages = len(PdfReader(io.BytesIO(packet_pdf)).pages)
@@ -291,6 +294,18 @@ def built_file(out_folder: Path, batch, relative: str, partnership_id: str, what
     return data
 
 
+def refuse_if_generated(out_folder: Path, scan_sha: str, shown: str) -> None:
+    """A PDF `build` wrote, given as the signed scan, is the unsigned text: its hash is in the manifest."""
+    try:
+        files = json.loads((out_folder / MANIFEST).read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return  # built_file has already refused an unreadable manifest
+    generated = next((f.get("path") for f in files if isinstance(f, dict) and f.get("sha256") == scan_sha), None)
+    if generated:
+        raise SubmissionError(f"{shown}: is {generated} exactly as `build` wrote it, not signed  → print it, have it "
+                              "signed, and give the scan of the signed copy")
+
+
 # --- the scan --------------------------------------------------------------------------------
 
 class _Collect(logging.Handler):
@@ -322,7 +337,7 @@ def verify_scan(path: Path, expected_pages: int, agreement_shown: str) -> Scan:
     shown = display_path(path)
     rescan = "scan the signed agreement again and save it as PDF"
     try:
-        data = path.read_bytes()
+        data = _read_regular_file(path, shown)
     except IsADirectoryError:
         raise SubmissionError(f"{shown}: is a folder, not a PDF file  → give the scanned PDF itself") from None
     except OSError as exc:
@@ -357,6 +372,21 @@ def verify_scan(path: Path, expected_pages: int, agreement_shown: str) -> Scan:
                               f"{agreement_shown} has {expected_pages}  → scan every page of the signed agreement and "
                               "nothing else, or give --agreement bilingual|en|es for the version that was signed")
     return Scan(path, data, sha256(data), pages)
+
+
+def _read_regular_file(path: Path, shown: str) -> bytes:
+    """The file's bytes, read only if it is a regular file of a size a scan can have: a FIFO would
+    block, a device (/dev/zero) would never end, and a huge file would fill memory."""
+    with open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK)) as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(path)
+            raise SubmissionError(f"{shown}: is not a regular file (a pipe, a device or a socket)  → give the scanned PDF itself")
+        if info.st_size > MAX_SCAN_BYTES:
+            raise SubmissionError(f"{shown}: {info.st_size / 1048576:,.1f} MB, more than the {MAX_SCAN_BYTES / 1048576:,.0f} MB "
+                                  "a scan of an agreement needs  → scan again at 300 dpi, greyscale")
+        return handle.read(MAX_SCAN_BYTES + 1)
 
 
 class _Damaged(Exception):

@@ -94,8 +94,21 @@ class Site:
     def scan(self, data: bytes | None = None, name: str = "scan.pdf") -> Path:
         path = self.root / "scans" / name
         path.parent.mkdir(exist_ok=True)
-        path.write_bytes(self.agreement.read_bytes() if data is None else data)
+        path.write_bytes(self.signed_copy() if data is None else data)
         return path
+
+    def signed_copy(self) -> bytes:
+        """Stands in for the scan of the signed agreement: its pages, but not the bytes `build` wrote
+        (those, given as the scan, are refused: they are the unsigned text)."""
+        return self.signed_copy_of(self.agreement)
+
+    @staticmethod
+    def signed_copy_of(pdf: Path) -> bytes:
+        writer = PdfWriter(clone_from=PdfReader(pdf))
+        writer.add_metadata({"/Producer": "a scanner"})
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
 
     def run(self, *extra, partnership="laredo-saltillo", scan: Path | None = None):
         args = ["sci", "example", partnership, "--signed", str(scan or self.scan()), "--as-of", AS_OF.isoformat(), *extra]
@@ -212,7 +225,7 @@ def test_no_personal_data_in_the_packet_or_the_message(site):
 
 def test_a_single_language_agreement_is_matched_with_agreement_option(site):
     english = site.out / "partnerships" / "laredo-saltillo" / "agreement.en.pdf"
-    scan = site.scan(english.read_bytes())
+    scan = site.scan(site.signed_copy_of(english))
     result = site.run("--agreement", "en", scan=scan)
     assert result.exit_code == 0, result.output
     assert "matching partnerships/laredo-saltillo/agreement.en.pdf" in result.output
@@ -240,6 +253,8 @@ def first_pages(data: bytes, count: int) -> bytes:
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(40)
 BAD_SCANS = {
+    "the unsigned output itself": (lambda data: None, "is partnerships/laredo-saltillo/agreement_bilingual.en.pdf exactly as "
+                                   "`build` wrote it, not signed  → print it, have it signed"),
     "empty": (lambda data: b"", "the file is empty (0 bytes)"),
     "png renamed": (lambda data: PNG, "not a PDF (it is a PNG image)"),
     "text renamed": (lambda data: b"Signed agreement, see attached.\n", "not a PDF (it is plain text)"),
@@ -255,7 +270,7 @@ BAD_SCANS = {
 @pytest.mark.parametrize("case", BAD_SCANS)
 def test_bad_scan_is_refused_and_nothing_is_written(site, case):
     make, message = BAD_SCANS[case]
-    scan = site.scan(make(site.agreement.read_bytes()))
+    scan = site.scan(make(site.signed_copy()) if case != "the unsigned output itself" else site.agreement.read_bytes())
     before = site.state()
     result = site.run(scan=scan)
     assert result.exit_code == 1, result.output
@@ -483,3 +498,21 @@ def test_spanish_twin_renders_with_the_same_context(built, monkeypatch):
     scan = verify_scan(agreement, len(PdfReader(agreement).pages), "")
     html = jinja_env("es").get_template("partnership/sci_packet.html").render(packet_context(batch, record, scan, AS_OF, "bilingual", "es"))
     assert "Resumen del hermanamiento" in html and "15 de enero de 2027" in html and "Javier H. Dávila Treviño" in html
+
+
+def test_a_pipe_a_device_and_an_oversized_file_are_refused_before_reading(site, monkeypatch):
+    import os
+
+    from pipeline import sci as sci_module
+
+    fifo = site.root / "scans" / "pipe.pdf"
+    fifo.parent.mkdir(exist_ok=True)
+    os.mkfifo(fifo)  # reading it would wait for a writer forever
+    before = site.state()
+    for path in (fifo, Path("/dev/zero")):
+        result = site.run(scan=path)
+        assert result.exit_code == 1 and "is not a regular file (a pipe, a device or a socket)" in result.output, result.output
+    monkeypatch.setattr(sci_module, "MAX_SCAN_BYTES", 1024 * 1024)
+    result = site.run(scan=site.scan(b"%PDF-1.7\n" + bytes(1_300_000)))
+    assert result.exit_code == 1 and "scans/scan.pdf: 1.2 MB, more than the 1 MB a scan of an agreement needs" in result.output
+    assert site.state() == before
