@@ -180,10 +180,9 @@ def submit(batch_folder: Path, partnership_id: str, scan_path: Path, out_root: P
 
     # Everything is checked and made: from here on, files are written. The ledger line comes last.
     writer = OutputWriter(out_folder / "sci" / record.id)
-    writer.write(PACKET_FILE, packet_pdf)
-    writer.write(MESSAGE_FILE, eml)
     signed_on = parse_date(get(record.data, "signing", "date"), batch.city.data.get("date_order"))
-    entry = archive(scan, archive_root, record.id, batch.name, signed_on)
+    entry = archive(scan, archive_root, record.id, batch.name, signed_on,
+                    write_outputs=lambda: (writer.write(PACKET_FILE, packet_pdf), writer.write(MESSAGE_FILE, eml)))
     result = SciResult(record.id, scan, agreement_path, archive_root / entry["file"], archive_root / LEDGER,
                        writer.target(PACKET_FILE), packet_pages, writer.target(MESSAGE_FILE), SCI_MEMBERSHIP.addr_spec,
                        record.file, as_of, warnings=membership_warnings(batch.city.data))
@@ -469,24 +468,29 @@ def refuse_if_in_ledger(ledger: list[dict], archive_root: Path, partnership_id: 
                                   f"as {where}  → scan the signed agreement of {partnership_id}")
 
 
-def archive(scan: Scan, archive_root: Path, partnership_id: str, batch_name: str, signed_on: dt.date) -> dict:
+def archive(scan: Scan, archive_root: Path, partnership_id: str, batch_name: str, signed_on: dt.date,
+            write_outputs=lambda: None) -> dict:
     """Copy the scan, untouched and read-only, into the archive; then append its ledger line (the commit)."""
     relative = f"{partnership_id}/signed-agreement-{signed_on.isoformat()}-{scan.sha256[:12]}.pdf"
     return append_to_ledger(archive_root, relative, scan.data, scan.pages, {"partnership": partnership_id, "batch": batch_name},
-                            lambda ledger: refuse_if_in_ledger(ledger, archive_root, partnership_id, scan.sha256))
+                            lambda ledger: refuse_if_in_ledger(ledger, archive_root, partnership_id, scan.sha256),
+                            write_outputs)
 
 
-def append_to_ledger(archive_root: Path, relative: str, data: bytes, pages: int, entry: dict, refuse) -> dict:
+def append_to_ledger(archive_root: Path, relative: str, data: bytes, pages: int, entry: dict, refuse,
+                     write_outputs=lambda: None) -> dict:
     """Keep `data` read-only at `relative` in the archive, then append its ledger line (the commit).
 
     The ledger is locked and read again first, and `refuse(ledger)` raises when this entry must not
-    be made (already submitted, already notified): two clerks at once cannot both commit.
+    be made (already submitted, already notified); only then does `write_outputs()` write the packet
+    and message under out/: of two clerks at once, the second writes nothing at all.
     """
     archive_root.mkdir(parents=True, exist_ok=True)
     with open(archive_root / LEDGER, "a+", encoding="utf-8") as ledger:
         fcntl.flock(ledger, fcntl.LOCK_EX)
         ledger.seek(0)
         refuse(read_ledger(archive_root, ledger.read()))
+        write_outputs()
         _store_read_only(archive_root / relative, data)
         entry = {**entry, "file": relative, "sha256": sha256(data), "bytes": len(data), "pages": pages,
                  "archived_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}

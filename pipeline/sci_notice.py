@@ -74,9 +74,9 @@ def notify(batch_folder: Path, partnership_id: str, out_root: Path = Path("out")
 
     writer = OutputWriter(out_folder / "sci" / record.id)
     packet_name, message_name = f"sci-notice-{action}.pdf", f"sci-notice-{action}.eml"
-    writer.write(packet_name, packet_pdf)
-    writer.write(message_name, email.as_bytes())
-    entry = archive_notice(packet_pdf, archive_root, record.id, batch.name, action, pages, as_of)
+    eml = email.as_bytes()
+    entry = archive_notice(packet_pdf, archive_root, record.id, batch.name, action, pages, as_of,
+                           write_outputs=lambda: (writer.write(packet_name, packet_pdf), writer.write(message_name, eml)))
     result = NoticeResult(record.id, action, writer.target(packet_name), pages, writer.target(message_name),
                           archive_root / entry["file"], archive_root / LEDGER, SCI_MEMBERSHIP.addr_spec, record.file, as_of)
     if smtp is not None:
@@ -158,9 +158,9 @@ def notice_message(batch, record, sender: Address, packet_pdf: bytes, pages: int
 
 
 def archive_notice(packet_pdf: bytes, archive_root: Path, partnership_id: str, batch_name: str, action: str,
-                   pages: int, sent_on: dt.date) -> dict:
+                   pages: int, sent_on: dt.date, write_outputs=lambda: None) -> dict:
     """Keep what was sent, read-only, then append its ledger line under the ledger's lock (the commit)."""
     relative = f"{partnership_id}/sci-notice-{action}-{sent_on.isoformat()}-{sha256(packet_pdf)[:12]}.pdf"
     return append_to_ledger(archive_root, relative, packet_pdf, pages,
                             {"partnership": partnership_id, "notice": action, "batch": batch_name},
-                            lambda ledger: refuse_if_notified(ledger, archive_root, partnership_id, action))
+                            lambda ledger: refuse_if_notified(ledger, archive_root, partnership_id, action), write_outputs)

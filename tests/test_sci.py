@@ -516,3 +516,25 @@ def test_a_pipe_a_device_and_an_oversized_file_are_refused_before_reading(site, 
     result = site.run(scan=site.scan(b"%PDF-1.7\n" + bytes(1_300_000)))
     assert result.exit_code == 1 and "scans/scan.pdf: 1.2 MB, more than the 1 MB a scan of an agreement needs" in result.output
     assert site.state() == before
+
+
+def test_of_two_clerks_submitting_at_once_the_second_writes_nothing(site, monkeypatch):
+    """The other clerk commits while this run makes its packet: under the ledger's lock this run
+    sees it and stops before writing its packet, message or scan."""
+    from pipeline import sci as sci_module
+
+    real_packet = sci_module.packet
+
+    def the_other_clerk_commits_meanwhile(*args, **kwargs):
+        site.archive.mkdir(parents=True, exist_ok=True)
+        with open(site.archive / "ledger.jsonl", "a", encoding="utf-8") as ledger:
+            ledger.write(json.dumps({"partnership": "laredo-saltillo", "file": "laredo-saltillo/other.pdf",
+                                     "archived_at": "2026-12-20T10:00:00+00:00"}) + "\n")
+        return real_packet(*args, **kwargs)
+
+    monkeypatch.setattr(sci_module, "packet", the_other_clerk_commits_meanwhile)
+    before = {path for path in (site.root / "out").rglob("*")}
+    result = site.run()
+    assert result.exit_code == 1 and "already submitted" in result.output
+    assert {path for path in (site.root / "out").rglob("*")} == before  # no packet, no message
+    assert not site.sci.exists() and [e["file"] for e in site.ledger()] == ["laredo-saltillo/other.pdf"]
