@@ -107,7 +107,9 @@ class Report:
         for group in self.sorted_groups():
             lines.extend(f.text() for f in group)
             lines.append("")
-        ranked = sorted((r for r in self.records if "priority_tier" in r), key=lambda r: (r["priority_tier"], r["id"]))
+        # as the compliance report's request log: by tier, then first come (a request without a date last)
+        ranked = sorted((r for r in self.records if "priority_tier" in r),
+                        key=lambda r: (r["priority_tier"], r.get("requested_on") or "9999", r["id"]))
         if ranked:
             lines.append("Donation requests by priority (neighbours, then active sister cities, then others):")
             lines.extend(f"  {r['priority_tier']}  {r['id']}  {r['priority']}" for r in ranked)

@@ -210,5 +210,7 @@ def _summaries(batch: Batch, report: Report, env: Env) -> list[dict]:
         }
         if record.kind == "donation":
             summary["priority_tier"], summary["priority"] = ranker.tier(record.data)
+            requested = env.date(record.data, "requested_on")
+            summary["requested_on"] = requested.isoformat() if requested else None  # first come, first served
         out.append(summary)
     return out

@@ -27,7 +27,10 @@ def test_example_batch_passes_with_exit_0(batch):
     warning = next(line for line in lines if "[vehicle.permit]" in line)
     match = FINDING_LINE.match(warning)
     assert match and match["record"] == "don-2026-nld-bomberos" and match["field"] == "items[0].vehicle_type"
-    assert "  1  don-2026-nld-public-works  neighbouring municipality" in lines
+    ranked = lines[lines.index("Donation requests by priority (neighbours, then active sister cities, then others):") + 1:][:3]
+    assert ranked == ["  1  don-2026-nld-school-bus  neighbouring municipality",  # tier 1 all: first come (July 6)
+                      "  1  don-2026-nld-public-works  neighbouring municipality",  # October 14
+                      "  1  don-2026-nld-bomberos  neighbouring municipality"]  # October 30
 
 
 def test_batch_by_name_under_records(batch):
