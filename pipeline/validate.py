@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import unicodedata
+from functools import lru_cache
 
 from pipeline.findings import Report
+from pipeline.project import ASSETS
 from pipeline.records import Batch, Record
 from pipeline.rules import batch as batch_rules
 from pipeline.rules import donation as donation_rules
@@ -166,6 +168,13 @@ def _check_text(record: Record, value, path: tuple, report: Report, suspect: boo
         if one_line and ("\n" in value or "\r" in value or "\u2028" in value or "\u2029" in value):
             report.add(record, "text.line_break", path, "a line break in a value that is printed on one line "
                        "(and may go into an e-mail header)", "write the value on one line")
+        if not value.isascii():
+            missing = next((ch for ch in value if ord(ch) not in printable_characters() and not ch.isspace()
+                            and not BIDI_CONTROLS.match(ch) and not UNPRINTABLE.match(ch)), None)
+            if missing:
+                report.add(record, "text.glyph", path, f"the documents' typeface has no {_char_name(missing)}: it would "
+                           "print as blank space (or in another typeface), while the PDF's text still holds it",
+                           "write the value without it (a letter with its accent, a plain quotation mark or dash is fine)")
         if suspect:
             bidi = BIDI_CONTROLS.search(value)
             control = UNPRINTABLE.search(value)
@@ -182,6 +191,17 @@ def _check_text(record: Record, value, path: tuple, report: Report, suspect: boo
     elif isinstance(value, list):
         for i, child in enumerate(value):
             _check_text(record, child, path + (i,), report, suspect)
+
+
+@lru_cache(maxsize=1)
+def printable_characters() -> frozenset[int]:
+    """The characters every face of the bundled typeface draws (its own cmap tables): what a
+    document can print, whatever fonts the machine has."""
+    from fontTools.ttLib import TTFont
+
+    faces = sorted((ASSETS / "fonts").glob("*.ttf"))
+    covered = [set(TTFont(face, lazy=True).getBestCmap()) for face in faces]
+    return frozenset(set.intersection(*covered)) if covered else frozenset()
 
 
 def _char_name(char: str) -> str:

@@ -510,3 +510,14 @@ def test_an_error_in_batch_yaml_is_not_summed_up_as_nothing_blocks(batch, tmp_pa
     from pipeline.build import build
 
     assert build(batch.folder, tmp_path / "out", as_of=AS_OF).plan is None  # what the summary said
+
+
+def test_a_character_the_typeface_cannot_draw_is_warned_by_field_and_name(batch):
+    batch.replace(BOMBEROS, "name: Raúl A. Treviño Garza", "name: Raúl A. Treviño Garza 🚒")
+    batch.replace(BOMBEROS, "en: Head of Operations", "en: Head of Operations 中")
+    report = batch.check()
+    glyphs = {f.field: f for f in report.findings if f.rule == "text.glyph"}
+    assert set(glyphs) == {"recipient.contact.name", "recipient.contact.title.en"}
+    assert "U+1F692 (FIRE ENGINE)" in glyphs["recipient.contact.name"].message
+    assert glyphs["recipient.contact.name"].severity == "warning"
+    assert not [f for f in report.findings if f.rule == "text.glyph" and f.record != "don-2026-nld-bomberos"]  # ñ, é, “ ” print

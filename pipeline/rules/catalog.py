@@ -28,6 +28,7 @@ RULES: dict[str, Rule] = {
     "text.untranslated": Rule(W, "the Spanish text is identical to the English text"),
     "text.language": Rule(W, "plain text that reads as English (or Spanish) in a field both languages' documents print"),
     "text.control": Rule(E, "text holding control characters that cannot go into a document"),
+    "text.glyph": Rule(W, "a character the documents' typeface cannot draw (an emoji, a script it lacks)"),
     "text.bidi": Rule(E, "text holding invisible direction controls that reorder what a document shows"),
     "text.line_break": Rule(E, "a line break in a value printed on one line (a name, a title, a place, a number)"),
     "text.length": Rule(E, "text longer than its document can hold (200 characters for a one-line value, 2,000 otherwise)"),
