@@ -349,6 +349,7 @@ def verify_scan(path: Path, expected_pages: int, agreement_shown: str) -> Scan:
     if b"%%EOF" not in data[-TAIL:]:
         raise SubmissionError(f"{shown}: the PDF is truncated (no %%EOF end marker in its last {TAIL} bytes; "
                               f"{len(data):,} bytes in all)  → copy or download the scan again: this one was cut short")
+    active: list[str] = []
     with _pypdf_quiet() as repairs:
         try:
             reader = PdfReader(io.BytesIO(data), strict=False)
@@ -356,6 +357,7 @@ def verify_scan(path: Path, expected_pages: int, agreement_shown: str) -> Scan:
             pages = 0 if encrypted else len(reader.pages)
             if not encrypted:
                 _read_every_page(reader)
+                active = active_content(reader)
         except Exception as exc:  # pypdf raises many types for damaged files; all mean the same to a clerk
             raise SubmissionError(f"{shown}: the PDF is damaged and cannot be read ({exc})  → {rescan}") from None
     damage = [m for m in repairs if any(sign in m for sign in DAMAGE_SIGNS)]
@@ -366,6 +368,9 @@ def verify_scan(path: Path, expected_pages: int, agreement_shown: str) -> Scan:
                               "or restrictions: the archive and SCI must be able to open it")
     if pages == 0:
         raise SubmissionError(f"{shown}: the PDF has no pages  → {rescan}")
+    if active:
+        raise SubmissionError(f"{shown}: the PDF carries active content ({', '.join(active)}), which a scanner never "
+                              f"adds and which must not reach the archive or SCI  → {rescan} from the signed paper")
     if pages != expected_pages:
         raise SubmissionError(f"{shown}: {pages} page{'s' if pages != 1 else ''}, but the generated agreement "
                               f"{agreement_shown} has {expected_pages}  → scan every page of the signed agreement and "
@@ -417,6 +422,41 @@ def _read_every_page(reader: PdfReader) -> None:
             stack.extend(value for key, value in obj.items() if key != "/Parent")
         elif isinstance(obj, ArrayObject):
             stack.extend(obj)
+
+
+# What can act when a PDF is opened or clicked: (key or action name, what a clerk is told).
+ACTIVE_KEYS = {"/JavaScript": "JavaScript", "/JS": "JavaScript", "/OpenAction": "an action run on opening",
+               "/AA": "automatic actions", "/EmbeddedFiles": "embedded files", "/EmbeddedFile": "embedded files",
+               "/RichMedia": "rich media"}
+ACTIVE_ACTIONS = {"/Launch": "a launch action (runs a program)", "/URI": "a link to a web address",
+                  "/SubmitForm": "a form submission", "/ImportData": "a data import", "/GoToR": "a link to another file",
+                  "/JavaScript": "JavaScript"}
+
+
+def active_content(reader: PdfReader, limit: int = 200_000) -> list[str]:
+    """Every kind of active content reachable from the document's catalog, each named once."""
+    found: dict[str, None] = {}
+    seen: set[tuple[int, int]] = set()
+    stack: list = [reader.trailer.get("/Root")]
+    while stack and len(seen) < limit:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            if (obj.idnum, obj.generation) in seen:
+                continue
+            seen.add((obj.idnum, obj.generation))
+            obj = obj.get_object()
+        if isinstance(obj, DictionaryObject):
+            for key, value in obj.items():
+                if key in ACTIVE_KEYS:
+                    found[ACTIVE_KEYS[key]] = None
+                if key != "/Parent":
+                    stack.append(value)
+            action = obj.get("/S")
+            if action in ACTIVE_ACTIONS:
+                found[ACTIVE_ACTIONS[action]] = None
+        elif isinstance(obj, ArrayObject):
+            stack.extend(obj)
+    return list(found)
 
 
 def _looks_like(data: bytes) -> str:

@@ -251,6 +251,24 @@ def first_pages(data: bytes, count: int) -> bytes:
     return out.getvalue()
 
 
+def with_active_content(data: bytes, how: str) -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+
+    if how == "javascript":  # a document-level script in the catalog's name tree
+        script = DictionaryObject({NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(1)")})
+        tree = DictionaryObject({NameObject("/Names"): ArrayObject([TextStringObject("x"), writer._add_object(script)])})
+        writer._root_object[NameObject("/Names")] = DictionaryObject({NameObject("/JavaScript"): writer._add_object(tree)})
+    elif how == "attachment":
+        writer.add_attachment("payload.exe", b"MZ")
+    elif how == "launch":
+        writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+            {NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("calc.exe")})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(40)
 BAD_SCANS = {
     "the unsigned output itself": (lambda data: None, "is partnerships/laredo-saltillo/agreement_bilingual.en.pdf exactly as "
@@ -261,6 +279,10 @@ BAD_SCANS = {
     "truncated": (lambda data: data[: len(data) // 2], "the PDF is truncated (no %%EOF end marker"),
     "damaged inside": (lambda data: data[:9] + data[len(data) // 2:], "the PDF is damaged"),
     "encrypted": (encrypted, "the PDF is password-protected (encrypted)"),
+    "javascript": (lambda data: with_active_content(data, "javascript"), "the PDF carries active content (JavaScript)"),
+    "embedded file": (lambda data: with_active_content(data, "attachment"), "the PDF carries active content (embedded files)"),
+    "launch on opening": (lambda data: with_active_content(data, "launch"),
+                          "the PDF carries active content (an action run on opening, a launch action (runs a program))"),
     "wrong page count": (lambda data: first_pages(data, 2),
                          "2 pages, but the generated agreement out/example/partnerships/laredo-saltillo/"
                          "agreement_bilingual.en.pdf has {pages}"),
