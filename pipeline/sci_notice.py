@@ -30,8 +30,10 @@ from pipeline.plan import DocumentPlan
 from pipeline.records import display_path, load_batch
 from pipeline.rules.partnership import SCI_REGISTERED
 from pipeline.rules.values import get
-from pipeline.sci import (LEDGER, SCI_MEMBERSHIP, SmtpSettings, append_to_ledger, built_file, deliver_or_explain, find_partnership,
-                          mail_to_sci, read_ledger, sender_address)
+from pipeline.sci.eligibility import built_file, find_partnership
+from pipeline.sci.ledger import LEDGER, append_to_ledger, read_ledger
+from pipeline.sci.mail import SmtpSettings, deliver_or_explain, mail_to_sci, sender_address
+from pipeline.sci.packet import SCI_MEMBERSHIP
 from pipeline.validate import validate
 
 # What the notice carries, in order: (document, format, what a refusal calls it).

@@ -534,7 +534,7 @@ def test_a_pipe_a_device_and_an_oversized_file_are_refused_before_reading(site, 
     for path in (fifo, Path("/dev/zero")):
         result = site.run(scan=path)
         assert result.exit_code == 1 and "is not a regular file (a pipe, a device or a socket)" in result.output, result.output
-    monkeypatch.setattr(sci_module, "MAX_SCAN_BYTES", 1024 * 1024)
+    monkeypatch.setattr(sci_module.scan, "MAX_SCAN_BYTES", 1024 * 1024)
     result = site.run(scan=site.scan(b"%PDF-1.7\n" + bytes(1_300_000)))
     assert result.exit_code == 1 and "scans/scan.pdf: 1.2 MB, more than the 1 MB a scan of an agreement needs" in result.output
     assert site.state() == before
