@@ -135,20 +135,29 @@ def _read_every_page(reader: PdfReader) -> None:
     objects and corrupt streams show only here. Images stay encoded: decoding a scanner's JBIG2
     or JPEG would need other programs and would prove little more.
     """
+    for obj in _objects([page.indirect_reference or page for page in reader.pages]):
+        if isinstance(obj, StreamObject) and obj.get("/Subtype") != "/Image":
+            obj.get_data()
+
+
+def _objects(roots: list, limit: int = 500_000):
+    """Every object reachable from `roots`, each once, references followed (never back up a
+    /Parent); a missing object is damage, and so is a file of more objects than any scan has."""
     seen: set[tuple[int, int]] = set()
-    stack: list = [page.indirect_reference or page for page in reader.pages]
+    stack = list(roots)
     while stack:
         obj = stack.pop()
         if isinstance(obj, IndirectObject):
             if (obj.idnum, obj.generation) in seen:
                 continue
+            if len(seen) >= limit:
+                raise _Damaged(f"more than {limit:,} objects")
             seen.add((obj.idnum, obj.generation))
             target = obj.get_object()
             if target is None or isinstance(target, NullObject):
                 raise _Damaged(f"object {obj.idnum} {obj.generation} is missing")
             obj = target
-        if isinstance(obj, StreamObject) and obj.get("/Subtype") != "/Image":
-            obj.get_data()
+        yield obj
         if isinstance(obj, DictionaryObject):
             stack.extend(value for key, value in obj.items() if key != "/Parent")
         elif isinstance(obj, ArrayObject):
@@ -164,29 +173,14 @@ ACTIVE_ACTIONS = {"/Launch": "a launch action (runs a program)", "/URI": "a link
                   "/JavaScript": "JavaScript"}
 
 
-def active_content(reader: PdfReader, limit: int = 200_000) -> list[str]:
+def active_content(reader: PdfReader) -> list[str]:
     """Every kind of active content reachable from the document's catalog, each named once."""
     found: dict[str, None] = {}
-    seen: set[tuple[int, int]] = set()
-    stack: list = [reader.trailer.get("/Root")]
-    while stack and len(seen) < limit:
-        obj = stack.pop()
-        if isinstance(obj, IndirectObject):
-            if (obj.idnum, obj.generation) in seen:
-                continue
-            seen.add((obj.idnum, obj.generation))
-            obj = obj.get_object()
+    for obj in _objects([reader.trailer.get("/Root")]):
         if isinstance(obj, DictionaryObject):
-            for key, value in obj.items():
-                if key in ACTIVE_KEYS:
-                    found[ACTIVE_KEYS[key]] = None
-                if key != "/Parent":
-                    stack.append(value)
-            action = obj.get("/S")
-            if action in ACTIVE_ACTIONS:
-                found[ACTIVE_ACTIONS[action]] = None
-        elif isinstance(obj, ArrayObject):
-            stack.extend(obj)
+            found.update((ACTIVE_KEYS[key], None) for key in obj if key in ACTIVE_KEYS)
+            if obj.get("/S") in ACTIVE_ACTIONS:
+                found[ACTIVE_ACTIONS[obj["/S"]]] = None
     return list(found)
 
 
