@@ -560,3 +560,14 @@ def test_of_two_clerks_submitting_at_once_the_second_writes_nothing(site, monkey
     assert result.exit_code == 1 and "already submitted" in result.output
     assert {path for path in (site.root / "out").rglob("*")} == before  # no packet, no message
     assert not site.sci.exists() and [e["file"] for e in site.ledger()] == ["laredo-saltillo/other.pdf"]
+
+
+def test_streams_that_inflate_beyond_the_cap_are_refused_as_damage(site, monkeypatch):
+    from pipeline import sci as sci_module
+
+    monkeypatch.setattr(sci_module.scan, "MAX_DECODED_BYTES", 1000)  # the agreement's text streams exceed it
+    before = site.state()
+    result = site.run()
+    assert result.exit_code == 1
+    assert "the PDF is damaged and cannot be read (its streams decode to more than 1,000 bytes)" in result.output, result.output
+    assert site.state() == before

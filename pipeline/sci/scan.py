@@ -20,6 +20,9 @@ from pipeline.records import display_path
 
 TAIL = 1024  # a PDF ends with %%EOF; a scan without it in its last KiB was cut short
 MAX_SCAN_BYTES = 100 * 1024 * 1024  # a 40-page agreement scanned at 300 dpi in colour is about 30 MB
+# What the pages' non-image streams may decode to, in all: a scan's are a few kilobytes each; a
+# compressed "bomb" is megabytes that inflate to gigabytes (pypdf caps each stream at 75 MB).
+MAX_DECODED_BYTES = 256 * 1024 * 1024
 DAMAGE_SIGNS = ("not defined", "decompress")  # what pypdf logs when it papers over lost objects or corrupt streams
 
 # What a file that is not a PDF usually is, by its first bytes.
@@ -135,9 +138,13 @@ def _read_every_page(reader: PdfReader) -> None:
     objects and corrupt streams show only here. Images stay encoded: decoding a scanner's JBIG2
     or JPEG would need other programs and would prove little more.
     """
+    decoded = 0
     for obj in _objects([page.indirect_reference or page for page in reader.pages]):
         if isinstance(obj, StreamObject) and obj.get("/Subtype") != "/Image":
-            obj.get_data()
+            decoded += len(obj.get_data())
+            if decoded > MAX_DECODED_BYTES:
+                cap = f"{MAX_DECODED_BYTES // 1048576} MB" if MAX_DECODED_BYTES >= 1048576 else f"{MAX_DECODED_BYTES:,} bytes"
+                raise _Damaged(f"its streams decode to more than {cap}")
 
 
 def _objects(roots: list, limit: int = 500_000):
