@@ -265,7 +265,10 @@ def _filing(batch, report, env: Env) -> None:
     meeting = env.date(batch.meeting.data, "meeting", "date")
     if not isinstance(days, int) or meeting is None:
         return
-    latest = meeting - dt.timedelta(days=days)
+    try:
+        latest = meeting - dt.timedelta(days=days)
+    except OverflowError:
+        return  # a meeting in the first days of year 1 has no day before it to file on (the date is a typo)
     for record in _council_records(batch):
         act = current_act(record.data)
         filed = env.date(record.data, *act, "filed_on")
