@@ -277,7 +277,7 @@ class ContextBuilder:
         self.date_order = self.city_data.get("date_order")
         self.meeting = batch.meeting.data.get("meeting", {})
         self.meeting_date = parse_date(self.meeting.get("date"), self.date_order)
-        self.agenda = {e.get("record"): e.get("item") for e in batch.meeting.data.get("agenda", []) if isinstance(e, dict)}
+        self.agenda = batch.agenda()
         self.currency = currency_of(self.city_data.get("country", ""))
 
     def date(self, value, lang: str) -> str:

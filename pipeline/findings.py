@@ -6,6 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from pipeline.rules.catalog import RULES
+from pipeline.yamlsource import BIDI_CONTROLS
 
 ERROR, WARNING = "error", "warning"
 
@@ -41,7 +42,8 @@ def _one_line(text: str) -> str:
     return _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+# every control (line breaks and tabs too: a finding is one line) and every direction mark yamlsource knows
+_INVISIBLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]|{BIDI_CONTROLS.pattern}")
 
 
 @dataclass

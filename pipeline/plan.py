@@ -75,8 +75,7 @@ def plan(batch, report, as_of: dt.date) -> Plan:
 def _agenda_items_only_for_this_agenda(batch, result: Plan) -> None:
     """An agenda item is the memo filed for this meeting: a record in the batch for the steps after
     an earlier meeting's act (or before any) gets none, or its memo would carry this meeting's date."""
-    agenda = batch.meeting.data.get("agenda") if isinstance(batch.meeting.data, dict) else None
-    on_agenda = {entry.get("record") for entry in agenda if isinstance(entry, dict)} if isinstance(agenda, list) else set()
+    on_agenda = batch.agenda()
     off = [d for d in result.documents if d.document == "agenda_item" and d.record_id not in on_agenda]
     for doc in off:
         result.documents.remove(doc)

@@ -67,6 +67,12 @@ class Batch:
     def all_records(self) -> list[Record]:
         return [self.city, self.meeting, *self.records]
 
+    def agenda(self) -> dict:
+        """Record id → agenda item number, as batch.yaml lists them (entries of the wrong shape,
+        which the check reports, are left out)."""
+        items = self.meeting.data.get("agenda") if isinstance(self.meeting.data, dict) else None
+        return {e.get("record"): e.get("item") for e in items if isinstance(e, dict)} if isinstance(items, list) else {}
+
 
 def display_path(path: Path) -> str:
     """Paths as a clerk reads them: relative to the working folder when inside it, else absolute."""

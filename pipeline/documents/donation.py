@@ -51,7 +51,7 @@ def _plan_availability_requests(record, result: Plan) -> None:
         return
     for department in _departments(data):
         result.documents.append(DocumentPlan(record.id, record.kind, "availability_request", "en", ("pdf",),
-                                             variant=_slug(department), title=f"Availability request to {department}"))
+                                             variant=file_slug(department), title=f"Availability request to {department}"))
 
 
 def _departments(data: dict) -> list[str]:
@@ -83,7 +83,7 @@ def plan(record, as_of, result: Plan) -> None:
     # Notices are English, and named by the department's English name.
     for department in _departments(data):
         result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",),
-                                             variant=_slug(department), title=f"Notice to {department}"))
+                                             variant=file_slug(department), title=f"Notice to {department}"))
     if any(isinstance(i, dict) and i.get("category") == "vehicle" for i in items):
         result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",), variant="fleet",
                                              title="Notice to Fleet Management"))
@@ -142,7 +142,9 @@ def customs_identifier(item: dict) -> str:
     return str(item.get("vin") or "") if item.get("category") == "vehicle" else str(item.get("serial_number") or "")
 
 
-def _slug(name: str) -> str:
+def file_slug(name: str) -> str:
+    """The part of a file name a department's notice and request carry (rules/donation.py refuses
+    two department names that make the same one)."""
     out = "".join(ch.lower() if ch.isalnum() else "-" for ch in name)
     return "-".join(part for part in out.split("-") if part)
 

@@ -95,14 +95,14 @@ def _check_department_names(record, report, items: list) -> None:
     """Each department gets its own notice and availability request, named after it: two names that
     make one file name would have one department's notice overwrite the other's."""
     from pipeline.context import text
-    from pipeline.documents.donation import _slug
+    from pipeline.documents.donation import file_slug
 
     seen: dict[str, str] = {}
     for i, item in enumerate(items):
         name = text(item.get("department"), "en") if isinstance(item, dict) and item.get("department") else None
         if not isinstance(name, str) or not name.strip():
             continue
-        slug = _slug(name)
+        slug = file_slug(name)
         if not slug:
             report.add(record, "donation.department", ("items", i, "department"),
                        f"the department name '{name}' has no letter or digit to name its notice after",
