@@ -130,7 +130,7 @@ def build(batch, out_root, keep_going, jobs, as_of, force, quiet):
 @cli.command()
 @click.argument("batch")
 @click.argument("partnership_id")
-@click.option("--signed", "scan", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--signed", "scan", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The scanned PDF of the signed agreement.")
 @click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where `build` wrote OUT/<batch>/; the packet goes to OUT/<batch>/sci/<id>/.  "
@@ -142,7 +142,9 @@ def build(batch, out_root, keep_going, jobs, as_of, force, quiet):
               help="Which generated agreement was signed: side by side, or the English or Spanish text.")
 @click.option("--send", is_flag=True, help="Deliver the message over SMTP (SISTERDOCS_SMTP_* environment variables).")
 @click.option("--as-of", type=_IsoDate(), default=None, help="The submission date (letter, message, checks) instead of today.")
-def sci(batch, partnership_id, scan, out_root, archive_root, agreement, send, as_of):
+@click.option("--resend", is_flag=True, help="Send the recorded submission again, byte for byte from the archive "
+                                             "(after a failed delivery, or when SCI asks); needs no --signed.")
+def sci(batch, partnership_id, scan, out_root, archive_root, agreement, send, as_of, resend):
     """Submit the signed agreement of PARTNERSHIP_ID in BATCH to Sister Cities International.
 
     Checks the scan and the record, archives the scan untouched with its SHA-256, writes the
@@ -155,6 +157,12 @@ def sci(batch, partnership_id, scan, out_root, archive_root, agreement, send, as
     from pipeline.sci import submit
 
     project = _project()
+    if resend:
+        if scan is not None or send or as_of:
+            raise click.UsageError("--resend sends the archived message as it is: give it without --signed, --send or --as-of")
+        return _resend(partnership_id, archive_root or project.signed, notice=False)
+    if scan is None:
+        raise click.UsageError("Missing option '--signed': the scanned PDF of the signed agreement (or --resend)")
     folder = resolve_batch_folder(batch, project.records)
     try:
         result = submit(folder, partnership_id, scan, out_root or project.out, archive_root or project.signed,
@@ -177,7 +185,8 @@ def sci(batch, partnership_id, scan, out_root, archive_root, agreement, send, as
               help="The append-only archive and its ledger.jsonl.  [default: records/signed/ of the working folder]")
 @click.option("--send", is_flag=True, help="Deliver the message over SMTP (SISTERDOCS_SMTP_* environment variables).")
 @click.option("--as-of", type=_IsoDate(), default=None, help="The notice date (message, checks) instead of today.")
-def sci_notice(batch, partnership_id, out_root, archive_root, send, as_of):
+@click.option("--resend", is_flag=True, help="Send the recorded notice again, byte for byte from the archive.")
+def sci_notice(batch, partnership_id, out_root, archive_root, send, as_of, resend):
     """Give Sister Cities International written notice of PARTNERSHIP_ID's change of status.
 
     Once the council has adopted the renewal, emeritus designation or termination and the
@@ -190,6 +199,10 @@ def sci_notice(batch, partnership_id, out_root, archive_root, send, as_of):
     from pipeline.sci_notice import notify
 
     project = _project()
+    if resend:
+        if send or as_of:
+            raise click.UsageError("--resend sends the archived message as it is: give it without --send or --as-of")
+        return _resend(partnership_id, archive_root or project.signed, notice=True)
     folder = resolve_batch_folder(batch, project.records)
     try:
         result = notify(folder, partnership_id, out_root or project.out, archive_root or project.signed,
@@ -237,6 +250,20 @@ def import_items_command(register, donation_id, batch, mappings, sheet, dry_run)
     if result.added and not dry_run:
         click.echo(f"next      sisterdocs check {batch}: the new items are checked like hand-written ones "
                    "(their Spanish descriptions and department names are yours to add)")
+
+
+def _resend(partnership_id: str, archive_root: Path, notice: bool) -> None:
+    from pipeline.errors import DeliveryError
+    from pipeline.records import display_path
+    from pipeline.sci import resend
+
+    try:
+        result = resend(partnership_id, archive_root, notice=notice)
+    except DeliveryError as exc:
+        click.echo(f"message   {display_path(exc.result.message)} (archived) to {exc.result.recipient}")
+        raise
+    click.echo(f"message   {display_path(result.message)} (archived, unchanged) with {display_path(result.archived)}")
+    click.echo(f"sent      again to {result.recipient} through {result.sent_via}; the ledger records it")
 
 
 def _report_notice(result, delivered: bool = True) -> None:

@@ -31,7 +31,7 @@ from pipeline.records import display_path, load_batch
 from pipeline.rules.partnership import SCI_REGISTERED
 from pipeline.rules.values import get
 from pipeline.sci.eligibility import built_file, find_partnership
-from pipeline.sci.ledger import LEDGER, append_to_ledger, read_ledger
+from pipeline.sci.ledger import LEDGER, append_to_ledger, read_ledger, record_delivery
 from pipeline.sci.mail import SmtpSettings, deliver_or_explain, mail_to_sci, sender_address
 from pipeline.sci.packet import SCI_MEMBERSHIP
 from pipeline.validate import validate
@@ -78,12 +78,15 @@ def notify(batch_folder: Path, partnership_id: str, out_root: Path = Path("out")
     packet_name, message_name = f"sci-notice-{action}.pdf", f"sci-notice-{action}.eml"
     eml = email.as_bytes()
     entry = archive_notice(packet_pdf, archive_root, record.id, batch.name, action, pages, as_of,
-                           write_outputs=lambda: (writer.write(packet_name, packet_pdf), writer.write(message_name, eml)))
+                           write_outputs=lambda: (writer.write(packet_name, packet_pdf), writer.write(message_name, eml)),
+                           message=eml)
     result = NoticeResult(record.id, action, writer.target(packet_name), pages, writer.target(message_name),
                           archive_root / entry["file"], archive_root / LEDGER, SCI_MEMBERSHIP.addr_spec, record.file, as_of)
     if smtp is not None:
         result.sent_via = deliver_or_explain(email, smtp, result, "The notice is archived",
-                                             "`sci-notice` run is refused: the notice is already in the ledger")
+                                             f"send {display_path(result.message)} from your mail program, or run "
+                                             f"`sisterdocs sci-notice {batch.name} {record.id} --resend` later",
+                                             partial(record_delivery, archive_root, entry))
     return result
 
 
@@ -160,9 +163,10 @@ def notice_message(batch, record, sender: Address, packet_pdf: bytes, pages: int
 
 
 def archive_notice(packet_pdf: bytes, archive_root: Path, partnership_id: str, batch_name: str, action: str,
-                   pages: int, sent_on: dt.date, write_outputs=lambda: None) -> dict:
+                   pages: int, sent_on: dt.date, write_outputs=lambda: None, message: bytes = b"") -> dict:
     """Keep what was sent, read-only, then append its ledger line under the ledger's lock (the commit)."""
     relative = f"{partnership_id}/sci-notice-{action}-{sent_on.isoformat()}-{sha256(packet_pdf)[:12]}.pdf"
     return append_to_ledger(archive_root, relative, packet_pdf, pages,
                             {"partnership": partnership_id, "notice": action, "batch": batch_name},
-                            lambda ledger: refuse_if_notified(ledger, archive_root, partnership_id, action), write_outputs)
+                            lambda ledger: refuse_if_notified(ledger, archive_root, partnership_id, action), write_outputs,
+                            message)

@@ -643,6 +643,8 @@ def test_sci_notice_sends_the_notice_the_act_and_the_letter_once(batch, tmp_path
     (entry,) = read_ledger(archive)
     assert (entry["partnership"], entry["notice"], entry["pages"]) == ("laredo-monterrey", "emeritus", 4)
     refuse_if_in_ledger([entry], archive, "laredo-monterrey")  # a notice is not the agreement's submission
+    from pipeline.sci.ledger import recorded_message
+    assert recorded_message(archive, "laredo-monterrey", notice=True) == (entry, result.message.read_bytes())  # --resend's
     email = BytesParser(policy=policy.default).parsebytes(result.message.read_bytes())
     assert email["To"].addresses[0].addr_spec == "membership@sistercities.org"
     assert email["Subject"] == ("Emeritus (inactive) status of the friendship city relationship: Laredo, Texas – "

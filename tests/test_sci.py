@@ -24,6 +24,7 @@ from pypdf import PdfReader, PdfWriter
 from pipeline.build import build
 from pipeline.cli import cli
 from pipeline.render import jinja_env
+from pipeline.output import sha256
 from pipeline.sci import OUTLINE, packet_context, verify_scan
 from tests.conftest import BatchCopy
 from tests.test_build import pdf_text
@@ -416,14 +417,18 @@ def free_port() -> int:
 
 
 class Inbox:
-    """An aiosmtpd handler that keeps every envelope it is given."""
+    """An aiosmtpd handler that keeps every envelope it is given (and answers QUIT as told)."""
 
     def __init__(self):
         self.envelopes = []
+        self.quit_reply = "221 Bye"
 
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
+
+    async def handle_QUIT(self, server, session, envelope):
+        return self.quit_reply
 
 
 @pytest.fixture
@@ -476,7 +481,59 @@ def test_failed_delivery_leaves_the_submission_archived_and_says_how_to_send_by_
     assert "packet out/example/sci/laredo-saltillo/sci-packet.pdf" in text
     assert f"Error: delivery to {SCI} through 127.0.0.1:" in text
     assert "send out/example/sci/laredo-saltillo/sci-submission.eml from your mail program" in text
-    assert len(site.ledger()) == 1 and (site.sci / "sci-submission.eml").is_file()
+    assert "or run `sisterdocs sci example laredo-saltillo --resend` later" in text
+    submission, attempt = site.ledger()
+    assert (site.sci / "sci-submission.eml").is_file()
+    assert attempt["delivery_of"] == submission["file"] and attempt["status"] == "failed" and attempt["error"]
+
+
+def test_a_message_accepted_before_a_failed_quit_counts_as_delivered(site, smtp_server):
+    """A server that answers the DATA with 250 has the message; a 421 to the QUIT after it is no
+    reason to tell the clerk to send it again (SCI would get it twice)."""
+    smtp_server.quit_reply = "421 Service not available, closing transmission channel"
+    result = site.run("--send")
+    assert result.exit_code == 0, result.output
+    assert f"sent      to {SCI} through 127.0.0.1:" in result.output and "failed" not in result.output
+    assert len(smtp_server.envelopes) == 1
+    submission, delivery = site.ledger()
+    assert delivery == {**delivery, "delivery_of": submission["file"], "status": "sent", "partnership": "laredo-saltillo"}
+
+
+def test_resend_sends_the_archived_message_byte_for_byte_and_records_it(site, smtp_server, monkeypatch):
+    with monkeypatch.context() as unreachable:  # the first delivery fails: nothing listens on that port
+        unreachable.setenv("SISTERDOCS_SMTP_PORT", str(free_port()))
+        assert site.run("--send").exit_code == 1
+    assert smtp_server.envelopes == []
+    written = (site.sci / "sci-submission.eml").read_bytes()
+    shutil.rmtree(site.root / "out")  # out/ is output: the archive alone is enough to send again
+    before = site.state()
+
+    result = CliRunner().invoke(cli, ["sci", "example", "laredo-saltillo", "--resend"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "sent      again to" in result.output
+    (envelope,) = smtp_server.envelopes
+    assert envelope.content.replace(b"\r\n", b"\n") == written.replace(b"\r\n", b"\n")
+    assert envelope.mail_from == "intl.affairs@example.org" and envelope.rcpt_tos == [SCI]
+    submission, failed, sent = site.ledger()
+    assert (failed["status"], sent["status"], sent.get("resent")) == ("failed", "sent", True)
+    assert sha256((site.archive / submission["message"]).read_bytes()) == submission["message_sha256"]
+    after = site.state()
+    assert {k: v for k, v in after.items() if not k.endswith("ledger.jsonl")} == \
+        {k: v for k, v in before.items() if not k.endswith("ledger.jsonl")}  # only the ledger grew
+
+
+def test_resend_refuses_a_message_that_differs_from_the_ledger_and_one_never_submitted(site, smtp_server):
+    args = ["sci", "example", "laredo-saltillo", "--resend"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 1 and "records no submission of the signed agreement" in result.output
+    assert site.run().exit_code == 0
+    (submission,) = site.ledger()
+    message = site.archive / submission["message"]
+    message.chmod(0o644)
+    message.write_bytes(message.read_bytes().replace(b"Dear Membership Office", b"Dear Membership Offices"))
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 1 and "differs from the message the ledger recorded" in flat(result.output)
+    assert smtp_server.envelopes == [] and len(site.ledger()) == 1
 
 
 # --- the sender ----------------------------------------------------------------------------------

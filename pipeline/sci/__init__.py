@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -30,14 +31,14 @@ from pipeline.render import reread_templates
 from pipeline.rules.values import get
 from pipeline.sci.eligibility import (final_agreement, find_partnership, membership_warnings, refuse_if_generated,
                                      require_signed)
-from pipeline.sci.ledger import LEDGER, archive, read_ledger, refuse_if_in_ledger
+from pipeline.sci.ledger import LEDGER, archive, read_ledger, record_delivery, recorded_message, refuse_if_in_ledger
 from pipeline.sci.mail import SmtpSettings, deliver_or_explain, message, sender_address
 from pipeline.sci.packet import OUTLINE, SCI_MEMBERSHIP, packet, packet_context
 from pipeline.sci.scan import Scan, verify_scan
 
 # the command's API, and what the tests reach for; each name lives in the module of its concern
 __all__ = ["LEDGER", "MESSAGE_FILE", "OUTLINE", "PACKET_FILE", "SCI_MEMBERSHIP", "SciResult", "SmtpSettings", "packet",
-           "packet_context", "read_ledger", "refuse_if_in_ledger", "submit", "verify_scan"]
+           "packet_context", "read_ledger", "refuse_if_in_ledger", "resend", "submit", "verify_scan"]
 
 PACKET_FILE = "sci-packet.pdf"
 MESSAGE_FILE = "sci-submission.eml"
@@ -92,13 +93,41 @@ def submit(batch_folder: Path, partnership_id: str, scan_path: Path, out_root: P
     writer = OutputWriter(out_folder / "sci" / record.id)
     signed_on = parse_date(get(record.data, "signing", "date"), batch.city.data.get("date_order"))
     entry = archive(scan, archive_root, record.id, batch.name, signed_on,
-                    write_outputs=lambda: (writer.write(PACKET_FILE, packet_pdf), writer.write(MESSAGE_FILE, eml)))
+                    write_outputs=lambda: (writer.write(PACKET_FILE, packet_pdf), writer.write(MESSAGE_FILE, eml)),
+                    message=eml)
     result = SciResult(record.id, scan, agreement_path, archive_root / entry["file"], archive_root / LEDGER,
                        writer.target(PACKET_FILE), packet_pages, writer.target(MESSAGE_FILE), SCI_MEMBERSHIP.addr_spec,
                        record.file, as_of, warnings=membership_warnings(batch.city.data))
     if smtp is not None:
         result.sent_via = deliver_or_explain(email, smtp, result, "The scan is archived",
-                                             "`sci` run is refused: the agreement is already in the ledger")
+                                             f"send {display_path(result.message)} from your mail program, or run "
+                                             f"`sisterdocs sci {batch.name} {record.id} --resend` later",
+                                             partial(record_delivery, archive_root, entry))
+    return result
+
+
+@dataclass
+class Resent:
+    partnership_id: str
+    archived: Path  # what the message carries, as archived
+    message: Path
+    recipient: str
+    sent_via: str
+
+
+def resend(partnership_id: str, archive_root: Path = Path("records/signed"), *, notice: bool = False,
+           environ=None) -> Resent:
+    """Send a recorded submission (or status notice) again, on purpose: the archived message, byte
+    for byte, checked against its ledger line; the attempt is recorded like the first."""
+    environ = os.environ if environ is None else environ
+    smtp = SmtpSettings.from_environment(environ)
+    archive_root = Path(archive_root)
+    entry, eml = recorded_message(archive_root, partnership_id, notice)
+    result = Resent(partnership_id, archive_root / entry["file"], archive_root / entry["message"],
+                    SCI_MEMBERSHIP.addr_spec, "")
+    result.sent_via = deliver_or_explain(eml, smtp, result, "Nothing changed in the archive",
+                                         "try --resend again later, or send the archived .eml from your mail program",
+                                         partial(record_delivery, archive_root, entry, resent=True))
     return result
 
 

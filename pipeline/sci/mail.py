@@ -9,7 +9,7 @@ import smtplib
 import ssl
 import textwrap
 from dataclasses import dataclass, field
-from email import policy
+from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -120,33 +120,52 @@ def mail_to_sci(sender: Address, subject: str, paragraphs: list[str], signature,
     return email
 
 
-def deliver(email: EmailMessage, smtp: SmtpSettings) -> None:
+def deliver(email: EmailMessage | bytes, smtp: SmtpSettings) -> None:
     """Hand the message to the mail server named in the environment (STARTTLS unless turned off).
 
     Port 465 speaks TLS from the first byte (SMTPS); a plain connection there would only time out.
+    Once the server has answered the DATA with 250 the message is its to deliver: a failure in the
+    QUIT that follows (a 421, a dropped connection) is not a failed delivery, so it is not reported as one.
     """
     context = ssl.create_default_context()
     if smtp.port == SMTPS_PORT:
         server = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=60, context=context)
     else:
         server = smtplib.SMTP(smtp.host, smtp.port, timeout=60)
-    with server:
+    try:
         server.ehlo()
         if smtp.starttls and smtp.port != SMTPS_PORT:
             server.starttls(context=context)
             server.ehlo()
         if smtp.user:
             server.login(smtp.user, smtp.password)
-        server.send_message(email)
+        if isinstance(email, bytes):  # a recorded message sent again: its bytes exactly as archived
+            server.sendmail(envelope_sender(email), [SCI_MEMBERSHIP.addr_spec], email)
+        else:
+            server.send_message(email)
+    finally:
+        try:
+            server.quit()
+        except (smtplib.SMTPException, OSError, ssl.SSLError):
+            server.close()
 
 
-def deliver_or_explain(email: EmailMessage, smtp: "SmtpSettings", result, kept: str, again: str) -> str:
-    """Deliver, and say where it went; a failure says what is already kept and how to send it by hand."""
+def envelope_sender(eml: bytes) -> str:
+    """The envelope sender of a recorded message: its From: address."""
+    return parseaddr(str(message_from_bytes(eml, policy=MAIL_POLICY)["From"] or ""))[1]
+
+
+def deliver_or_explain(email: EmailMessage | bytes, smtp: "SmtpSettings", result, kept: str, again: str,
+                       record_delivery=lambda status, via, error="": None) -> str:
+    """Deliver, record the outcome in the ledger, and say where it went; a failure says what is
+    already kept and how to send it again (by hand, or with --resend)."""
+    via = f"{smtp.host}:{smtp.port}"
     try:
         deliver(email, smtp)
     except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        record_delivery("failed", via, str(exc))
         raise DeliveryError(
-            f"delivery to {SCI_MEMBERSHIP.addr_spec} through {smtp.host}:{smtp.port} failed: {exc}. {kept} and the "
-            f"message is ready  → send {display_path(result.message)} from your mail program (a second {again})",
-            result) from None
-    return f"{smtp.host}:{smtp.port}"
+            f"delivery to {SCI_MEMBERSHIP.addr_spec} through {via} failed: {exc}. {kept} and the "
+            f"message is ready  → {again}", result) from None
+    record_delivery("sent", via)
+    return via
