@@ -242,15 +242,22 @@ class Generation:
         for folder in (self.staging, *(p for p in self.staging.rglob("*") if p.is_dir())):
             os.chmod(folder, FOLDER_MODE)
         os.replace(self.staging, self.final)
-        folder = self.output.folder
-        if folder.exists() and not folder.is_symlink():  # output from before generations: keep it until the swap
-            legacy = self.output.parent / f".{self.output.name}.gen-0"
-            shutil.rmtree(legacy, ignore_errors=True)
-            os.replace(folder, legacy)
+        folder, legacy = self.output.folder, None
         link = self.output.parent / f".{self.output.name}.link-{os.getpid()}"
-        link.unlink(missing_ok=True)
-        os.symlink(self.final.name, link)
-        os.replace(link, folder)  # the commit point: one atomic rename
+        try:
+            if folder.exists() and not folder.is_symlink():  # output from before generations: keep it until the swap
+                legacy = self.output.parent / f".{self.output.name}.gen-0"
+                shutil.rmtree(legacy, ignore_errors=True)
+                os.replace(folder, legacy)
+            link.unlink(missing_ok=True)
+            os.symlink(self.final.name, link)
+            os.replace(link, folder)  # the commit point: one atomic rename
+        except BaseException:  # not committed: the previous output stays as it was, with no debris beside it
+            link.unlink(missing_ok=True)
+            if legacy is not None and legacy.exists() and not folder.exists():
+                os.replace(legacy, folder)
+            shutil.rmtree(self.final, ignore_errors=True)
+            raise
         for _, old in self.output._generations():
             if old != self.final:
                 shutil.rmtree(old, ignore_errors=True)

@@ -94,3 +94,77 @@ def test_a_link_left_by_a_killed_build_is_cleared(previous, tmp_path):
     build(batch.folder, out, as_of=AFTER_MEETING, jobs=1)
     assert not list(out.glob(".example.link-*"))
     assert_complete(out)
+
+
+class FaultyCalls:
+    """Stands in for the `os` and `tempfile` modules of pipeline.output: counts every call that
+    changes the disk, by the line of pipeline/output.py that makes it, and fails the one chosen."""
+
+    MUTATING = {"open", "replace", "link", "symlink", "chmod", "fchmod", "fsync", "unlink", "mkstemp", "mkdtemp"}
+
+    def __init__(self, real, fail_at: tuple[str, int] | None, seen: list):
+        self.real, self.fail_at, self.seen = real, fail_at, seen
+
+    def __getattr__(self, name):
+        attribute = getattr(self.real, name)
+        if name not in self.MUTATING:
+            return attribute
+
+        def call(*args, **kwargs):
+            import sys
+
+            caller = sys._getframe(1)
+            site = (name, caller.f_lineno) if caller.f_code.co_filename == output_module.__file__ else (name, 0)
+            if site not in self.seen:
+                self.seen.append(site)
+                if site == self.fail_at:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "injected")
+            return attribute(*args, **kwargs)
+
+        return call
+
+
+def test_a_fault_at_any_write_of_a_build_is_one_line_and_leaves_a_whole_output(previous, tmp_path, monkeypatch):
+    """Each place the build writes to disk, failed in turn (at its first use): the build stops with one
+    line (or, past the commit point, finishes), and what out/example shows is always one whole
+    generation — the previous one or the new one — with no staging or link debris beside it."""
+    batch, out = copy_of(previous, tmp_path)
+    batch.replace("partnerships/laredo-saltillo.yaml", "at least forty companies", "at least sixty companies")
+    before = hashes(out)
+    sites: list = []
+
+    def rebuild(fail_at):
+        seen: list = []
+        with monkeypatch.context() as patched:
+            patched.setattr(output_module, "os", FaultyCalls(os, fail_at, seen))
+            patched.setattr(output_module, "tempfile", FaultyCalls(output_module.tempfile, fail_at, seen))
+            try:
+                build(batch.folder, out, as_of=AFTER_MEETING, jobs=1)
+            except OutputError as exc:
+                assert "\n" not in exc.message and "the previous output is unchanged" in exc.message, exc.message
+                return seen, "refused"
+        return seen, "built"
+
+    sites, outcome = rebuild(None)  # a dry run: where does a build write?
+    assert outcome == "built" and len(sites) >= 8, sites
+    after = hashes(out)
+    assert after != before
+    shutil_restore(previous, out)
+    outcomes = {}
+    for site in sites:
+        _, outcomes[site] = rebuild(site)
+        assert hashes(out) in (before, after), site
+        assert_complete(out)
+        assert not list(out.glob(".example.next-*")) and not list(out.glob(".example.link-*")), site
+        assert [gen.name for gen in out.glob(".example.gen-*")] == [(out / "example").resolve().name], site
+        if hashes(out) == after:
+            shutil_restore(previous, out)
+    assert "refused" in outcomes.values(), outcomes
+
+
+def shutil_restore(previous, out) -> None:
+    """Back to the previous complete output, for the next fault."""
+    import shutil
+
+    shutil.rmtree(out)
+    shutil.copytree(previous[1], out, symlinks=True)
