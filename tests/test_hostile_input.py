@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -395,3 +396,69 @@ def test_every_one_character_change_of_a_valid_identifier_is_a_finding_or_fine_n
         for rule, message, fix in issues(variant):
             assert rule in RULES and message and fix, variant
     assert {rule for rule, _, _ in issues(valid)} <= {"rfc.person"}  # the valid one itself passes (a person's RFC is a warning)
+
+
+# --- names that become file names -------------------------------------------------------------------
+
+COLLIDING_NAMES = ["Fleet", "fleet", "FLEET", "fleet!", " Fleet ", "Fléet", "Fle\u0301et", "Ｆｌｅｅｔ", "Fleet\u200b",
+                   "Flee-t", "-fleet-", "Fleet\n", "İT", "it", "Straße", "STRASSE", "strasse", "消防", "!!!", "Fleet/..",
+                   "../fleet", "Information Technology", "Information  Technology", "information-technology"]
+COLLIDING_IDS = ["laredo-saltillo", "laredo-saltillo\n", "Laredo-Saltillo", "laredo-saltillo ", "laredo\u2013saltillo",
+                 "laredo-saltillo-", "laredo--saltillo", "../laredo-saltillo", "laredo-saltillo/x", "ｌaredo-saltillo"]
+DEPARTMENT_LINES = {  # the items' department lines of the two donations that make one document per department
+    "example/donations/don-2026-nld-school-bus.yaml": ("Parks and Recreation", "Information Technology"),
+    "example/donations/don-2026-nld-public-works.yaml": ("Solid Waste Services", "Information Technology"),
+}
+
+
+@CHEAP
+@given(names=st.lists(st.one_of(st.sampled_from(COLLIDING_NAMES), st.sampled_from(COLLIDING_NAMES), texts),
+                      min_size=4, max_size=4),
+       twin_id=st.sampled_from(COLLIDING_IDS))
+def test_names_that_could_collide_as_file_names_are_findings_never_one_path(records, names, twin_id):
+    """Department names and record ids become file names. Whatever they are, a batch that checks
+    without errors plans every document to its own path — distinct even on a disk that ignores case
+    and Unicode normalization — inside its record's folder; otherwise the collision is a finding."""
+    files = {}
+    drawn = iter(names)
+    for name, departments in DEPARTMENT_LINES.items():
+        text = (records / name).read_text(encoding="utf-8")
+        for department in departments:
+            text = text.replace(f"department: {{en: {department},", f"department: {{en: {dump(next(drawn))},", 1)
+        files[name] = text
+    twin = (records / "example/partnerships/laredo-saltillo.yaml").read_text(encoding="utf-8")
+    files["example/partnerships/twin.yaml"] = twin.replace("id: laredo-saltillo\n", f"id: {dump(twin_id)}\n", 1)
+    originals = {records / name: (records / name).read_bytes() if (records / name).exists() else None for name in files}
+    try:
+        for name, content in files.items():
+            (records / name).write_text(content, encoding="utf-8")
+        batch = load_batch(records / "example")
+        report = validate(batch, as_of=AS_OF)
+        _assert_findings(report)
+        distinct = re.fullmatch("[a-z0-9][a-z0-9-]{0,63}", twin_id) and twin_id != "laredo-saltillo"
+        twins = [f for f in report.errors if f.file.endswith("twin.yaml") and f.field == "id"]
+        assert bool(twins) != bool(distinct), (twin_id, twins)  # the same id, or one that is no id, is an error
+        paths = _planned_paths(batch, report, skip="" if distinct else "twin.yaml")
+        folded = {unicodedata.normalize("NFKC", path).casefold() for path in paths}
+        if not [f for f in report.errors if f.rule.startswith(("donation.department", "text."))]:
+            assert len(folded) == len(paths), sorted(path for path in paths if paths.count(path) > 1)
+        for path in paths:
+            assert path.isascii() and ".." not in path.split("/") and "\n" not in path, path
+    finally:
+        for path, original in originals.items():
+            if original is None:
+                path.unlink()
+            else:
+                path.write_bytes(original)
+
+
+def _planned_paths(batch, report, skip: str) -> list[str]:
+    """Every output path the plan makes, for the batch without the record file `skip` (whose id error
+    would stop the build before any plan)."""
+    import dataclasses
+
+    from pipeline.plan import plan
+
+    kept = dataclasses.replace(batch, records=[r for r in batch.records if not (skip and r.file.endswith(skip))])
+    clean = validate(kept, as_of=AS_OF)
+    return [document.path(fmt) for document in plan(kept, clean, AS_OF).documents for fmt in document.formats]

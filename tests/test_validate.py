@@ -498,8 +498,13 @@ def test_two_spellings_of_one_department_would_share_a_notice_and_are_refused(ba
     batch.replace(FLEET, "department: {en: Solid Waste Services,", "department: {en: information technology!,")
     finding = only(batch.check(), "donation.department")
     assert finding.field == "items[1].department" and "notice-information-technology.en.pdf" in finding.message
-    batch.replace(FLEET, "department: {en: information technology!,", "department: {en: '¡¡!!',")
-    assert "no letter or digit" in only(batch.check(), "donation.department").message
+    batch.replace(FLEET, "department: {en: information technology!,", "department: {en: 'Ｉｎｆｏｒｍáción Technology',")
+    assert not [f for f in batch.check().findings if f.rule == "donation.department"]  # informacion-technology: its own
+    batch.replace(FLEET, "department: {en: 'Ｉｎｆｏｒｍáción Technology',", "department: {en: '¡¡!!',")
+    assert "no Latin letter or digit" in only(batch.check(), "donation.department").message
+    batch.replace(FLEET, "department: {en: '¡¡!!',", "department: {en: FLEET,")  # the garbage truck's own department
+    finding = only(batch.check(), "donation.department")
+    assert "notice to Fleet Management about this donation's vehicle titles (notice-fleet.en.pdf)" in finding.message
 
 
 def test_an_error_in_batch_yaml_is_not_summed_up_as_nothing_blocks(batch, tmp_path):

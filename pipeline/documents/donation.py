@@ -4,6 +4,8 @@ and what their templates see as `donation`."""
 
 from __future__ import annotations
 
+import unicodedata
+
 from functools import lru_cache
 
 from pipeline.context import (label, money, official_title, party, person_contact, salutation, state_name,
@@ -54,6 +56,9 @@ def _plan_availability_requests(record, result: Plan) -> None:
                                              variant=file_slug(department), title=f"Availability request to {department}"))
 
 
+FLEET_NOTICE = "fleet"  # the notice about vehicle titles: notice-fleet.en.pdf, beside one per department
+
+
 def _departments(data: dict) -> list[str]:
     """The departments items come from, by English name: each gets its own request and notice."""
     return sorted({text(i.get("department"), "en") for i in data.get("items", []) if isinstance(i, dict) and i.get("department")})
@@ -85,7 +90,7 @@ def plan(record, as_of, result: Plan) -> None:
         result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",),
                                              variant=file_slug(department), title=f"Notice to {department}"))
     if any(isinstance(i, dict) and i.get("category") == "vehicle" for i in items):
-        result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",), variant="fleet",
+        result.documents.append(DocumentPlan(record.id, record.kind, "notice", "en", ("pdf",), variant=FLEET_NOTICE,
                                              title="Notice to Fleet Management"))
         result.documents.append(DocumentPlan(record.id, record.kind, "title_assignment", "en", ("pdf",),
                                              title=TITLES["title_assignment"]["en"]))
@@ -144,8 +149,12 @@ def customs_identifier(item: dict) -> str:
 
 def file_slug(name: str) -> str:
     """The part of a file name a department's notice and request carry (rules/donation.py refuses
-    two department names that make the same one)."""
-    out = "".join(ch.lower() if ch.isalnum() else "-" for ch in name)
+    two department names that make the same one).
+
+    Plain ASCII, lower case: accents, full-width forms and case never make two names one file
+    on a case- or normalization-insensitive disk (macOS, Windows, a zip) while differing here."""
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    out = "".join(ch if ch.isalnum() else "-" for ch in ascii_text)
     return "-".join(part for part in out.split("-") if part)
 
 
@@ -160,7 +169,7 @@ def task_context(doc, record, context: dict, builder) -> None:
     number = (record.data.get("pickup") or {}).get("id_number", "") if doc.variant == "city-copy" else ""
     for view in (context, context["en"], context["es"]):
         view["donation"]["pickup"]["id_number"] = number
-    fleet = doc.document == "notice" and doc.variant == "fleet"
+    fleet = doc.document == "notice" and doc.variant == FLEET_NOTICE
     to = doc.title.removeprefix("Notice to ").removeprefix("Availability request to ") \
         if doc.document in ("notice", "availability_request") else ""
     context["notice"] = {"to": to, "fleet": fleet}

@@ -95,7 +95,7 @@ def _check_department_names(record, report, items: list) -> None:
     """Each department gets its own notice and availability request, named after it: two names that
     make one file name would have one department's notice overwrite the other's."""
     from pipeline.context import text
-    from pipeline.documents.donation import file_slug
+    from pipeline.documents.donation import FLEET_NOTICE, file_slug
 
     seen: dict[str, str] = {}
     for i, item in enumerate(items):
@@ -105,8 +105,14 @@ def _check_department_names(record, report, items: list) -> None:
         slug = file_slug(name)
         if not slug:
             report.add(record, "donation.department", ("items", i, "department"),
-                       f"the department name '{name}' has no letter or digit to name its notice after",
-                       "write the department's name as the City's organization chart has it")
+                       f"the department name '{name}' has no Latin letter or digit to name its notice after",
+                       "write the department's English name as the City's organization chart has it")
+        elif slug == FLEET_NOTICE and any(isinstance(i, dict) and i.get("category") == "vehicle" for i in items):
+            report.add(record, "donation.department", ("items", i, "department"),
+                       f"the department name '{name}' makes the file name of the notice to Fleet Management about "
+                       f"this donation's vehicle titles (notice-{slug}.en.pdf)",
+                       "write the department's full name as the City's organization chart has it (e.g. 'Fleet "
+                       "Services Division')")
         elif seen.setdefault(slug, name) != name:
             report.add(record, "donation.department", ("items", i, "department"),
                        f"'{name}' and '{seen[slug]}' are written differently but name one department's notice "
