@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import os
 from dataclasses import dataclass
+from functools import partial
 from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path

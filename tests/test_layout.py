@@ -7,7 +7,6 @@ a draft and fits inside it; every page after the first carries the running heade
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 

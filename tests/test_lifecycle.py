@@ -635,13 +635,29 @@ def test_sci_notice_sends_the_notice_the_act_and_the_letter_once(batch, tmp_path
     with pytest.raises(SubmissionError, match="no notice to SCI for laredo-monterrey"):  # built before adoption
         notify(batch.folder, "laredo-monterrey", out, archive, as_of=dt.date(2026, 12, 12))
     build(batch.folder, out, as_of=dt.date(2026, 12, 12), jobs=1)
-    result = notify(batch.folder, "laredo-monterrey", out, archive, as_of=dt.date(2026, 12, 12))
+    from aiosmtpd.controller import Controller
+
+    from tests.test_sci import Inbox, free_port
+
+    inbox = Inbox()
+    inbox.quit_reply = "421 closing"  # accepted, then a failed QUIT: still delivered
+    server = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    server.start()
+    try:
+        result = notify(batch.folder, "laredo-monterrey", out, archive, as_of=dt.date(2026, 12, 12), send=True,
+                        environ={"SISTERDOCS_SMTP_HOST": "127.0.0.1", "SISTERDOCS_SMTP_PORT": str(server.port),
+                                 "SISTERDOCS_SMTP_STARTTLS": "0"})
+    finally:
+        server.stop()
+    assert result.sent_via == f"127.0.0.1:{server.port}" and len(inbox.envelopes) == 1
+    assert inbox.envelopes[0].content.replace(b"\r\n", b"\n") == result.message.read_bytes().replace(b"\r\n", b"\n")
     assert result.pages == 4 and result.action == "emeritus"
     joined = words(pdf_text(result.packet))
     assert joined.index("Dear Membership Office") < joined.index("RESOLUTION NO. 2026-R-122") < joined.index("Dear Municipal President")
     assert result.archived.read_bytes() == result.packet.read_bytes()
-    (entry,) = read_ledger(archive)
+    entry, delivery = read_ledger(archive)
     assert (entry["partnership"], entry["notice"], entry["pages"]) == ("laredo-monterrey", "emeritus", 4)
+    assert (delivery["delivery_of"], delivery["status"]) == (entry["file"], "sent")
     refuse_if_in_ledger([entry], archive, "laredo-monterrey")  # a notice is not the agreement's submission
     from pipeline.sci.ledger import recorded_message
     assert recorded_message(archive, "laredo-monterrey", notice=True) == (entry, result.message.read_bytes())  # --resend's

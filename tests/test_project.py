@@ -10,7 +10,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from pipeline.build import build

@@ -18,7 +18,6 @@ from email.utils import format_datetime, parseaddr
 from pipeline.context import ContextBuilder
 from pipeline.errors import DeliveryError, SubmissionError
 from pipeline.output import sha256
-from pipeline.records import display_path
 from pipeline.rules.values import get
 from pipeline.sci.packet import SCI_MEMBERSHIP, cover_signer, subject_line
 
