@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import __version__
+from pipeline import __version__, hand_edits, review
 from pipeline.assemble import PACKET, PACKET_ID, council_packet, is_packet_source, packet_sources
 from pipeline.compliance import REPORT_FILES, REPORT_ID, compliance_data, render_report, report_context
 from pipeline.context import ContextBuilder
@@ -31,7 +32,7 @@ from pipeline.documents import council, process
 from pipeline.findings import Report
 from pipeline.output import Generation, OutputFolder, output_error
 from pipeline.plan import ARCHIVAL, Plan, plan
-from pipeline.records import load_batch
+from pipeline.records import display_path, load_batch
 from pipeline.render import Archival, RenderTask, render, reread_templates, template_digest
 from pipeline.validate import validate
 from pipeline.rules.values import get
@@ -46,6 +47,7 @@ class BuildResult:
     reused: list[str] = field(default_factory=list)  # document ids taken over unchanged
     warnings: list[str] = field(default_factory=list)
     out_folder: Path | None = None
+    hand_edits: list = field(default_factory=list)  # DOCX edited in out/ since the last build (hand_edits.HandEdit)
 
 
 def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | None = None,
@@ -58,21 +60,30 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
     as_of = as_of or dt.date.today()
     reread_templates()
     batch = load_batch(batch_folder)
-    report = validate(batch, as_of=as_of)
+    report = validate(batch, as_of=as_of, overrides=overrides)
     if checked:
         checked(report)
     result = BuildResult(report, warnings=environment_warnings())
     if report.errors and not keep_going:
         return result
     result.plan = plan(batch, report, as_of)
-    tasks = make_tasks(batch, result.plan, overrides, as_of)
+    snapshots: dict = {}
+    tasks = make_tasks(batch, result.plan, overrides, as_of, snapshots)
     output = OutputFolder(Path(out_root) / batch.name)
     previous = {entry["path"]: entry for entry in output.previous_manifest().get("files", [])}
     generation = output.begin()
     try:
+        result.hand_edits = hand_edits.find(generation.current, previous)
+        for edit in result.hand_edits:  # kept aside, then the document is rendered again from the records
+            edit.kept_as = kept = hand_edits.kept_name(edit)
+            if not generation.carry(kept):
+                generation.write(kept, edit.edited)
+            previous.pop(edit.path, None)
         result.written = write(generation, batch, result, tasks, previous, as_of, force=force,
                                jobs=jobs, progress=progress, overrides=overrides)
-        generation.commit(manifest(batch, result), set(previous))
+        result.written += write_redlines(generation, batch, review.stale_pairs(batch, report, snapshots), previous, force)
+        _explain_hand_edits(generation, result, output.folder)
+        generation.commit(manifest(batch, result), set(previous) | {edit.path for edit in result.hand_edits})
     except OSError as exc:  # disk full, read-only, permissions: one line, the previous output whole
         generation.abort()
         raise output_error(exc, output.folder) from None
@@ -80,7 +91,30 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
         generation.abort()
         raise
     result.out_folder = output.folder
+    keep_revisions(batch, result.plan, snapshots, result.warnings)
     return result
+
+
+def keep_revisions(batch, the_plan: Plan, snapshots: dict, warnings: list[str]) -> None:
+    """Each revision of an agreement the legal office may approve, and the text of each act the
+    council has adopted, kept beside the records (pipeline/review.py)."""
+    records = {r.id: r for r in batch.records}
+    adopted = {(doc.record_id, doc.document) for doc in the_plan.documents if ARCHIVAL in doc.formats}
+    for (record_id, group), snap in snapshots.items():
+        try:
+            if group != review.GROUP and (record_id, group) in adopted:
+                review.mark_adopted(batch.folder, records[record_id], snap, dt.date.today().isoformat())
+            elif group == review.GROUP:
+                review.keep(batch.folder, snap)
+        except OSError as exc:
+            warnings.append(f"{display_path(review.store_path(batch.folder, record_id, snap.revision, group))}: cannot "
+                            f"keep revision {snap.revision} of the text ({exc.strerror or exc})  → make the batch folder "
+                            "writable: a redline against this revision, or the check of an adopted text, needs it")
+
+
+# A test hook: with SISTERDOCS_TEST_STOP_AFTER=N in its environment, the build stops itself (SIGSTOP)
+# right after writing its N-th new document, so a test can kill it at a known point of the write.
+STOP_AFTER_WRITES = "SISTERDOCS_TEST_STOP_AFTER"
 
 
 def write(generation: Generation, batch, result: BuildResult, tasks: list[RenderTask], previous: dict,
@@ -94,6 +128,7 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
     """
     files: list[dict] = []
     stale = []
+    stop_after = int(os.environ.get(STOP_AFTER_WRITES, "0") or 0)
     for task in tasks:
         if _took_over(generation, previous, [task.plan.path(fmt) for fmt in task.plan.formats], task.inputs, force):
             files += [previous[task.plan.path(fmt)] for fmt in task.plan.formats]
@@ -133,6 +168,8 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
                                     revision=task.revision, final=task.plan.final, **pages))
             sources_written += "pdf" in task.plan.formats and is_packet_source(task.plan.doc_id)
             result.rendered.append(task.plan.doc_id)
+            if stop_after == len(result.rendered):
+                os.kill(os.getpid(), signal.SIGSTOP)  # the test hook: a known point to kill the build at
             result.warnings.extend(output["warnings"])
             if progress:
                 progress(done, len(stale))
@@ -147,6 +184,61 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
         if pool:
             pool.shutdown(wait=True, cancel_futures=True)
     return [packet, *report, *sorted(files, key=lambda f: f["path"])]
+
+
+def _explain_hand_edits(generation: Generation, result: BuildResult, shown: Path) -> None:
+    for edit in result.hand_edits:
+        try:
+            hand_edits.compare(edit, generation.target(edit.path).read_bytes())
+        except (OSError, ValueError, KeyError):  # not rendered again (no longer planned), or not a readable DOCX
+            pass
+        where = f"paragraph{'s' if len(edit.paragraphs) != 1 else ''} {', '.join(map(str, edit.paragraphs[:10]))}" \
+            if edit.paragraphs else "its formatting or properties"
+        result.warnings.append(
+            f"{display_path(shown / edit.path)}: edited by hand after the build that made it (rev. {edit.revision}): {where} "
+            f"differ{'s' if len(edit.paragraphs) == 1 else ''}{f' (“{edit.sample}”)' if edit.sample else ''}; the edited "
+            f"file is kept as {display_path(shown / edit.kept_as)} and the document was made again from the records  → put the change "
+            "in the record or in a template override, so the next build keeps it")
+
+
+def write_redlines(generation: Generation, batch, pairs: list, previous: dict, force: bool) -> list[dict]:
+    """For an agreement whose text changed after its approval: the redline against the approved
+    text, in English and Spanish (DOCX with tracked changes, and PDF), beside the draft."""
+    from pipeline import redline
+
+    files = []
+    for old, new in pairs:
+        prefix = f"partnerships/{new.record_id}/{REDLINE}"
+        names = [f"{prefix}.{lang}.{fmt}" for lang in ("en", "es") for fmt in ("docx", "pdf")]
+        inputs = _digest([old.revision, new.revision, old.texts, new.texts, __version__])
+        if _took_over(generation, previous, names, inputs, force):
+            files += [previous[name] for name in names]
+            continue
+        made, _ = redline.redlines(old, new, batch_date(batch), prefix)
+        for name in names:
+            data = made[name]
+            lang, fmt = name.rsplit(".", 2)[-2:]
+            pages = {"pages": pdf_pages(data)} if fmt == "pdf" else {}
+            files.append(_entry(name, generation.write(name, data), len(data), inputs, record=new.record_id, format=fmt,
+                                document_id=f"{new.record_id}/{REDLINE}.{lang}", template="pipeline/redline.py",
+                                revision=new.revision, final=False, **pages))
+    return files
+
+
+REDLINE = "agreement_redline"
+
+
+def batch_date(batch) -> dt.date:
+    """The day a redline's tracked changes carry: the meeting's, so the same texts give the same bytes."""
+    return ContextBuilder(batch).meeting_date or dt.date(2000, 1, 1)
+
+
+def pdf_pages(data: bytes) -> int:
+    import io
+
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(data)).pages)
 
 
 def _packet(generation: Generation, batch, result: BuildResult, files: list[dict], previous: dict, force: bool,
@@ -171,6 +263,7 @@ def manifest(batch, result: BuildResult) -> dict:
         "pipeline_version": __version__,
         "files": result.written,
         "held_back": [h.__dict__ for h in result.plan.held_back],
+        "hand_edits": [edit.as_data() for edit in result.hand_edits],
         "findings": {"errors": len(result.report.errors), "warnings": len(result.report.warnings)},
     }
 
@@ -194,29 +287,52 @@ def _took_over(generation: Generation, previous: dict, paths, inputs: str, force
     return True
 
 
-def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.date | None = None) -> list[RenderTask]:
+def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.date | None = None,
+               snapshots: dict | None = None) -> list[RenderTask]:
+    """One task per planned document. The documents the legal office reviews print the revision of
+    their text (pipeline/review.py); `snapshots` collects those revisions, for the build to keep."""
     contexts = ContextBuilder(batch)
     issued_on = as_of or dt.date.today()
     records = {r.id: r for r in batch.records}
     archivals: dict[str, Archival] = {}
+    snapshots = {} if snapshots is None else snapshots
     tasks = []
     for doc in the_plan.documents:
         record = records[doc.record_id]
-        context = contexts.for_record(record, doc.lang)
-        documents = process(record.kind)
-        documents.task_context(doc, record, context, contexts)  # what differs between one record's documents
-        council.task_context(doc, record, context, contexts, issued_on)
-        if doc.document in documents.DATED_ON_ISSUE:  # only a letter or memo carries the day it is issued: nothing else moves with it
-            context["letter_date"] = contexts.date(get(record.data, *documents.DATED_ON_ISSUE[doc.document]) or issued_on, doc.lang)
+        context = document_context(doc, record, contexts, issued_on)
         archival = None
         if ARCHIVAL in doc.formats:  # one record may travel in several archival copies: dump it once
             archival = archivals.get(record.id) or archivals.setdefault(record.id, archival_source(record, contexts.meeting_date))
+        text_revision = ""
+        group = review.group_of(record.kind, doc.document)
+        if group:  # the agreement the legal office approves, or an act of the council: the revision of its words
+            key = (record.id, group)
+            if key not in snapshots:
+                snapshots[key] = review.snapshot(batch, record, overrides, group)
+            text_revision = snapshots[key].revision
         inputs = _digest([context, doc.__dict__, archival.data.decode() if archival else None,
                           template_digest((doc.lang, f"{doc.template}.html"), *(
                               [(doc.lang, f"{doc.template}.docx")] if "docx" in doc.formats else []), overrides=overrides),
-                          __version__])
-        tasks.append(RenderTask(doc, context, inputs[:10], archival, inputs, overrides))
+                          text_revision, __version__])
+        tasks.append(RenderTask(doc, context, text_revision or inputs[:10], archival, inputs, overrides))
     return tasks
+
+
+def document_context(doc, record, contexts: ContextBuilder, issued_on: dt.date) -> dict:
+    """What one document's templates see: the record's context and what differs between its documents."""
+    context = contexts.for_record(record, doc.lang)
+    documents = process(record.kind)
+    documents.task_context(doc, record, context, contexts)  # what differs between one record's documents
+    council.task_context(doc, record, context, contexts, issued_on)
+    if doc.document in documents.DATED_ON_ISSUE:  # only a letter or memo carries the day it is issued: nothing else moves with it
+        context["letter_date"] = contexts.date(get(record.data, *documents.DATED_ON_ISSUE[doc.document]) or issued_on, doc.lang)
+    return context
+
+
+def document_task(doc, record, contexts: ContextBuilder, issued_on: dt.date, overrides: Path | None = None,
+                  revision: str = "") -> RenderTask:
+    """A task to render one document outside a build (the review stage reads its text)."""
+    return RenderTask(doc, document_context(doc, record, contexts, issued_on), revision, None, "", overrides)
 
 
 # Never in a document, attachment or packet that can leave the city: the pickup person is a

@@ -70,14 +70,16 @@ def check(batch, as_json, as_of):
     grouped by record, errors first. Exit 0: nothing blocks; 1: errors block
     documents; 2: the input cannot be read.
     """
+    project = _project()
     try:
-        loaded = load_batch(resolve_batch_folder(batch, _project().records))
+        folder = resolve_batch_folder(batch, project.records)
+        loaded = load_batch(folder)
     except InputError as exc:
         if as_json:
             click.echo(json.dumps({"batch": batch, "input_errors": [p.as_dict() for p in exc.problems]}, indent=2))
             sys.exit(exc.exit_code)
         raise
-    report = validate(loaded, as_of=as_of)
+    report = validate(loaded, as_of=as_of, overrides=project.overrides_for(folder))
     if as_json:
         click.echo(json.dumps(report.as_data(), indent=2, ensure_ascii=False))
     else:
@@ -211,6 +213,39 @@ def sci_notice(batch, partnership_id, out_root, archive_root, send, as_of, resen
         _report_notice(exc.result, delivered=False)
         raise
     _report_notice(result)
+
+
+@cli.command()
+@click.argument("batch")
+@click.argument("record_id")
+@click.option("--from", "from_revision", default=None, metavar="REV",
+              help="The revision to compare from.  [default: the approved one, legal_review.revision]")
+@click.option("--to", "to_revision", default=None, metavar="REV", help="The revision to compare to.  [default: the text now]")
+@click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The redlines go to OUT/<batch>/redlines/<id>/.  [default: out/ of the working folder]")
+@click.option("--as-of", type=_IsoDate(), default=None, help="The date the tracked changes carry instead of today.")
+def redline(batch, record_id, from_revision, to_revision, out_root, as_of):
+    """Show the legal office what changed in RECORD_ID's agreement between two revisions.
+
+    Writes, for the English and the Spanish text, a DOCX with tracked changes (accept or reject
+    each in Word or LibreOffice) and an HTML and a PDF with insertions and deletions marked.
+    Revisions are the ones printed after "rev." in the agreement's footer; `build` keeps each
+    one it renders under records/<batch>/revisions/. Exit 0: written; 1: refused (nothing written).
+    """
+    from pipeline.records import display_path
+    from pipeline.redline import write_redline
+
+    project = _project()
+    folder = resolve_batch_folder(batch, project.records)
+    result = write_redline(folder, record_id, from_revision, to_revision, out_root or project.out,
+                           overrides=project.overrides_for(folder), as_of=as_of)
+    for path in result.files:
+        click.echo(f"redline   {display_path(path)}")
+    for lang, counts in result.counts.items():
+        paragraphs = counts["paragraphs"]
+        click.echo(f"{lang}        rev. {result.old_revision} → rev. {result.new_revision}: {paragraphs} "
+                   f"paragraph{'' if paragraphs == 1 else 's'} changed, {counts['words_inserted']} words inserted, "
+                   f"{counts['words_deleted']} deleted")
 
 
 @cli.command("import-items")

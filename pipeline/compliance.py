@@ -69,7 +69,7 @@ def compliance_data(batch, report, the_plan: Plan, files: list[dict], as_of: dt.
                     "blocked": len(report.blocked()), "documents": len({f["document_id"] for f in files}),
                     "files": len(files)},
         "records": records,
-        "deadlines": deadlines(batch, as_of),
+        "deadlines": deadlines(batch, as_of, report.unreviewed),
         "donation_log": donation_log(records, by_id),
     }
 
@@ -91,11 +91,16 @@ def donation_log(records: list[dict], by_id: dict) -> list[dict]:
 CLOSED = ("emeritus", "terminated", "withdrawn")
 
 
-def deadlines(batch, as_of: dt.date) -> list[dict]:
-    """What needs doing soon: records whose council meeting has passed while they still wait for
-    the council, evaluations due within 90 days (or overdue) and not yet made, signed agreements
-    not yet sent to SCI, approved donations not yet picked up."""
+def deadlines(batch, as_of: dt.date, unreviewed: dict | None = None) -> list[dict]:
+    """What needs doing soon: agreements awaiting the legal office's review of their current text,
+    records whose council meeting has passed while they still wait for the council, evaluations
+    due within 90 days (or overdue) and not yet made, signed agreements not yet sent to SCI,
+    approved donations not yet picked up."""
     due = []
+    for record_id, why in (unreviewed or {}).items():
+        due.append({"record": record_id, "kind": "legal_review", "date": as_of.isoformat(), "days": 0,
+                    "action": f"awaiting legal review: {why}; the agreement stays a draft until the legal office approves "
+                              f"the current text (`sisterdocs redline {batch.name} {record_id}` shows what changed)"})
     for record in batch.records:
         data = record.data
         status = data.get("status")

@@ -78,3 +78,8 @@ class InputProblem:
 
 class ImportRefused(click.ClickException):
     """An asset register that cannot be imported as given (exit 1): nothing was written."""
+
+
+class RedlineRefused(click.ClickException):
+    """A redline that cannot be made as asked (a revision never kept, a record without a reviewed
+    text). Exit code 1; nothing is written."""

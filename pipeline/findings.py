@@ -53,6 +53,7 @@ class Report:
     batch: str
     findings: list[Finding] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)  # id, kind, file, line, status, derived facts
+    unreviewed: dict[str, str] = field(default_factory=dict)  # record id -> why its approval does not cover its text
 
     def add(self, record, rule: str, path: tuple, message: str, fix: str = "", severity: str | None = None) -> None:
         """Record a finding against `record` at `path`; severity comes from the rule catalog."""

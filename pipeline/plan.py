@@ -7,7 +7,7 @@ can run in any process and the manifest can say where every file came from.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 ARCHIVAL = "pdfa"  # the format name of a PDF/A-3b archival copy carrying its source record
 
@@ -69,7 +69,20 @@ def plan(batch, report, as_of: dt.date) -> Plan:
             continue
         process(record.kind).plan(record, as_of, result)
     _agenda_items_only_for_this_agenda(batch, result)
+    _drafts_until_the_text_is_approved(report.unreviewed, result)
     return result
+
+
+def _drafts_until_the_text_is_approved(unreviewed: dict[str, str], result: Plan) -> None:
+    """An approval covers the text it names: a record whose text changed since (or whose approval
+    names none) gets its reviewed documents as drafts, never final, never archived."""
+    from pipeline.review import REVIEWED
+
+    for i, doc in enumerate(result.documents):
+        if doc.record_id in unreviewed and doc.final and doc.document in REVIEWED.get(doc.record_kind, ()):
+            result.documents[i] = replace(doc, final=False, formats=tuple(f for f in doc.formats if f != ARCHIVAL))
+    for record_id, why in unreviewed.items():
+        result.held_back.append(HeldBack(record_id, "agreement (final, archival PDF/A)", f"a draft again: {why}"))
 
 
 def _agenda_items_only_for_this_agenda(batch, result: Plan) -> None:

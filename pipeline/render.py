@@ -59,7 +59,8 @@ def jinja_env(lang: str, overrides: Path | None = None) -> jinja2.Environment:
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
 
 
-def template_files(lang: str, template: str, overrides: Path | None = None) -> list[Path]:
+@lru_cache(maxsize=None)
+def template_files(lang: str, template: str, overrides: Path | None = None) -> tuple[Path, ...]:
     """`template` and every template it extends, includes or imports, as files: what a document
     depends on, so that a change to one template re-renders exactly the documents that use it."""
     env = jinja_env(lang, overrides)
@@ -73,9 +74,9 @@ def template_files(lang: str, template: str, overrides: Path | None = None) -> l
         seen[name] = Path(filename)
         for referenced in jinja2.meta.find_referenced_templates(env.parse(source)):
             if referenced is None:  # a name computed at render time: it may be any template
-                return sorted(p for code in LANGS for folder in template_dirs(code, overrides) for p in folder.rglob("*.html"))
+                return tuple(sorted(p for code in LANGS for folder in template_dirs(code, overrides) for p in folder.rglob("*.html")))
             pending.append(referenced)
-    return sorted(seen.values())
+    return tuple(sorted(seen.values()))
 
 
 @lru_cache(maxsize=None)
@@ -119,6 +120,7 @@ def reread_templates() -> None:
     """Forget the template hashes of an earlier build in this process: a clerk may have edited
     or added a template since (the hashes are cached only for the length of one build)."""
     template_digest.cache_clear()
+    template_files.cache_clear()
     _file_sha.cache_clear()
 
 

@@ -13,6 +13,7 @@ from pipeline.records import Batch, Record
 from pipeline.rules import batch as batch_rules
 from pipeline.rules import donation as donation_rules
 from pipeline.rules import partnership as partnership_rules
+from pipeline.rules import review as review_rules
 from pipeline.rules.fields import Context
 from pipeline.rules.values import Env, get
 from pipeline.schemas import field_rules, make_validators
@@ -31,8 +32,11 @@ TYPE_WORDS = {
 }
 
 
-def validate(batch: Batch, as_of: dt.date | None = None) -> Report:
-    """Check every record of the batch; the report says what blocks which record and why."""
+def validate(batch: Batch, as_of: dt.date | None = None, overrides=None) -> Report:
+    """Check every record of the batch; the report says what blocks which record and why.
+
+    `overrides` is the city's template folder: an approval names a revision of the text its
+    templates render (pipeline/review.py)."""
     report = Report(batch.name)
     date_order = get(batch.city.data, "date_order")
     context = Context(date_order=date_order if date_order in ("MDY", "DMY") else None)
@@ -46,6 +50,7 @@ def validate(batch: Batch, as_of: dt.date | None = None) -> Report:
             rule(record, report, env)
     batch_rules.check_city(batch.city, report)
     batch_rules.check(batch, report, env)
+    review_rules.check(batch, report, overrides)
     report.records = _summaries(batch, report, env)
     return report
 

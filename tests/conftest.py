@@ -21,9 +21,12 @@ AS_OF = dt.date(2026, 11, 23)
 class BatchCopy:
     """records/city.yaml + records/example copied under tmp, with edit helpers."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, revisions: bool = False):
+        """`revisions`: keep records/example/revisions/ (the texts the example's approvals and adopted
+        acts name); without it the copy is a batch never built, free to become any other scenario."""
         self.records = root / "records"
-        shutil.copytree(ROOT / "records", self.records, ignore=shutil.ignore_patterns("*.pyc"))
+        ignored = ("*.pyc",) if revisions else ("*.pyc", "revisions")
+        shutil.copytree(ROOT / "records", self.records, ignore=shutil.ignore_patterns(*ignored))
         self.folder = self.records / "example"
 
     @classmethod
@@ -44,6 +47,24 @@ class BatchCopy:
         line = text[: text.index(old)].count("\n") + 1
         path.write_text(text.replace(old, new, count), encoding="utf-8")
         return line
+
+    def approve_text(self, relative: str) -> str:
+        """Name, in the record's approved legal review, the revision of the text as it stands now
+        (what the legal office does after reading the draft); returns the revision."""
+        from pipeline import review
+        from pipeline.records import load_batch
+
+        batch = load_batch(self.folder)
+        record = next(r for r in batch.records if Path(r.file).resolve() == self.path(relative).resolve())
+        snapshot = review.snapshot(batch, record)
+        review.keep(self.folder, snapshot)  # as the build that made the reviewed draft kept it
+        revision = snapshot.revision
+        text = self.path(relative).read_text(encoding="utf-8")
+        if "legal_review: {" in text:
+            self.replace(relative, "legal_review: {", f"legal_review: {{revision: {revision}, ")
+        else:
+            self.replace(relative, "legal_review:\n", f"legal_review:\n  revision: {revision}\n")
+        return revision
 
     def line_of(self, relative: str, needle: str) -> int:
         text = self.path(relative).read_text(encoding="utf-8")

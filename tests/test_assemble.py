@@ -255,6 +255,7 @@ def test_compliance_report_warns_of_evaluations_due_and_signed_agreements_not_se
                   "signing:\n  date: 2026-12-15\n  place: {en: 'Saltillo, Coahuila', es: 'Saltillo, Coahuila'}\n"
                   "  signatories: {city: Elena R. Garza, partner: Javier H. Dávila Treviño}\n"
                   "evaluation_date: 2027-06-20\n")
+    batch.approve_text(path)
     spring = dt.date(2027, 4, 1)
     report = batch.check(spring)
     assert not report.errors, [f.text() for f in report.errors]
@@ -332,6 +333,7 @@ def test_a_final_agreement_is_archived_in_every_version(tmp_path):
     batch.replace("partnerships/laredo-saltillo.yaml", "status: proposed", "status: council_approved")
     batch.replace("partnerships/laredo-saltillo.yaml", "legal_review:\n  status: pending\n",
                   "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
+    batch.approve_text("partnerships/laredo-saltillo.yaml")
     build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=2)
     archival = tmp_path / "out" / "example" / "archival" / SAL
     assert sorted(p.name for p in archival.iterdir()) == [

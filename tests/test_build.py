@@ -91,6 +91,7 @@ def test_agreement_is_final_after_legal_approval_and_adoption(tmp_path):
     batch.replace("partnerships/laredo-saltillo.yaml", "status: proposed", "status: council_approved")
     batch.replace("partnerships/laredo-saltillo.yaml", "legal_review:\n  status: pending\n",
                   "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
+    batch.approve_text("partnerships/laredo-saltillo.yaml")
     result = build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=1)
     out = tmp_path / "out" / "example"
     assert "DRAFT" not in pdf_text(out / (SAL + "agreement.en.pdf"))

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
@@ -60,11 +61,34 @@ def test_json_carries_the_same_findings(batch):
 
 
 def test_unreadable_input_exits_2_with_one_line_and_no_traceback():
-    result = CliRunner().invoke(cli, ["check", str(FIXTURES / "duplicate-keys")])
+    result = CliRunner().invoke(cli, ["check", str(FIXTURES / "duplicate-keys")], catch_exceptions=False)
     assert result.exit_code == 2
-    assert "Traceback" not in result.output
     (line,) = result.output.strip().splitlines()
     assert line.startswith("Error: ") and "dup.yaml:6: duplicate field 'book_value'" in line
+
+
+# The real program in a subprocess, where a traceback would reach stderr (CliRunner keeps an
+# exception out of its output, so "Traceback" not in result.output cannot fail there).
+REFUSALS = {
+    "unreadable input": (["check", str(FIXTURES / "duplicate-keys")], 2, "duplicate field 'book_value'"),
+    "an output under a file": (["build", "example", "--out", "blocker/out", "-q"], 2, "is a file where the output folder"),
+    "a second submission": (["sci", "example", "laredo-monterrey", "--signed", "/dev/zero"], 1, "already submitted"),
+    "a redline of no partnership": (["redline", "example", "no-such-id"], 1, "no partnership with that id"),
+    "a resend never sent": (["sci-notice", "example", "laredo-saltillo", "--resend", "--archive", "/nonexistent/signed"], 1,
+                            "records no status notice"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_refusals_of_the_real_program_are_one_line_without_a_traceback(case, tmp_path):
+    args, code, words = REFUSALS[case]
+    (tmp_path / "blocker").write_text("a file, not a folder", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pipeline", "--project", str(ROOT), *args], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == code, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
+    error = [line for line in done.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(error) == 1 and words in error[0], done.stderr
 
 
 def test_unreadable_input_as_json():

@@ -347,8 +347,7 @@ def _check(folder: Path, written: set[Path], as_of: dt.date, cli_args: tuple) ->
 
     result = CliRunner().invoke(cli, ["check", str(folder), "--as-of", as_of.isoformat(), *cli_args],
                                 catch_exceptions=False)
-    assert result.exit_code in (0, 1, 2) and result.exit_code == expected_exit, result.output
-    assert "Traceback" not in result.output, result.output
+    assert result.exit_code in (0, 1, 2) and result.exit_code == expected_exit, result.output  # exceptions propagate
     if "--json" in cli_args:
         data = json.loads(result.output, parse_constant=_refuse_constant)
         assert ("input_errors" in data) == (report is None), result.output

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import output as output_module
-from pipeline.build import build
+from pipeline.build import STOP_AFTER_WRITES, build
 from pipeline.cli import cli
 from tests.conftest import AFTER_MEETING, ROOT, BatchCopy, approve_donations
 
@@ -95,10 +95,13 @@ def test_files_no_build_made_survive_a_rebuild_and_stale_ones_go(example, tmp_pa
     example.replace("partnerships/laredo-saltillo.yaml", "status: proposed", "status: prospective")
     example.replace("partnerships/laredo-saltillo.yaml", "council:\n  resolution_number: 2026-R-119\n  meeting_date: 2026-12-08\n  strategic_goal: \"1\"\n  filed_on: 2026-12-03\n", "")
     example.replace("batch.yaml", '  - item: "10.2"\n    record: laredo-saltillo\n', "")
+    stale = out / "example" / SAL / "agenda_item.en.pdf"
+    assert stale.is_file()  # made by the first build; no longer planned once the record leaves the agenda
     result = build(example.folder, out, as_of=AFTER_MEETING, keep_going=True, jobs=2)
     assert note.read_text(encoding="utf-8") == "kept"
     paths = set(hashes(out))
     assert result.plan is not None and (SAL + "introduction_letter.en.pdf") in paths
+    assert (SAL + "agenda_item.en.pdf") not in paths and not stale.exists()
     assert_complete(out)
 
 
@@ -136,17 +139,18 @@ def test_a_build_killed_mid_run_keeps_the_previous_output_and_the_next_run_finis
     example.replace("partnerships/dos-laredos.yaml", "Nuevo Laredo", "Nuevo  Laredo", count=1)
     for name in ("don-2026-nld-public-works", "don-2026-nld-bomberos"):
         example.replace(f"donations/{name}.yaml", "council_approved", "council_approved  # changed")
-    # --force: every document is rendered anew (nothing is taken over by a link), so the build
-    # is still writing when the third new PDF appears, however fast the machine is.
+    # The build stops itself (SIGSTOP) once it has written its third new document: a known point,
+    # with new files staged and the generation not yet committed, however fast the machine is.
+    env = {**os.environ, STOP_AFTER_WRITES: "3"}
     process = subprocess.Popen([*_build_command(example.folder, out), "--force"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # kill it once new documents are being written
-        staged = [p for d in out.glob(".example.next-*") for p in d.rglob("*.pdf")]
-        if len(staged) >= 3 or process.poll() is not None:
-            break
+                               stderr=subprocess.DEVNULL, start_new_session=True, env=env)
+    deadline = time.monotonic() + 300
+    while _state(process.pid) != "T":  # stopped
+        assert process.poll() is None, "the build ended instead of stopping at its third document"
+        assert time.monotonic() < deadline, "the build never reached its third document"
         time.sleep(0.05)
-    assert process.poll() is None, "the build finished before it could be killed"
+    staged = [p for d in out.glob(".example.next-*") for p in d.rglob("*.pdf")]
+    assert len(staged) >= 3, staged  # killed mid-write, not before or after
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert hashes(out) == before  # the previous output, whole
@@ -158,6 +162,12 @@ def test_a_build_killed_mid_run_keeps_the_previous_output_and_the_next_run_finis
     clean = tmp_path / "clean"
     subprocess.run(_build_command(example.folder, clean), check=True, capture_output=True, cwd=ROOT)
     assert hashes(out) == hashes(clean)
+
+
+def _state(pid: int) -> str:
+    """The process state letter from /proc (R running, S sleeping, T stopped, Z zombie)."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2]
 
 
 def test_a_template_change_rerenders_exactly_the_documents_that_use_it(tmp_path):
@@ -191,7 +201,7 @@ def test_build_cli_force_and_quiet(example, tmp_path, monkeypatch):
     first = CliRunner().invoke(cli, args)
     assert first.exit_code == 0, first.output
     again = CliRunner().invoke(cli, args + ["--quiet"])
-    assert "0 documents rendered" in again.output and "rendering" not in again.output
+    assert "0 documents rendered" in again.output  # the bar itself: tests/test_promises.py, on a terminal
     forced = CliRunner().invoke(cli, args + ["--force"])
     rendered = int(forced.output.split(" documents rendered")[0].rsplit(" ", 1)[1])
     assert rendered > 20 and "0 unchanged" in forced.output

@@ -395,6 +395,7 @@ def signed_and_evaluated(batch) -> None:
     batch.replace(path, "status: proposed", "status: signed")
     batch.replace(path, "  meeting_date: 2026-12-08", "  meeting_date: 2026-12-08\n  vote: {ayes: 8, nays: 0, absent: 0, abstain: 0}")
     batch.replace(path, "legal_review:\n  status: pending", "legal_review: {status: approved, reviewer: Marisa L. Benavides, date: 2026-11-30}\n" + EVALUATION)
+    batch.approve_text(path)
 
 
 def test_the_evaluation_report_sets_each_indicator_beside_its_result_once_the_evaluation_happened(batch, tmp_path):

@@ -7,7 +7,7 @@ import re
 from pipeline.rules.catalog import RULES
 from tests.conftest import ROOT
 
-RULE_ID = re.compile(r"""["']((?:schema|text|date|rfc|vin|place|sat|vehicle|donee|equipment|donation|partnership|batch|resolution|agenda|city|assessment|lifecycle|work_plan|evaluation|program_review|customs|pickup)\.(?!(?:yaml|en|es)["'])[a-z_]+)["']""")
+RULE_ID = re.compile(r"""["']((?:schema|text|date|rfc|vin|place|sat|vehicle|donee|equipment|donation|partnership|batch|resolution|agenda|city|assessment|lifecycle|work_plan|evaluation|program_review|customs|pickup|legal_review)\.(?!(?:yaml|en|es)["'])[a-z_]+)["']""")
 
 
 def rule_ids_in_code() -> set[str]:

@@ -210,6 +210,8 @@ def _sign(batch, signing="2026-12-10", legal="approved", evaluation="2027-12-10"
                   "  signatories: {city: Elena R. Garza, partner: Javier H. Dávila Treviño}\n"
                   f"evaluation_date: {evaluation}\n"
                   "cabildo: {acta: '45/2026', date: 2026-11-28}\nsre: {dictamen: 'DGCJ-1234', date: 2026-12-02}\n")
+    if legal == "approved":
+        batch.approve_text(SALTILLO)
 
 
 def test_signed_before_council_approval_is_an_error(batch):

@@ -120,9 +120,9 @@ def resend(partnership_id: str, archive_root: Path = Path("records/signed"), *, 
     """Send a recorded submission (or status notice) again, on purpose: the archived message, byte
     for byte, checked against its ledger line; the attempt is recorded like the first."""
     environ = os.environ if environ is None else environ
-    smtp = SmtpSettings.from_environment(environ)
     archive_root = Path(archive_root)
-    entry, eml = recorded_message(archive_root, partnership_id, notice)
+    entry, eml = recorded_message(archive_root, partnership_id, notice)  # first: is there anything to send?
+    smtp = SmtpSettings.from_environment(environ)
     result = Resent(partnership_id, archive_root / entry["file"], archive_root / entry["message"],
                     SCI_MEMBERSHIP.addr_spec, "")
     result.sent_via = deliver_or_explain(eml, smtp, result, "Nothing changed in the archive",

@@ -1,0 +1,81 @@
+"""The legal office's own edits to a generated DOCX are never lost.
+
+A DOCX in out/ whose bytes no longer match the manifest was edited by hand. The build keeps that
+file (under edited/ in the output, named with its revision and never removed by later builds),
+renders the document again from the records, and says which paragraphs differ: an edit belongs
+in the record or in a template override, where the next build will not undo it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EDITED = "edited"
+
+
+@dataclass
+class HandEdit:
+    path: str  # the generated DOCX, relative to out/<batch>/
+    record: str
+    revision: str
+    edited: bytes = field(repr=False)
+    kept_as: str = ""
+    paragraphs: list[int] = field(default_factory=list)  # 1-based, in the document as rendered
+    sample: str = ""
+
+    def as_data(self) -> dict:
+        return {"path": self.path, "record": self.record, "revision": self.revision, "kept_as": self.kept_as,
+                "paragraphs": self.paragraphs}
+
+
+def find(current: Path | None, previous: dict) -> list[HandEdit]:
+    """Every DOCX of the last build whose bytes differ from what that build wrote."""
+    if current is None:
+        return []
+    edits = []
+    for path, entry in previous.items():
+        if entry.get("format") != "docx":
+            continue
+        try:
+            data = (current / path).read_bytes()
+        except OSError:
+            continue  # gone: nothing to keep
+        if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+            edits.append(HandEdit(path, str(entry.get("record", "")), str(entry.get("revision", "")), data))
+    return edits
+
+
+def kept_name(edit: HandEdit) -> str:
+    stem = edit.path.removesuffix(".docx")
+    return f"{EDITED}/{stem}.rev-{edit.revision or 'unknown'}.edited-{hashlib.sha256(edit.edited).hexdigest()[:8]}.docx"
+
+
+def compare(edit: HandEdit, rendered: bytes) -> None:
+    """Which paragraphs of the document as rendered the edit changed, removed or added beside."""
+    before, after = docx_paragraphs(rendered), docx_paragraphs(edit.edited)
+    changed: list[int] = []
+    for op, a0, a1, b0, b1 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+        if op != "equal":
+            changed += list(range(a0 + 1, max(a1, a0 + 1) + 1)) if a1 > a0 else [a0 + 1]
+            if not edit.sample:
+                edit.sample = (after[b0] if b1 > b0 else before[a0])[:80]
+    edit.paragraphs = sorted(set(changed))
+
+
+def docx_paragraphs(data: bytes) -> list[str]:
+    """The body's paragraphs in order, table cells included, as Word shows them."""
+    from docx import Document
+
+    document = Document(io.BytesIO(data))
+    body = document.element.body
+    found = []
+    for paragraph in body.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"):
+        text = "".join(node.text or "" for node in paragraph.iter(
+            "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"))
+        if text.strip():
+            found.append(" ".join(text.split()))
+    return found

@@ -1,0 +1,284 @@
+"""Review stage: what the legal office approved, by the text it read.
+
+An approval names a *text revision*: ten hex digits of a hash over the paragraphs of the reviewed
+documents (for a partnership, the agreement in English, Spanish and side by side), the same
+number the footer of every copy prints. The text is rendered from the record, the city profile
+and the templates, so a change to any of them that changes a word changes the revision; a change
+that alters no word (a contact's phone, a status) does not. Blanks the text leaves to be filled at
+signing (the place and date of signing) and the acts recorded as they happen (the council's
+resolution number, the Ayuntamiento's session, the Mexican foreign ministry's opinion) are left
+blank in the reviewed text, as the attorney reads it: filling them in does not reopen the review.
+
+Each revision the build renders is kept under records/<batch>/revisions/<id>/ (the paragraphs,
+the record's and the city's fields, the templates' hashes): out/ is output, but an approval must
+outlive it, and a redline against the approved text needs that text.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.docx_body import parse_html
+from pipeline.rules.values import get
+
+# The documents the legal office approves, by record kind: one review (one revision) covers them all.
+REVIEWED = {"partnership": ("agreement", "agreement_bilingual")}
+GROUP = "agreement"
+# The council's acts, each frozen once adopted under its number: document -> where the act is recorded.
+ADOPTED = {"partnership": {"partnership_resolution": ("council",), "status_resolution": ("status_change", "council")},
+           "donation": {"donation_resolution": ("council",)}}
+# Filled in after the review without changing the terms: left blank in the reviewed text.
+FILLED_AFTER_REVIEW = (("signing", "place"), ("signing", "date"), ("council", "resolution_number"),
+                       ("cabildo", "acta"), ("cabildo", "date"), ("sre", "dictamen"), ("sre", "date"))
+# Fields that record the workflow, not the text: never listed as "what changed".
+WORKFLOW = ("legal_review", "status", "signing", "council", "cabildo", "sre", "sci_submission", "status_change")
+ACT_WORKFLOW = ("legal_review", "status", "signing", "sci_submission")  # a resolution prints its council's facts
+REVISIONS = "revisions"
+BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "div", "section", "table", "tr", "ul", "ol",
+          "header", "footer", "blockquote", "caption", "article", "body", "dl", "dt", "dd"}
+SKIPPED = {"head", "style", "script", "title"}
+
+
+@dataclass
+class Snapshot:
+    """One revision of a record's reviewed text, and what it was made from."""
+
+    record_id: str
+    revision: str
+    texts: dict[str, list[str]]  # document id -> paragraphs, as the reader reads them
+    fields: dict[str, str] = field(default_factory=dict)  # "path.to.field" -> value, record and city.yaml
+    templates: dict[str, str] = field(default_factory=dict)  # "templates_en/partnership/agreement.html" -> sha-256
+    group: str = GROUP  # "agreement", or the resolution's document name
+    inputs: str = ""  # the hash of what the text was made from: equal inputs, equal text (no need to render)
+
+    def as_data(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_data(cls, data: dict) -> "Snapshot":
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
+
+
+def paragraphs(html: str) -> list[str]:
+    """The text of a rendered document, one string per paragraph, heading, list item or table
+    cell, in reading order; what only paper shows (letterhead, watermark, page furniture) is not text."""
+    found: list[str] = []
+    words: list[str] = []
+
+    def flush():
+        text = " ".join(" ".join(words).split())
+        if text:
+            found.append(text)
+        words.clear()
+
+    def walk(node):
+        for child in node.children:
+            if isinstance(child, str):
+                words.append(child)
+                continue
+            if child.tag in SKIPPED or "pdf-only" in child.classes:
+                continue
+            if child.tag == "br":
+                words.append(" ")
+            elif child.tag in BLOCKS:
+                flush()
+                walk(child)
+                flush()
+            else:
+                walk(child)
+
+    walk(parse_html(html))
+    flush()
+    return found
+
+
+def reviewed_record(record):
+    """The record as the legal office reviews it: what is filled in later left blank."""
+    data = copy.deepcopy(record.data)
+    for *parents, key in FILLED_AFTER_REVIEW:
+        holder = get(data, *parents)
+        if isinstance(holder, dict):
+            holder.pop(key, None)
+    return dataclasses.replace(record, data=data)
+
+
+def group_of(kind: str, document: str) -> str | None:
+    """The revision a document's footer prints: the reviewed agreement's, a resolution's own, or none."""
+    if document in REVIEWED.get(kind, ()):
+        return GROUP
+    return document if document in ADOPTED.get(kind, {}) else None
+
+
+def snapshot(batch, record, overrides: Path | None = None, group: str = GROUP) -> Snapshot | None:
+    """The current revision of the record's reviewed text (group "agreement"), or of one of its
+    resolutions (group: the resolution's document); None for a kind without one."""
+    from pipeline.build import document_task
+    from pipeline.context import ContextBuilder
+    from pipeline.render import render_html
+
+    plans = _plans(record, group)
+    if not plans:
+        return None
+    shown = reviewed_record(record) if group == GROUP else record
+    contexts = ContextBuilder(batch)
+    texts = {doc.doc_id: paragraphs(render_html(document_task(doc, shown, contexts, contexts.meeting_date, overrides)))
+             for doc in plans}
+    revision = hashlib.sha256(json.dumps(texts, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:10]
+    fields = {**_flatten(shown.data, "", skip=WORKFLOW if group == GROUP else ACT_WORKFLOW),
+              **_flatten(batch.city.data, "city.yaml: ")}
+    templates = _templates(plans, overrides)
+    return Snapshot(record.id, revision, texts, fields, templates, group, inputs(batch, record, group, overrides, templates))
+
+
+def inputs(batch, record, group: str = GROUP, overrides: Path | None = None, templates: dict | None = None) -> str:
+    """What the text is made from, hashed without rendering it: the record as reviewed, the records
+    it names, the city, the meeting, the templates and this program's version. Two equal hashes
+    mean the same words, so `check` renders only what changed since the revision it compares with."""
+    from pipeline import __version__
+
+    shown = reviewed_record(record) if group == GROUP else record
+    named = {value for value in _flatten(record.data, "").values()}
+    others = [r.data for r in batch.records if r.id != record.id and r.id in named]
+    templates = templates if templates is not None else _templates(_plans(record, group), overrides)
+    payload = [group, shown.data, others, batch.city.data, batch.meeting.data, templates, __version__]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _plans(record, group: str) -> list:
+    from pipeline.plan import both_languages
+
+    if group == GROUP:
+        documents = REVIEWED.get(record.kind, ())
+    else:
+        documents = (group,) if group in ADOPTED.get(record.kind, {}) else ()
+    return [doc for document in documents for doc in both_languages(record, document, ("pdf",), {document: {"en": "", "es": ""}})]
+
+
+def _templates(plans, overrides: Path | None) -> dict[str, str]:
+    from pipeline.render import _file_sha, template_files
+
+    return dict(sorted((_template_name(path, overrides), _file_sha(path).hex())
+                       for doc in plans for path in template_files(doc.lang, f"{doc.template}.html", overrides)))
+
+
+def _template_name(path: Path, overrides: Path | None) -> str:
+    """templates_es/partnership/agreement.html, or the same under "city " for a city's own copy."""
+    from pipeline.project import default_template_dir
+
+    parts = path.parts
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i].startswith("templates_"):
+            name = "/".join(parts[i:])
+            own = overrides is not None and path.is_relative_to(Path(overrides) / parts[i]) \
+                and not path.is_relative_to(default_template_dir(parts[i].removeprefix("templates_")))
+            return f"city {name}" if own else name
+    return path.name
+
+
+def _flatten(value, prefix: str, skip=()) -> dict[str, str]:
+    out: dict[str, str] = {}
+
+    def walk(node, path: str):
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if path == "" and key in skip:
+                    continue
+                walk(child, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list):
+            for i, child in enumerate(node):
+                walk(child, f"{path}[{i}]")
+        else:
+            out[prefix + path] = "" if node is None else str(node)
+
+    walk(value, "")
+    return out
+
+
+# --- the store under records/<batch>/revisions/ -------------------------------------------------------
+
+def store_path(batch_folder: Path, record_id: str, revision: str, group: str = GROUP) -> Path:
+    return Path(batch_folder) / REVISIONS / record_id / f"{group}-{revision}.json"
+
+
+def keep(batch_folder: Path, snap: Snapshot) -> bool:
+    """Keep a revision's text once (its name is its hash: never rewritten). True when written now."""
+    from pipeline.output import write_atomically
+
+    path = store_path(batch_folder, snap.record_id, snap.revision, snap.group)
+    if path.is_file():
+        return False
+    text = json.dumps(snap.as_data(), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    write_atomically(path, text.encode("utf-8"))
+    return True
+
+
+def kept(batch_folder: Path, record_id: str, revision: str, group: str = GROUP) -> Snapshot | None:
+    """A kept revision, or None when this batch never rendered it (or the file is not one)."""
+    try:
+        data = json.loads(store_path(batch_folder, record_id, revision, group).read_text(encoding="utf-8"))
+        return Snapshot.from_data(data)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+# --- adopted acts ---------------------------------------------------------------------------------------
+
+def act_number(record, document: str) -> str:
+    return str(get(record.data, *ADOPTED[record.kind][document], "resolution_number") or "").strip()
+
+
+def adoptions_path(batch_folder: Path, record_id: str, document: str) -> Path:
+    return Path(batch_folder) / REVISIONS / record_id / f"{document}.adopted.json"
+
+
+def adoptions(batch_folder: Path, record_id: str, document: str) -> dict[str, dict]:
+    """{resolution number: {"revision", "kept_on"}} for a record's resolution as the council adopted it."""
+    try:
+        data = json.loads(adoptions_path(batch_folder, record_id, document).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def mark_adopted(batch_folder: Path, record, snap: Snapshot, on: str) -> bool:
+    """The first build after the council adopted an act keeps its text as the adopted one, under
+    its number; later builds compare with it. True when marked now."""
+    from pipeline.output import write_atomically
+
+    number = act_number(record, snap.group)
+    known = adoptions(batch_folder, record.id, snap.group)
+    if not number or number in known:
+        return False
+    keep(batch_folder, snap)
+    known[number] = {"revision": snap.revision, "kept_on": on}
+    text = json.dumps(known, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    write_atomically(adoptions_path(batch_folder, record.id, snap.group), text.encode("utf-8"))
+    return True
+
+
+def what_changed(old: Snapshot, new: Snapshot) -> tuple[list[str], list[str]]:
+    """The fields and the templates that differ between two revisions."""
+    fields = sorted(k for k in old.fields.keys() | new.fields.keys() if old.fields.get(k) != new.fields.get(k))
+    templates = sorted(k for k in old.templates.keys() | new.templates.keys()
+                       if old.templates.get(k) != new.templates.get(k))
+    return fields, templates
+
+
+def stale_pairs(batch, report, snapshots: dict) -> list[tuple[Snapshot, Snapshot]]:
+    """(approved, current) for each record whose text changed since its approval and whose approved
+    revision is kept: what the build shows the legal office as a redline."""
+    pairs = []
+    for record in batch.records:
+        current = snapshots.get((record.id, GROUP))
+        if record.id not in report.unreviewed or current is None:
+            continue
+        approved = str(get(record.data, "legal_review", "revision") or "").strip()
+        old = kept(batch.folder, record.id, approved) if approved else None
+        if old is not None and old.revision != current.revision:
+            pairs.append((old, current))
+    return pairs

@@ -1,0 +1,210 @@
+"""Each promise the documents make, tested where it is decided and fast (no PDF is laid out), so
+that mutation testing (README, "Testing") can run these for every mutant of the code deciding it.
+
+Issue 20's table: each one-line change listed there makes a test here fail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.build import archival_source, make_tasks
+from pipeline.cli import cli
+from pipeline.output import OutputFolder
+from pipeline.plan import ARCHIVAL, plan
+from pipeline.records import load_batch
+from pipeline.render import render_html
+from pipeline.rules.fields import rfc_issues
+from pipeline.validate import validate
+from tests.conftest import AFTER_MEETING, ROOT, BatchCopy
+
+SALTILLO = "partnerships/laredo-saltillo.yaml"
+BUS_FILE = "donations/don-2026-nld-school-bus.yaml"
+PUBLIC_WORKS = "donations/don-2026-nld-public-works.yaml"
+ID_NUMBER = "SNOLRM80031228H400"  # the pickup person's voter ID in the example
+
+
+def planned(batch: BatchCopy, as_of: dt.date = AFTER_MEETING):
+    loaded = load_batch(batch.folder)
+    report = validate(loaded, as_of=as_of)
+    return loaded, report, plan(loaded, report, as_of)
+
+
+def agreement_copies(the_plan, record_id: str = "laredo-saltillo") -> list:
+    return [d for d in the_plan.documents if d.record_id == record_id and d.document in ("agreement", "agreement_bilingual")]
+
+
+def rules_of(report, record_id: str) -> list[tuple[str, str]]:
+    return sorted((f.rule, f.field) for f in report.findings if f.record == record_id)
+
+
+# --- the DRAFT gate: final only once the legal office approved this text and the council adopted it ---------
+
+@pytest.mark.parametrize("adopted, approved, final", [(True, True, True), (True, False, False), (False, True, False),
+                                                      (False, False, False)])
+def test_an_agreement_is_final_only_when_its_text_is_approved_and_the_council_adopted_it(tmp_path, adopted, approved, final):
+    batch = BatchCopy(tmp_path)
+    if adopted:
+        batch.replace(SALTILLO, "status: proposed", "status: council_approved")
+    if approved:
+        batch.replace(SALTILLO, "legal_review:\n  status: pending\n",
+                      "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
+        batch.approve_text(SALTILLO)
+    _, report, the_plan = planned(batch)
+    copies = agreement_copies(the_plan)
+    assert len(copies) == 4 and {d.final for d in copies} == {final}
+    assert all((ARCHIVAL in d.formats) == final for d in copies)  # a draft is never archived
+
+
+def test_an_approval_of_another_text_leaves_the_agreement_a_draft(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace(SALTILLO, "status: proposed", "status: council_approved")
+    batch.replace(SALTILLO, "legal_review:\n  status: pending\n",
+                  "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
+    batch.approve_text(SALTILLO)
+    batch.replace(SALTILLO, "universities of both cities", "public universities of both cities")
+    _, report, the_plan = planned(batch)
+    assert {d.final for d in agreement_copies(the_plan)} == {False}
+    assert ("legal_review.stale", "legal_review.revision") in rules_of(report, "laredo-saltillo")
+
+
+# --- personal data: the pickup ID number only in the city's own copy --------------------------------------------
+
+def release_tasks(batch: BatchCopy) -> dict:
+    loaded, report, the_plan = planned(batch)
+    releases = [d for d in the_plan.documents if d.record_id == "don-2026-nld-school-bus" and d.document == "release_receipt"]
+    assert [d.variant for d in releases] == ["city-copy", "recipient-copy"]
+    from pipeline.plan import Plan
+
+    return {t.plan.variant: t for t in make_tasks(loaded, Plan(documents=releases), as_of=AFTER_MEETING)}
+
+
+def test_the_pickup_id_number_is_in_the_city_copy_context_only(tmp_path):
+    tasks = release_tasks(BatchCopy(tmp_path))
+    for view in ("donation", "en", "es"):
+        city = tasks["city-copy"].context if view == "donation" else tasks["city-copy"].context[view]
+        recipient = tasks["recipient-copy"].context if view == "donation" else tasks["recipient-copy"].context[view]
+        assert city["donation"]["pickup"]["id_number"] == ID_NUMBER
+        assert recipient["donation"]["pickup"]["id_number"] == ""
+    assert ID_NUMBER in render_html(tasks["city-copy"])
+    assert ID_NUMBER not in render_html(tasks["recipient-copy"])
+
+
+def test_the_release_template_prints_the_id_number_only_on_the_city_copy(tmp_path):
+    """The template's own guard, tested alone: given a recipient's copy whose context (wrongly) holds
+    the number, it still does not print it."""
+    task = release_tasks(BatchCopy(tmp_path))["recipient-copy"]
+    for view in (task.context, task.context["en"], task.context["es"]):
+        view["donation"]["pickup"]["id_number"] = ID_NUMBER
+    assert ID_NUMBER not in render_html(task)
+
+
+def test_the_archival_copy_withholds_personal_data():
+    loaded = load_batch(ROOT / "records" / "example")
+    bus = next(r for r in loaded.records if r.id == "don-2026-nld-school-bus")
+    text = archival_source(bus, dt.date(2026, 12, 8)).data.decode("utf-8")
+    assert ID_NUMBER not in text and "Ramiro Sánchez Olvera" not in text
+    assert text.count("(withheld: personal data)") == 2 and bus.data["pickup"]["id_number"] == ID_NUMBER  # record untouched
+
+
+# --- rules the documents rely on ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, blocked", [("0", False), ("0.00", False), ("-1", True), ("-0.01", True), ("0.01", True),
+                                            ("900", True)])
+def test_only_equipment_of_book_value_exactly_zero_is_donated(tmp_path, value, blocked):
+    batch = BatchCopy(tmp_path)
+    text = batch.path(PUBLIC_WORKS).read_text(encoding="utf-8")
+    assert text.count("book_value: 0\n") >= 1
+    batch.replace(PUBLIC_WORKS, "book_value: 0\n", f"book_value: {value}\n")
+    report = validate(load_batch(batch.folder), as_of=AFTER_MEETING)
+    found = [f for f in report.findings if f.rule == "equipment.book_value" and f.record == "don-2026-nld-public-works"]
+    assert bool(found) == blocked and all(f.severity == "error" for f in found)
+
+
+@pytest.mark.parametrize("rfc", ["XAXX010101000", "xaxx010101000", " XAXX-010101-000 ", "XEXX010101000", "xexx010101000"])
+def test_sats_generic_rfcs_are_refused_in_any_case_or_spacing(rfc):
+    issues = rfc_issues(rfc)
+    assert [rule for rule, _, _ in issues] == ["rfc.generic"], issues
+
+
+@pytest.mark.parametrize("first, second, duplicate", [("3307", "3307", True), ("3307", " 3307 ", True), ("A-17", "a-17", True),
+                                                      ("3307", "3308", False)])
+def test_one_unit_number_is_offered_once(tmp_path, first, second, duplicate):
+    batch = BatchCopy(tmp_path)
+    text = batch.path(BUS_FILE).read_text(encoding="utf-8")
+    units = [line for line in text.splitlines() if "unit_number:" in line]
+    assert len(units) >= 2
+    batch.replace(BUS_FILE, units[0], units[0].split("unit_number:")[0] + f"unit_number: {json.dumps(first)}")
+    batch.replace(BUS_FILE, units[1], units[1].split("unit_number:")[0] + f"unit_number: {json.dumps(second)}")
+    report = validate(load_batch(batch.folder), as_of=AFTER_MEETING)
+    assert any(f.rule == "batch.unit_number" for f in report.findings) == duplicate
+
+
+@pytest.mark.parametrize("evaluation, error", [("2024-12-20", False), ("2024-12-19", True), ("2026-06-20", False),
+                                               ("2026-06-21", True)])
+def test_the_evaluation_falls_six_months_to_two_years_after_signing_boundaries_included(tmp_path, evaluation, error):
+    batch = BatchCopy(tmp_path)  # laredo-monterrey was signed on 2024-06-20
+    batch.replace("partnerships/laredo-monterrey.yaml", "evaluation_date: 2026-06-20", f"evaluation_date: {evaluation}")
+    report = validate(load_batch(batch.folder), as_of=AFTER_MEETING)
+    found = [f for f in report.findings if f.rule == "partnership.evaluation" and f.record == "laredo-monterrey"]
+    assert bool(found) == error, [f.text() for f in found]
+
+
+# --- donation status rules: each inconsistency is its own finding -------------------------------------------------
+
+STATUS_CASES = {
+    "approved without council action": (BUS_FILE, ("council:\n  resolution_number: 2026-R-097", "council_x:\n  resolution_number: 2026-R-097"),
+                                        ("donation.status", "status")),
+    "approved before the meeting": (BUS_FILE, ("  meeting_date: 2026-09-22", "  meeting_date: 2027-01-12"),
+                                    ("donation.status", "council.meeting_date")),
+    "picked up without a date": (BUS_FILE, ("  picked_up_on: 2026-10-08\n", ""), ("donation.status", "pickup.picked_up_on")),
+    "a pickup date while still approved": (BUS_FILE, ("status: picked_up", "status: council_approved"), ("donation.status", "status")),
+    "approved without a pickup person": (BUS_FILE, ("pickup:\n  name: Ramiro Sánchez Olvera", "pickup_x:\n  name: Ramiro Sánchez Olvera"),
+                                         ("donation.status", "pickup")),
+    "meeting before the request": (BUS_FILE, ("requested_on: 2026-07-06", "requested_on: 2026-09-30"),
+                                   ("donation.status", "council.meeting_date")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STATUS_CASES))
+def test_each_donation_status_inconsistency_is_reported(tmp_path, case):
+    path, (old, new), finding = STATUS_CASES[case]
+    batch = BatchCopy(tmp_path)
+    assert not [f for f in batch.check(AFTER_MEETING).findings if f.rule == "donation.status"]
+    batch.replace(path, old, new)
+    found = [(f.rule, f.field) for f in batch.check(AFTER_MEETING).findings if f.rule == "donation.status"]
+    assert finding in found, found
+
+
+# --- the output: stale files go, files no build made stay ---------------------------------------------------------
+
+def test_a_file_the_last_build_made_and_this_one_does_not_is_removed(tmp_path):
+    output = OutputFolder(tmp_path / "out" / "example")
+    first = output.begin()
+    for name in ("kept.pdf", "stale.pdf"):
+        first.write(name, name.encode())
+    first.commit({"files": [{"path": "kept.pdf"}, {"path": "stale.pdf"}]})
+    (output.folder / "clerk-notes.txt").write_text("mine", encoding="utf-8")  # no build made it
+    second = output.begin()
+    assert second.carry("kept.pdf")
+    second.commit({"files": [{"path": "kept.pdf"}]}, previous_paths={"kept.pdf", "stale.pdf"})
+    assert sorted(p.name for p in output.folder.iterdir()) == ["clerk-notes.txt", "kept.pdf", "manifest.json"]
+
+
+# --- --quiet ----------------------------------------------------------------------------------------------------
+
+def test_the_progress_bar_shows_on_a_terminal_unless_quiet(tmp_path, monkeypatch):
+    import click.testing
+
+    monkeypatch.setattr(click.testing._NamedTextIOWrapper, "isatty", lambda self: True, raising=False)
+    batch = BatchCopy(tmp_path)
+    args = ["build", str(batch.folder), "--out", str(tmp_path / "out"), "--as-of", "2026-12-09", "-j", "2", "--force"]
+    shown = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert "rendering" in shown.stderr, shown.stderr
+    quiet = CliRunner().invoke(cli, args + ["--quiet"], catch_exceptions=False)
+    assert quiet.exit_code == 0 and "rendering" not in quiet.stderr and "documents rendered" in quiet.stdout
+
