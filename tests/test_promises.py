@@ -197,6 +197,7 @@ def test_a_file_the_last_build_made_and_this_one_does_not_is_removed(tmp_path):
 
 # --- --quiet ----------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_progress_bar_shows_on_a_terminal_unless_quiet(tmp_path, monkeypatch):
     import click.testing
 
@@ -208,3 +209,70 @@ def test_the_progress_bar_shows_on_a_terminal_unless_quiet(tmp_path, monkeypatch
     quiet = CliRunner().invoke(cli, args + ["--quiet"], catch_exceptions=False)
     assert quiet.exit_code == 0 and "rendering" not in quiet.stderr and "documents rendered" in quiet.stdout
 
+
+
+# --- what the plan says it held back, and why (the compliance report prints it) -----------------------------------
+
+def test_a_stale_approval_holds_back_the_final_agreement_and_its_archival_copies(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace(SALTILLO, "status: proposed", "status: council_approved")
+    batch.replace(SALTILLO, "legal_review:\n  status: pending\n",
+                  "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
+    revision = batch.approve_text(SALTILLO)
+    batch.replace(SALTILLO, "universities of both cities", "public universities of both cities")
+    _, report, the_plan = planned(batch)
+    copies = agreement_copies(the_plan)
+    assert [d.formats for d in copies] == [("pdf", "docx")] * 4  # drafts: no archival copy, nothing else dropped
+    held = [h for h in the_plan.held_back if h.record_id == "laredo-saltillo" and h.document.startswith("agreement")]
+    assert [(h.document, h.reason.split(":")[0]) for h in held] == [("agreement (final, archival PDF/A)", "a draft again")]
+    assert f"approval of rev. {revision}" in held[0].reason
+    others = [d for d in the_plan.documents if d.record_id != "laredo-saltillo" and d.document.startswith("agreement")]
+    assert others and all(d.final == (d.record_id == "laredo-monterrey") for d in others)  # no other record touched
+
+
+def test_a_record_with_errors_gets_no_document_and_the_plan_says_why(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace(BUS_FILE, "  picked_up_on: 2026-10-08\n", "")  # status picked_up without its date: an error
+    _, report, the_plan = planned(batch)
+    assert "don-2026-nld-school-bus" in report.blocked()
+    assert not [d for d in the_plan.documents if d.record_id == "don-2026-nld-school-bus"]
+    held = [(h.document, h.reason) for h in the_plan.held_back if h.record_id == "don-2026-nld-school-bus"]
+    assert held == [("*", "the record has errors (see the findings)")]
+
+
+def test_only_records_on_this_agenda_get_an_agenda_item(tmp_path):
+    _, _, the_plan = planned(BatchCopy(tmp_path))
+    items = sorted(d.record_id for d in the_plan.documents if d.document == "agenda_item")
+    assert items == ["don-2026-nld-bomberos", "don-2026-nld-public-works", "dos-laredos", "laredo-monterrey", "laredo-saltillo"]
+    held = [(h.document, h.reason) for h in the_plan.held_back if h.record_id == "don-2026-nld-school-bus"]
+    assert ("agenda_item", "made only for a record on this meeting's agenda") in held
+    resolutions = [d for d in the_plan.documents if d.record_id == "don-2026-nld-school-bus" and d.document == "donation_resolution"]
+    assert [d.lang for d in resolutions] == ["en", "es"]  # the rest of its papers are still made
+
+
+# --- the customs letter's facts ----------------------------------------------------------------------------------
+
+def test_an_approved_donation_needs_an_estimated_value_and_serials_for_customs(tmp_path):
+    batch = BatchCopy(tmp_path)
+    text = batch.path(BUS_FILE).read_text(encoding="utf-8")
+    first_value = next(line for line in text.splitlines() if "estimated_value:" in line)
+    batch.replace(BUS_FILE, first_value + "\n", "")
+    serial = next(line for line in text.splitlines() if "serial_number:" in line)
+    batch.replace(BUS_FILE, serial + "\n", "")
+    found = rules_of(batch.check(AFTER_MEETING), "don-2026-nld-school-bus")
+    assert ("customs.value", "items[0].estimated_value") in found
+    assert [f for f in found if f[0] == "customs.serial"] == [("customs.serial", "items[1].serial_number")]
+    batch.replace(BUS_FILE, "status: picked_up", "status: requested")  # before approval the letter is not made
+    assert not [f for f in rules_of(batch.check(dt.date(2026, 9, 1)), "don-2026-nld-school-bus") if f[0].startswith("customs.")]
+
+
+@pytest.mark.parametrize("items", ["{unit_number: '1'}", "'a bus'", "[[1, 2]]", "[{items: []}]"])
+def test_items_of_the_wrong_shape_are_findings_not_a_crash(tmp_path, items):
+    batch = BatchCopy(tmp_path)
+    text = batch.path(PUBLIC_WORKS).read_text(encoding="utf-8")
+    rest = text[text.index("items:\n"):]
+    following = next((i for i, line in enumerate(rest.splitlines()[1:], 1) if line and not line.startswith((" ", "-"))), None)
+    block = "\n".join(rest.splitlines()[:following]) if following else rest
+    batch.replace(PUBLIC_WORKS, block, f"items: {items}")
+    report = batch.check(AFTER_MEETING)
+    assert any(f.record == "don-2026-nld-public-works" and f.field.startswith("items") for f in report.errors)

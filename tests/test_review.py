@@ -47,6 +47,7 @@ def findings(batch, rule: str, overrides=None) -> list:
     return [f for f in report.findings if f.rule == rule and f.record == "laredo-saltillo"]
 
 
+@pytest.mark.slow
 def test_an_approved_text_changed_before_the_council_acts_needs_a_new_approval(tmp_path):
     batch, revision = approved(tmp_path)
     batch.replace(SALTILLO, "status: council_approved", "status: proposed")  # on this meeting's agenda, not yet adopted
@@ -93,6 +94,7 @@ def test_an_approved_text_changed_before_the_council_acts_needs_a_new_approval(t
     assert not (folder / (SAL + "agreement_redline.en.docx")).exists()
 
 
+@pytest.mark.slow
 def test_once_adopted_the_agreement_changes_only_by_amendment(tmp_path):
     """The council adopts the resolution with the agreement as its exhibit: after that, a change to the
     agreement's words is a change to the adopted act, refused, and the approval no longer covers it."""
@@ -111,6 +113,7 @@ def test_once_adopted_the_agreement_changes_only_by_amendment(tmp_path):
     assert refused.written == [] and (folder / "manifest.json").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_a_signed_agreement_changed_comes_out_as_a_draft_beside_its_redline(tmp_path):
     batch = BatchCopy(tmp_path, revisions=True)  # laredo-monterrey: approved in 2024 (rev. kept), signed, in force
     out = tmp_path / "out"
@@ -194,6 +197,7 @@ def test_an_approval_without_a_revision_leaves_a_draft(tmp_path):
     assert "laredo-saltillo" in report.unreviewed and not report.errors
 
 
+@pytest.mark.slow
 def test_redline_command_compares_two_revisions_and_refuses_one_never_kept(tmp_path, monkeypatch):
     batch, revision = approved(tmp_path)
     loaded = load_batch(batch.folder)
@@ -221,6 +225,7 @@ def test_redline_command_compares_two_revisions_and_refuses_one_never_kept(tmp_p
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.slow
 def test_the_redline_opens_in_libreoffice_with_its_changes(tmp_path):
     batch, revision = approved(tmp_path)
     loaded = load_batch(batch.folder)
@@ -239,6 +244,7 @@ def test_the_redline_opens_in_libreoffice_with_its_changes(tmp_path):
     assert "staff exchanges between the public universities" in text  # the tracked insertions show
 
 
+@pytest.mark.slow
 def test_a_docx_edited_by_hand_survives_the_rebuild_and_is_reported(tmp_path):
     batch = BatchCopy(tmp_path)
     out = tmp_path / "out"
@@ -278,6 +284,7 @@ BUS_FILE = "donations/don-2026-nld-school-bus.yaml"
 BUS_PURPOSE = "Transport and classroom equipment for the municipal after-school programme"
 
 
+@pytest.mark.slow
 def test_an_adopted_resolution_refuses_other_words_under_its_number(tmp_path):
     batch = BatchCopy(tmp_path)  # a batch never built: nothing is adopted under a number yet
     assert not (batch.folder / "revisions").exists()
