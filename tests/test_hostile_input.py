@@ -9,6 +9,7 @@ examples every time; a failure prints the falsifying example to turn into a regr
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
@@ -319,11 +320,19 @@ def check_batch(records: Path, files: dict[str, str | bytes], as_of: dt.date = A
     """Write `files` ({path under records/: content}), check the example batch in-process and
     through the CLI (`cli_args`: text or --json), then put the files back: findings or an
     InputError only."""
+    with written(records, files) as changed:
+        _check(records / "example", changed, as_of, cli_args)
+
+
+@contextlib.contextmanager
+def written(records: Path, files: dict[str, str | bytes]):
+    """`files` ({path under records/: content}) written for the block, then each put back as it was;
+    yields the set of paths written."""
     originals = {records / name: (records / name).read_bytes() if (records / name).exists() else None for name in files}
     try:
         for name, content in files.items():
             (records / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-        _check(records / "example", {path.resolve() for path in originals}, as_of, cli_args)
+        yield {path.resolve() for path in originals}
     finally:
         for path, original in originals.items():
             if original is None:
@@ -427,10 +436,7 @@ def test_names_that_could_collide_as_file_names_are_findings_never_one_path(reco
         files[name] = text
     twin = (records / "example/partnerships/laredo-saltillo.yaml").read_text(encoding="utf-8")
     files["example/partnerships/twin.yaml"] = twin.replace("id: laredo-saltillo\n", f"id: {dump(twin_id)}\n", 1)
-    originals = {records / name: (records / name).read_bytes() if (records / name).exists() else None for name in files}
-    try:
-        for name, content in files.items():
-            (records / name).write_text(content, encoding="utf-8")
+    with written(records, files):
         batch = load_batch(records / "example")
         report = validate(batch, as_of=AS_OF)
         _assert_findings(report)
@@ -443,12 +449,6 @@ def test_names_that_could_collide_as_file_names_are_findings_never_one_path(reco
             assert len(folded) == len(paths), sorted(path for path in paths if paths.count(path) > 1)
         for path in paths:
             assert path.isascii() and ".." not in path.split("/") and "\n" not in path, path
-    finally:
-        for path, original in originals.items():
-            if original is None:
-                path.unlink()
-            else:
-                path.write_bytes(original)
 
 
 def _planned_paths(batch, report, skip: str) -> list[str]:

@@ -276,3 +276,124 @@ def test_items_of_the_wrong_shape_are_findings_not_a_crash(tmp_path, items):
     batch.replace(PUBLIC_WORKS, block, f"items: {items}")
     report = batch.check(AFTER_MEETING)
     assert any(f.record == "don-2026-nld-public-works" and f.field.startswith("items") for f in report.errors)
+
+
+# --- when an act counts as adopted, and what a resolution's plan holds -----------------------------------------
+
+def test_an_act_counts_as_adopted_from_its_meeting_day(tmp_path):
+    from pipeline.documents.council import adopted
+    from pipeline.documents.partnership import says_adopted
+
+    batch = BatchCopy(tmp_path)
+    batch.replace(SALTILLO, "status: proposed", "status: council_approved")  # the meeting is 2026-12-08
+    loaded = load_batch(batch.folder)
+    meeting_day = dt.date(2026, 12, 8)
+    resolution = next(d for d in plan(loaded, validate(loaded, as_of=meeting_day), meeting_day).documents
+                      if d.record_id == "laredo-saltillo" and d.document == "partnership_resolution" and d.lang == "en")
+    assert ARCHIVAL in resolution.formats
+    data = next(r for r in loaded.records if r.id == "laredo-saltillo").data
+    assert adopted(says_adopted, data, meeting_day) and not adopted(says_adopted, data, dt.date(2026, 12, 7))
+    # a status change is adopted by its own act: the agreement's adoption does not adopt it
+    change = {**data, "status_change": {"action": "renewal", "council": {"meeting_date": "2026-12-08"}}}
+    assert not adopted(says_adopted, change, meeting_day, ("status_change", "council"))
+    change["status_change"]["council"]["adopted"] = True
+    assert adopted(says_adopted, change, meeting_day, ("status_change", "council"))
+
+
+def test_an_unreadable_or_missing_meeting_date_is_not_an_adoption():
+    from pipeline.documents.council import happened
+
+    assert happened("2026-12-08", dt.date(2026, 12, 8)) and not happened("2026-12-09", dt.date(2026, 12, 8))
+    assert not happened(None, dt.date(2026, 12, 8)) and not happened("2026-13-40", dt.date(2026, 12, 8))
+
+
+def test_resolutions_are_planned_in_both_languages_and_only_the_adopted_english_text_archived(tmp_path):
+    _, _, the_plan = planned(BatchCopy(tmp_path))
+    mty = {(d.document, d.lang): d for d in the_plan.documents if d.record_id == "laredo-monterrey"}
+    # the emeritus designation on this agenda is not adopted yet: no archival copy, and the plan says why
+    assert mty[("status_resolution", "en")].formats == ("pdf", "docx") == mty[("status_resolution", "es")].formats
+    held = {(h.document, h.reason) for h in the_plan.held_back if h.record_id == "laredo-monterrey"}
+    assert ("status_resolution (archival PDF/A)", "archived once the council has adopted the resolution") in held
+    bus = {(d.document, d.lang): d for d in the_plan.documents if d.record_id == "don-2026-nld-school-bus"}
+    assert bus[("donation_resolution", "en")].formats == ("pdf", "docx", ARCHIVAL)  # adopted in September
+    assert bus[("donation_resolution", "es")].formats == ("pdf", "docx")  # a courtesy translation: never archived
+    titles = {(d.document, d.lang): d.title for d in the_plan.documents if d.record_id == "laredo-saltillo"}
+    assert titles[("agreement", "en")] and titles[("agreement", "es")] and titles[("agreement", "en")] != titles[("agreement", "es")]
+
+
+def test_a_record_with_errors_does_not_stop_the_plan_of_the_records_after_it(tmp_path):
+    batch = BatchCopy(tmp_path)
+    loaded = load_batch(batch.folder)
+    first = loaded.records[0]
+    batch.replace(str(first.file).split("/example/")[-1], f"status: {first.data['status']}\n", "status: not-a-status\n")
+    _, report, the_plan = planned(batch)
+    assert first.id in report.blocked()
+    assert {d.record_id for d in the_plan.documents} == {r.id for r in loaded.records[1:]}
+
+
+# --- the check of approved and adopted texts ----------------------------------------------------------------------
+
+def test_check_renders_no_text_that_has_not_changed_since_its_kept_revision(tmp_path, monkeypatch):
+    """The approved agreement and the adopted resolution are compared by what they are made from; only a
+    change makes the check render the text again (so the check stays quick at a thousand records)."""
+    import pipeline.render
+
+    batch = BatchCopy(tmp_path, revisions=True)
+    rendered = []
+    real = pipeline.render.render_html
+    monkeypatch.setattr(pipeline.render, "render_html", lambda task: rendered.append(task.plan.doc_id) or real(task))
+    validate(load_batch(batch.folder), as_of=AFTER_MEETING)
+    assert rendered == []
+    batch.replace("partnerships/laredo-monterrey.yaml", "Exchange art exhibitions between", "Exchange art and music exhibitions between")
+    validate(load_batch(batch.folder), as_of=AFTER_MEETING)
+    assert sorted(set(rendered)) == ["laredo-monterrey/agreement.en", "laredo-monterrey/agreement.es",
+                                     "laredo-monterrey/agreement_bilingual.en", "laredo-monterrey/agreement_bilingual.es"]
+
+
+def test_an_approval_of_a_revision_never_kept_says_what_cannot_be_shown(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace(SALTILLO, "legal_review:\n  status: pending\n",
+                  "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n  revision: 0123abcdef\n")
+    (stale,) = [f for f in batch.check(AFTER_MEETING).findings if f.rule == "legal_review.stale"]
+    assert "rev. 0123abcdef is not kept under" in stale.message and "revisions/laredo-saltillo, so what changed cannot be shown" in stale.message
+
+
+def test_many_changed_fields_are_summed_up(tmp_path):
+    from pipeline import review
+
+    batch = BatchCopy(tmp_path)
+    batch.replace(SALTILLO, "legal_review:\n  status: pending\n",
+                  "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
+    batch.approve_text(SALTILLO)
+    text = batch.path(SALTILLO).read_text(encoding="utf-8")
+    for name in ("Daniel Ochoa", "Rosa M. Salinas", "Mariana E. Aguirre", "Tomás Ramos Cepeda"):
+        text = text.replace(name, name + " Jr.")
+    batch.path(SALTILLO).write_text(text, encoding="utf-8")
+    (stale,) = [f for f in batch.check(AFTER_MEETING).findings if f.rule == "legal_review.stale"]
+    changed = stale.message.split("(changed: fields ")[1].split(")")[0]
+    listed, more = changed.split(" and ")
+    assert len(listed.split(", ")) == 8 and more.endswith(" more") and int(more.split()[0]) >= 1
+    assert review.GROUP == "agreement"
+
+
+def test_an_adopted_resolution_is_compared_with_its_kept_text_without_a_build(tmp_path):
+    from pipeline import review
+
+    batch = BatchCopy(tmp_path)
+    loaded = load_batch(batch.folder)
+    bus = next(r for r in loaded.records if r.id == "don-2026-nld-school-bus")
+    snap = review.snapshot(loaded, bus, group="donation_resolution")
+    assert review.mark_adopted(batch.folder, bus, snap, "2026-09-22")
+    assert not review.mark_adopted(batch.folder, bus, snap, "2026-09-23")  # once per number
+    assert not [f for f in batch.check(AFTER_MEETING).findings if f.rule == "resolution.adopted_text"]
+    batch.replace(BUS_FILE, "Transport and classroom equipment", "Transport and laboratory equipment")
+    (frozen,) = [f for f in batch.check(AFTER_MEETING).findings if f.rule == "resolution.adopted_text"]
+    assert f"Resolution No. 2026-R-097 was adopted with the text of rev. {snap.revision}" in frozen.message
+    assert "(changed: fields purpose.description.en)" in frozen.message and frozen.field == "council.resolution_number"
+
+
+def test_a_fund_that_forbids_donation_is_named_in_english(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace(PUBLIC_WORKS, "fund_allows_donation: true", "fund_allows_donation: false")
+    (fund,) = [f for f in batch.check(AFTER_MEETING).findings if f.rule == "equipment.fund"]
+    assert "the fund 'Solid Waste Fund 554' does not allow donations" in fund.message
