@@ -397,3 +397,111 @@ def test_a_fund_that_forbids_donation_is_named_in_english(tmp_path):
     batch.replace(PUBLIC_WORKS, "fund_allows_donation: true", "fund_allows_donation: false")
     (fund,) = [f for f in batch.check(AFTER_MEETING).findings if f.rule == "equipment.fund"]
     assert "the fund 'Solid Waste Fund 554' does not allow donations" in fund.message
+
+
+# --- the agenda item memo -----------------------------------------------------------------------------------------
+
+def test_the_agenda_item_is_an_english_memo_dated_the_day_it_was_filed_citing_the_plans_goal(tmp_path):
+    loaded, _, the_plan = planned(BatchCopy(tmp_path), as_of=dt.date(2026, 12, 1))
+    item = next(d for d in the_plan.documents if d.record_id == "laredo-saltillo" and d.document == "agenda_item")
+    assert (item.lang, item.formats, item.title, item.record_kind) == ("en", ("pdf", "docx"), "Council agenda item", "partnership")
+    from pipeline.plan import Plan
+
+    agreement = next(d for d in the_plan.documents if d.record_id == "laredo-saltillo" and d.document == "agreement")
+    memo, other = make_tasks(loaded, Plan(documents=[item, agreement]), as_of=dt.date(2026, 12, 1))
+    assert memo.context["letter_date"] == "December 3, 2026"  # council.filed_on, not the build day
+    assert memo.context["agenda"]["goal"] == {"number": "1", "plan": "City of Laredo Strategic Plan 2025-2029",
+                                              "text": "Grow trade, logistics and investment through the port and across the border"}
+    assert "agenda" not in other.context and "letter_date" not in other.context
+    text = " ".join(render_html(memo).split())
+    assert "December 3, 2026" in text and "Grow trade, logistics and investment through the port" in text
+
+
+def test_an_agenda_item_not_yet_filed_is_dated_the_day_it_is_built(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace(SALTILLO, "  filed_on: 2026-12-03\n", "")
+    loaded, _, the_plan = planned(batch, as_of=dt.date(2026, 12, 1))
+    item = next(d for d in the_plan.documents if d.record_id == "laredo-saltillo" and d.document == "agenda_item")
+    from pipeline.plan import Plan
+
+    (memo,) = make_tasks(loaded, Plan(documents=[item]), as_of=dt.date(2026, 12, 1))
+    assert memo.context["letter_date"] == "December 1, 2026"
+
+
+# --- the words of a finding that says what changed -----------------------------------------------------------------
+
+def _kept_pair(folder, fields_changed: int, templates_changed: int):
+    from pipeline import review
+
+    old = review.Snapshot("r", "aaaaaaaaaa", {}, {f"f{i:02d}": "old" for i in range(12)}, {f"t{i}": "old" for i in range(3)})
+    new = review.Snapshot("r", "bbbbbbbbbb", {}, {**old.fields, **{f"f{i:02d}": "new" for i in range(fields_changed)}},
+                          {**old.templates, **{f"t{i}": "new" for i in range(templates_changed)}})
+    review.keep(folder, old)
+    return new
+
+
+@pytest.mark.parametrize("fields, templates, said", [
+    (8, 0, "changed: fields f00, f01, f02, f03, f04, f05, f06, f07"),
+    (9, 0, "changed: fields f00, f01, f02, f03, f04, f05, f06, f07 and 1 more"),
+    (11, 2, "changed: fields f00, f01, f02, f03, f04, f05, f06, f07 and 3 more; templates t0, t1"),
+    (0, 1, "changed: templates t0"),
+    (0, 0, "changed: the program's own wording (no field or template)"),
+])
+def test_what_changed_is_listed_exactly(tmp_path, fields, templates, said):
+    from types import SimpleNamespace
+
+    from pipeline.rules.review import _what_changed
+
+    new = _kept_pair(tmp_path, fields, templates)
+    assert _what_changed(SimpleNamespace(folder=tmp_path), "r", "aaaaaaaaaa", new) == said
+
+
+@pytest.mark.parametrize("change", ["a reason", "the status resolution's template"])
+def test_every_adopted_act_of_a_record_is_checked_not_only_the_first(tmp_path, change):
+    """laredo-monterrey carries two acts: the 2024 resolution that authorized the agreement, and the
+    emeritus designation. With both kept as adopted, a change to the second alone is refused, whether
+    the first had to be rendered again to be found unchanged (a reason, in the record both share) or not
+    (a template only the second uses)."""
+    from pipeline import review
+
+    batch = BatchCopy(tmp_path)
+    path = "partnerships/laredo-monterrey.yaml"
+    loaded = load_batch(batch.folder)
+    mty = next(r for r in loaded.records if r.id == "laredo-monterrey")
+    for act in ("partnership_resolution", "status_resolution"):
+        assert review.mark_adopted(batch.folder, mty, review.snapshot(loaded, mty, group=act), "2026-12-08")
+    overrides = None
+    if change == "a reason":
+        text = batch.path(path).read_text(encoding="utf-8")
+        reason = next(line for line in text.splitlines() if line.strip().startswith("- en:")
+                      and text.index(line) > text.index("status_change:"))
+        batch.replace(path, reason, reason.replace("- en: ", "- en: Indeed, "))
+    else:
+        overrides = tmp_path / "city"
+        (overrides / "templates_en" / "partnership").mkdir(parents=True)
+        source = (ROOT / "templates_en" / "partnership" / "status_resolution.html").read_text(encoding="utf-8")
+        (overrides / "templates_en" / "partnership" / "status_resolution.html").write_text(
+            source.replace("{{ b.background_heading(city) }}", "{{ b.background_heading(city) }}<p>Amended.</p>", 1),
+            encoding="utf-8")
+    report = validate(load_batch(batch.folder), as_of=AFTER_MEETING, overrides=overrides)
+    (frozen,) = [f for f in report.findings if f.rule == "resolution.adopted_text"]
+    assert frozen.field == "status_change.council.resolution_number" and "Resolution No. 2026-R-122" in frozen.message
+
+
+def test_a_city_template_that_changes_an_adopted_text_is_named(tmp_path):
+    from pipeline import review
+
+    batch = BatchCopy(tmp_path)
+    loaded = load_batch(batch.folder)
+    bus = next(r for r in loaded.records if r.id == "don-2026-nld-school-bus")
+    review.mark_adopted(batch.folder, bus, review.snapshot(loaded, bus, group="donation_resolution"), "2026-09-22")
+    overrides = tmp_path / "city"
+    (overrides / "templates_en" / "donation").mkdir(parents=True)
+    source = (ROOT / "templates_en" / "donation" / "donation_resolution.html").read_text(encoding="utf-8")
+    assert "— EQUIPMENT DONATED<" in source
+    (overrides / "templates_en" / "donation" / "donation_resolution.html").write_text(
+        source.replace("— EQUIPMENT DONATED<", "— EQUIPMENT TO BE DONATED<", 1), encoding="utf-8")
+    report = validate(load_batch(batch.folder), as_of=AFTER_MEETING, overrides=overrides)
+    (frozen,) = [f for f in report.findings if f.rule == "resolution.adopted_text"]
+    assert "templates city templates_en/donation/donation_resolution.html, templates_en/donation/donation_resolution.html" \
+        in frozen.message
