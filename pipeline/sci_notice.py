@@ -15,7 +15,6 @@ import datetime as dt
 import io
 import os
 from dataclasses import dataclass
-from functools import partial
 from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
@@ -32,8 +31,8 @@ from pipeline.records import display_path, load_batch
 from pipeline.rules.partnership import SCI_REGISTERED
 from pipeline.rules.values import get
 from pipeline.sci.eligibility import built_file, find_partnership
-from pipeline.sci.ledger import LEDGER, append_to_ledger, read_ledger, record_delivery
-from pipeline.sci.mail import SmtpSettings, deliver_or_explain, mail_to_sci, sender_address
+from pipeline.sci.ledger import LEDGER, append_to_ledger, read_ledger
+from pipeline.sci.mail import SmtpSettings, deliver_archived, mail_to_sci, sender_address
 from pipeline.sci.packet import SCI_MEMBERSHIP
 from pipeline.validate import validate
 
@@ -84,10 +83,8 @@ def notify(batch_folder: Path, partnership_id: str, out_root: Path = Path("out")
     result = NoticeResult(record.id, action, writer.target(packet_name), pages, writer.target(message_name),
                           archive_root / entry["file"], archive_root / LEDGER, SCI_MEMBERSHIP.addr_spec, record.file, as_of)
     if smtp is not None:
-        result.sent_via = deliver_or_explain(email, smtp, result, "The notice is archived",
-                                             f"send {display_path(result.message)} from your mail program, or run "
-                                             f"`sisterdocs sci-notice {batch.name} {record.id} --resend` later",
-                                             partial(record_delivery, archive_root, entry))
+        result.sent_via = deliver_archived(email, smtp, result, "The notice is archived",
+                                           f"sisterdocs sci-notice {batch.name} {record.id}", archive_root, entry)
     return result
 
 

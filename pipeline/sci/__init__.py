@@ -32,7 +32,7 @@ from pipeline.rules.values import get
 from pipeline.sci.eligibility import (final_agreement, find_partnership, membership_warnings, refuse_if_generated,
                                      require_signed)
 from pipeline.sci.ledger import LEDGER, archive, read_ledger, record_delivery, recorded_message, refuse_if_in_ledger
-from pipeline.sci.mail import SmtpSettings, deliver_or_explain, message, sender_address
+from pipeline.sci.mail import SmtpSettings, deliver_archived, deliver_or_explain, message, sender_address
 from pipeline.sci.packet import OUTLINE, SCI_MEMBERSHIP, packet, packet_context
 from pipeline.sci.scan import Scan, verify_scan
 
@@ -99,10 +99,8 @@ def submit(batch_folder: Path, partnership_id: str, scan_path: Path, out_root: P
                        writer.target(PACKET_FILE), packet_pages, writer.target(MESSAGE_FILE), SCI_MEMBERSHIP.addr_spec,
                        record.file, as_of, warnings=membership_warnings(batch.city.data))
     if smtp is not None:
-        result.sent_via = deliver_or_explain(email, smtp, result, "The scan is archived",
-                                             f"send {display_path(result.message)} from your mail program, or run "
-                                             f"`sisterdocs sci {batch.name} {record.id} --resend` later",
-                                             partial(record_delivery, archive_root, entry))
+        result.sent_via = deliver_archived(email, smtp, result, "The scan is archived",
+                                           f"sisterdocs sci {batch.name} {record.id}", archive_root, entry)
     return result
 
 

@@ -9,6 +9,7 @@ import smtplib
 import ssl
 import textwrap
 from dataclasses import dataclass, field
+from functools import partial
 from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -18,7 +19,9 @@ from email.utils import format_datetime, parseaddr
 from pipeline.context import ContextBuilder
 from pipeline.errors import DeliveryError, SubmissionError
 from pipeline.output import sha256
+from pipeline.records import display_path
 from pipeline.rules.values import get
+from pipeline.sci.ledger import record_delivery
 from pipeline.sci.packet import SCI_MEMBERSHIP, cover_signer, subject_line
 
 # The message is written with CRLF as on the wire, and its headers fold only past 998 characters:
@@ -168,3 +171,12 @@ def deliver_or_explain(email: EmailMessage | bytes, smtp: "SmtpSettings", result
             f"message is ready  → {again}", result) from None
     record_delivery("sent", via)
     return via
+
+
+def deliver_archived(email: EmailMessage, smtp: "SmtpSettings", result, kept: str, command: str, archive_root,
+                     entry: dict) -> str:
+    """Deliver a message whose submission or notice was just archived (`entry`, its ledger line): each
+    attempt goes into the ledger, and a failure says how to send it by hand or with `command --resend`."""
+    return deliver_or_explain(email, smtp, result, kept,
+                              f"send {display_path(result.message)} from your mail program, or run `{command} --resend` later",
+                              partial(record_delivery, archive_root, entry))
