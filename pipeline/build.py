@@ -308,7 +308,7 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.d
         if group:  # the agreement the legal office approves, or an act of the council: the revision of its words
             key = (record.id, group)
             if key not in snapshots:
-                snapshots[key] = review.snapshot(batch, record, overrides, group)
+                snapshots[key] = review.current(batch, record, overrides, group)
             text_revision = snapshots[key].revision
         inputs = _digest([context, doc.__dict__, archival.data.decode() if archival else None,
                           template_digest((doc.lang, f"{doc.template}.html"), *(

@@ -135,6 +135,20 @@ def snapshot(batch, record, overrides: Path | None = None, group: str = GROUP) -
     return Snapshot(record.id, revision, texts, fields, templates, group, inputs(batch, record, group, overrides, templates))
 
 
+def current(batch, record, overrides: Path | None = None, group: str = GROUP) -> Snapshot | None:
+    """The text's revision as it stands: a kept revision made from exactly what it is made from now
+    (equal inputs, equal words: nothing to render), or else one rendered now."""
+    if not _plans(record, group):
+        return None
+    made_from = inputs(batch, record, group, overrides)
+    folder = Path(batch.folder) / REVISIONS / record.id
+    for path in sorted(folder.glob(f"{group}-*.json")) if folder.is_dir() else []:
+        found = kept(batch.folder, record.id, path.stem.removeprefix(f"{group}-"), group)
+        if found is not None and found.inputs == made_from:
+            return found
+    return snapshot(batch, record, overrides, group)
+
+
 def inputs(batch, record, group: str = GROUP, overrides: Path | None = None, templates: dict | None = None) -> str:
     """What the text is made from, hashed without rendering it: the record as reviewed, the records
     it names, the city, the meeting, the templates and this program's version. Two equal hashes

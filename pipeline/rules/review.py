@@ -26,9 +26,7 @@ def check(batch, report, overrides: Path | None = None) -> None:
         if not isinstance(approval, dict) or approval.get("status") != "approved":
             continue
         approved = str(approval.get("revision") or "").strip()
-        if approved and _unchanged_since(batch, record, approved, review.GROUP, overrides):
-            continue
-        current = review.snapshot(batch, record, overrides)
+        current = review.current(batch, record, overrides)
         redline = f"sisterdocs redline {batch.name} {record.id}"
         if not approved:
             report.add(record, "legal_review.revision", ("legal_review",),
@@ -81,9 +79,7 @@ def _check_adopted_texts(batch, record, report, overrides) -> None:
         adopted = review.adoptions(batch.folder, record.id, document).get(number) if number else None
         if not isinstance(adopted, dict) or not adopted.get("revision"):
             continue
-        if _unchanged_since(batch, record, adopted["revision"], document, overrides):
-            continue
-        current = review.snapshot(batch, record, overrides, document)
+        current = review.current(batch, record, overrides, document)
         if current.revision == adopted["revision"]:
             continue
         changed = _what_changed(batch, record.id, adopted["revision"], current)
@@ -93,8 +89,3 @@ def _check_adopted_texts(batch, record, report, overrides) -> None:
                    "undo the change; if the council has amended the act, record the amending resolution's number, meeting "
                    "and vote as the act, so the new text prints under its own number")
 
-
-def _unchanged_since(batch, record, revision: str, group: str, overrides) -> bool:
-    """The kept revision was made from exactly what the text is made from now: no need to render it."""
-    old = review.kept(batch.folder, record.id, revision, group)
-    return old is not None and bool(old.inputs) and old.inputs == review.inputs(batch, record, group, overrides)
