@@ -214,7 +214,8 @@ def write_redlines(generation: Generation, batch, pairs: list, previous: dict, f
         if _took_over(generation, previous, names, inputs, force):
             files += [previous[name] for name in names]
             continue
-        made, _ = redline.redlines(old, new, batch_date(batch), prefix)
+        record = next(r for r in batch.records if r.id == new.record_id)
+        made, _ = redline.redlines(old, new, batch_date(batch), prefix, redline.agreement_titles(batch, record))
         for name in names:
             data = made[name]
             lang, fmt = name.rsplit(".", 2)[-2:]

@@ -40,6 +40,7 @@ class Comparison:
     old_revision: str
     new_revision: str
     paragraphs: list[Change]
+    record_id: str = ""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -52,7 +53,8 @@ class Comparison:
         return {"paragraphs": changed, "words_inserted": words["ins"], "words_deleted": words["del"]}
 
 
-def compare(old: list[str], new: list[str], title: str, lang: str, old_revision: str, new_revision: str) -> Comparison:
+def compare(old: list[str], new: list[str], title: str, lang: str, old_revision: str, new_revision: str,
+            record_id: str = "") -> Comparison:
     """Paragraph by paragraph, then word by word inside a paragraph that changed."""
     out: list[Change] = []
     for op, a0, a1, b0, b1 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
@@ -68,7 +70,7 @@ def compare(old: list[str], new: list[str], title: str, lang: str, old_revision:
                 out.append(Change("changed", _words(before, after)))
         out += [Change("deleted", [("del", text)]) for text in old[a0 + pairs:a1]]
         out += [Change("inserted", [("ins", text)]) for text in new[b0 + pairs:b1]]
-    return Comparison(title, lang, old_revision, new_revision, out)
+    return Comparison(title, lang, old_revision, new_revision, out, record_id)
 
 
 def _words(old: str, new: str) -> list[tuple[str, str]]:
@@ -115,8 +117,8 @@ def to_docx(comparison: Comparison, when: dt.date) -> bytes:
         lang.set(qn("w:val"), language)
         styles[0].append(lang)
     props = document.core_properties
-    props.title = f"Redline: {comparison.title}"
-    props.subject = f"rev. {comparison.old_revision} → rev. {comparison.new_revision}"
+    props.title = f"{WORDS[comparison.lang]['docx']}: {comparison.title}"
+    props.subject = _versions(comparison)
     props.author = props.last_modified_by = AUTHOR
     props.revision = 1
     props.created = props.modified = dt.datetime.combine(when, dt.time(0))
@@ -142,27 +144,41 @@ def _run(text: str, deleted: bool = False):
     return run
 
 
+NBSP = "\u00a0"  # a version and its code, and the arrow, never split across lines
+WORDS = {
+    "en": {"heading": "Redline of the {title}", "record": "record", "version": "rev.", "docx": "Redline",
+           "legend": ("Inserted text", "Deleted text"),
+           "counts": (("paragraph changed", "paragraphs changed"), ("word inserted", "words inserted"),
+                      ("word deleted", "words deleted"))},
+    "es": {"heading": "Versión con cambios marcados del {title}", "record": "expediente", "version": "versión",
+           "docx": "Versión con cambios marcados", "legend": ("Texto insertado", "Texto eliminado"),
+           "counts": (("párrafo modificado", "párrafos modificados"), ("palabra insertada", "palabras insertadas"),
+                      ("palabra eliminada", "palabras eliminadas"))},
+}
+
+
+def _versions(comparison: Comparison) -> str:
+    version = WORDS[comparison.lang]["version"]
+    return f"{version}{NBSP}{comparison.old_revision}{NBSP}→{NBSP}{version}{NBSP}{comparison.new_revision}"
+
+
 def _heading(comparison: Comparison) -> str:
-    return (f"Redline of {comparison.title}: rev. {comparison.old_revision} → rev. {comparison.new_revision}"
-            if comparison.lang == "en" else
-            f"Comparación de {comparison.title}: rev. {comparison.old_revision} → rev. {comparison.new_revision}")
+    words = WORDS[comparison.lang]
+    return f"{words['heading'].format(title=comparison.title)}: {_versions(comparison)}"
 
 
 # --- HTML and PDF for reading ---------------------------------------------------------------------
 
-LEGEND = {"en": ("Inserted", "Deleted", "paragraphs changed", "words inserted", "words deleted"),
-          "es": ("Insertado", "Eliminado", "párrafos modificados", "palabras insertadas", "palabras eliminadas")}
-
-
 def to_html(comparison: Comparison) -> str:
     """The comparison marked for reading: insertions underlined in green, deletions struck in red."""
-    inserted, deleted, *labels = LEGEND[comparison.lang]
-    counts = comparison.counts
+    words = WORDS[comparison.lang]
+    inserted, deleted = words["legend"]
     rows = []
     for change in comparison.paragraphs:
         body = "".join(_mark(kind, text) for kind, text in change.segments)
         rows.append(f'<p class="{change.kind}">{body}</p>')
-    summary = ", ".join(f"{value} {label}" for value, label in zip(counts.values(), labels))
+    summary = ", ".join(f"{value} {one if value == 1 else many}"
+                        for value, (one, many) in zip(comparison.counts.values(), words["counts"]))
     return ("<!DOCTYPE html>\n"
             f'<html lang="{comparison.lang}"><head><meta charset="utf-8"><title>{html.escape(_heading(comparison))}</title>'
             '<link rel="stylesheet" href="style.css"><style>'
@@ -170,9 +186,15 @@ def to_html(comparison: Comparison) -> str:
             "del{color:#9b1c1c;text-decoration:line-through;background:#fbeaea}"
             "p.same{color:#333}.legend{font-size:9pt;color:#555;border-bottom:1px solid #999;padding-bottom:4pt}"
             "</style></head><body>"
-            f"<h1>{html.escape(_heading(comparison))}</h1>"
+            f"<h1>{_unbroken(html.escape(_heading(comparison)), comparison.record_id)}</h1>"
             f'<p class="legend"><ins>{inserted}</ins> · <del>{deleted}</del> · {html.escape(summary)}</p>'
             + "\n".join(rows) + "</body></html>\n")
+
+
+def _unbroken(heading: str, record_id: str) -> str:
+    """The record id in the heading kept on one line (its hyphens would otherwise break it)."""
+    escaped = html.escape(record_id)
+    return heading.replace(escaped, f'<span class="nobreak">{escaped}</span>', 1) if record_id else heading
 
 
 def _mark(kind: str, text: str) -> str:
@@ -189,10 +211,10 @@ def to_pdf(comparison: Comparison, document_id: str) -> bytes:
 
 # --- one record's redlines ------------------------------------------------------------------------
 
-def redlines(old, new, when: dt.date, prefix: str, pdf: bool = True) -> tuple[dict[str, bytes], dict[str, dict]]:
+def redlines(old, new, when: dt.date, prefix: str, titles: dict[str, str], pdf: bool = True) -> tuple[dict[str, bytes], dict[str, dict]]:
     """The English and Spanish redlines between two snapshots of a record's reviewed text, as
-    {relative path: bytes} (`<prefix>.<lang>.docx`, `.html` and, with pdf, `.pdf`), and their counts by language."""
-    from pipeline.documents import process
+    {relative path: bytes} (`<prefix>.<lang>.docx`, `.html` and, with pdf, `.pdf`), and their counts by
+    language. `titles`: the agreement's own name in each language (agreement_titles)."""
     from pipeline.review import REVIEWED
 
     files: dict[str, bytes] = {}
@@ -201,8 +223,9 @@ def redlines(old, new, when: dt.date, prefix: str, pdf: bool = True) -> tuple[di
     document = REVIEWED[kind][0]
     for lang in ("en", "es"):
         doc_id = f"{new.record_id}/{document}.{lang}"
-        title = f"{process(kind).TITLES[document][lang]} ({new.record_id})"
-        comparison = compare(old.texts.get(doc_id, []), new.texts.get(doc_id, []), title, lang, old.revision, new.revision)
+        title = f"{titles[lang]} ({WORDS[lang]['record']} {new.record_id})"
+        comparison = compare(old.texts.get(doc_id, []), new.texts.get(doc_id, []), title, lang, old.revision, new.revision,
+                             new.record_id)
         counts[lang] = comparison.counts
         files[f"{prefix}.{lang}.docx"] = to_docx(comparison, when)
         files[f"{prefix}.{lang}.html"] = to_html(comparison).encode("utf-8")
@@ -256,7 +279,8 @@ def write_redline(batch_folder, record_id: str, from_revision: str | None, to_re
         return found
 
     old, new = find(from_revision), find((to_revision or current.revision).strip())
-    files, counts = redlines(old, new, as_of or dt.date.today(), f"agreement-{old.revision}-{new.revision}")
+    files, counts = redlines(old, new, as_of or dt.date.today(), f"agreement-{old.revision}-{new.revision}",
+                             agreement_titles(batch, record))
     writer = OutputWriter(Path(out_root) / batch.name / "redlines" / record_id)
     written = []
     for name, data in files.items():
@@ -271,3 +295,12 @@ def _kept(batch_folder, record_id: str) -> list[str]:
 
     folder = batch_folder / REVISIONS / record_id
     return sorted(p.stem.removeprefix(f"{GROUP}-") for p in folder.glob(f"{GROUP}-*.json")) if folder.is_dir() else []
+
+
+def agreement_titles(batch, record) -> dict[str, str]:
+    """The agreement's name as its own heading gives it ("Friendship City Agreement", "Acuerdo de
+    Ciudades Amigas"), not the document type's, in each language."""
+    from pipeline.context import ContextBuilder
+
+    contexts = ContextBuilder(batch)
+    return {lang: contexts.view(record, lang)["title"] for lang in ("en", "es")}

@@ -235,7 +235,7 @@ def test_the_redline_opens_in_libreoffice_with_its_changes(tmp_path):
     new = review.snapshot(loaded, next(r for r in loaded.records if r.id == "laredo-saltillo"))
     from pipeline.redline import redlines
 
-    files, _ = redlines(old, new, AFTER_MEETING, "redline", pdf=False)
+    files, _ = redlines(old, new, AFTER_MEETING, "redline", {"en": "Sister City Agreement", "es": "Acuerdo"}, pdf=False)
     (tmp_path / "redline.en.docx").write_bytes(files["redline.en.docx"])
     profile = tmp_path / "lo-profile"
     subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
