@@ -456,10 +456,11 @@ def test_what_changed_is_listed_exactly(tmp_path, fields, templates, said):
     assert _what_changed(SimpleNamespace(folder=tmp_path), "r", "aaaaaaaaaa", new) == said
 
 
+@pytest.mark.parametrize("kept", [("partnership_resolution", "status_resolution"), ("status_resolution",)])
 @pytest.mark.parametrize("change", ["a reason", "the status resolution's template"])
-def test_every_adopted_act_of_a_record_is_checked_not_only_the_first(tmp_path, change):
+def test_every_adopted_act_of_a_record_is_checked_not_only_the_first(tmp_path, change, kept):
     """laredo-monterrey carries two acts: the 2024 resolution that authorized the agreement, and the
-    emeritus designation. With both kept as adopted, a change to the second alone is refused, whether
+    emeritus designation. With both kept as adopted (or only the second), a change to the second alone is refused, whether
     the first had to be rendered again to be found unchanged (a reason, in the record both share) or not
     (a template only the second uses)."""
     from pipeline import review
@@ -468,7 +469,7 @@ def test_every_adopted_act_of_a_record_is_checked_not_only_the_first(tmp_path, c
     path = "partnerships/laredo-monterrey.yaml"
     loaded = load_batch(batch.folder)
     mty = next(r for r in loaded.records if r.id == "laredo-monterrey")
-    for act in ("partnership_resolution", "status_resolution"):
+    for act in kept:
         assert review.mark_adopted(batch.folder, mty, review.snapshot(loaded, mty, group=act), "2026-12-08")
     overrides = None
     if change == "a reason":
@@ -486,6 +487,8 @@ def test_every_adopted_act_of_a_record_is_checked_not_only_the_first(tmp_path, c
     report = validate(load_batch(batch.folder), as_of=AFTER_MEETING, overrides=overrides)
     (frozen,) = [f for f in report.findings if f.rule == "resolution.adopted_text"]
     assert frozen.field == "status_change.council.resolution_number" and "Resolution No. 2026-R-122" in frozen.message
+    assert frozen.fix == ("undo the change; if the council has amended the act, record the amending resolution's number, "
+                          "meeting and vote as the act, so the new text prints under its own number")
 
 
 def test_a_city_template_that_changes_an_adopted_text_is_named(tmp_path):
@@ -505,3 +508,54 @@ def test_a_city_template_that_changes_an_adopted_text_is_named(tmp_path):
     (frozen,) = [f for f in report.findings if f.rule == "resolution.adopted_text"]
     assert "templates city templates_en/donation/donation_resolution.html, templates_en/donation/donation_resolution.html" \
         in frozen.message
+
+
+# --- what an agenda item tells the council ----------------------------------------------------------------------
+
+def agenda_task(batch: BatchCopy, record_id: str, as_of: dt.date = dt.date(2026, 12, 1)):
+    from pipeline.plan import Plan
+
+    loaded, _, the_plan = planned(batch, as_of=as_of)
+    item = next(d for d in the_plan.documents if d.record_id == record_id and d.document == "agenda_item")
+    (memo,) = make_tasks(loaded, Plan(documents=[item]), as_of=as_of)
+    return memo
+
+
+def test_the_agenda_item_lists_the_citys_relationships_oldest_first_and_the_communities_interested(tmp_path):
+    batch = BatchCopy(tmp_path)
+    nuevo_laredo = "  - {partner: Nuevo Laredo, state: MX-TAM, country: MX, kind: sister_city, signed: 1986-11-15, record: dos-laredos}\n"
+    monterrey = "  - {partner: Monterrey, state: MX-NLE, country: MX, kind: friendship_city, signed: 2024-06-20, record: laredo-monterrey}\n"
+    batch.replace("city.yaml", nuevo_laredo + monterrey, monterrey + nuevo_laredo)  # the item still lists the oldest first
+    batch.replace("partnerships/dos-laredos.yaml", '  strategic_goal: "4"\n', '  strategic_goal: "4"\n  fiscal_note: No cost to the General Fund\n')
+    agenda = agenda_task(batch, "dos-laredos").context["agenda"]
+    assert agenda == {
+        "goal": {"number": "4", "text": "Govern together with our neighbors across the Rio Grande",
+                 "plan": "City of Laredo Strategic Plan 2025-2029"},
+        "fiscal_note": "No cost to the General Fund",
+        "partnerships": [
+            {"partner": "Nuevo Laredo", "state": "Tamaulipas", "country": "Mexico", "kind": "Sister City", "signed": "November 15, 1986"},
+            {"partner": "Monterrey", "state": "Nuevo León", "country": "Mexico", "kind": "Friendship City", "signed": "June 20, 2024"}],
+        "interest": [{"partner": "Monclova", "state": "Coahuila de Zaragoza", "country": "Mexico"},
+                     {"partner": "San Luis Potosí", "state": "San Luis Potosí", "country": "Mexico"}],
+        "priority": "",
+    }
+
+
+@pytest.mark.parametrize("municipality, state, tier", [
+    ("Nuevo Laredo", "MX-TAM", "first of three tiers, because the recipient is in a neighboring municipality"),
+    ("Monterrey", "MX-NLE", "second of three tiers, because the recipient's community has an active sister-city agreement with the City"),
+    ("Monclova", "MX-COA", "third of three tiers, because the recipient is neither in a neighboring municipality nor in an active sister city"),
+])
+def test_a_donations_agenda_item_gives_its_place_in_line(tmp_path, municipality, state, tier):
+    batch = BatchCopy(tmp_path)
+    batch.replace("donations/don-2026-nld-bomberos.yaml", "  municipality: Nuevo Laredo\n  state: MX-TAM\n",
+                  f"  municipality: {municipality}\n  state: {state}\n")
+    assert agenda_task(batch, "don-2026-nld-bomberos").context["agenda"]["priority"] == tier
+
+
+@pytest.mark.parametrize("built_on, dated", [(dt.date(2026, 12, 7), "December 7, 2026"), (dt.date(2026, 12, 8), ""),
+                                             (dt.date(2026, 12, 9), "")])
+def test_an_agenda_item_built_on_or_after_its_meeting_without_a_filing_day_leaves_the_date_blank(tmp_path, built_on, dated):
+    batch = BatchCopy(tmp_path)
+    batch.replace(SALTILLO, "  filed_on: 2026-12-03\n", "")
+    assert agenda_task(batch, "laredo-saltillo", as_of=built_on).context["letter_date"] == dated

@@ -57,7 +57,7 @@ def agenda_view(builder, record) -> dict:
     plan = city.get("strategic_plan") if isinstance(city.get("strategic_plan"), dict) else {}
     act = current_act(record.data)
     wanted = get(record.data, *act, "strategic_goal")
-    goal = next((g for g in plan.get("goals", []) if isinstance(g, dict) and str(g.get("number")) == str(wanted)), None)
+    goal = next((g for g in plan.get("goals", []) if isinstance(g, dict) and g.get("number") == wanted), None)
 
     def place(entry):
         return {"partner": entry.get("partner", ""), "state": state_name(entry.get("state")),
@@ -65,7 +65,7 @@ def agenda_view(builder, record) -> dict:
 
     listed = [e for e in city.get("partnerships") or [] if isinstance(e, dict)]
     return {
-        "goal": {"number": str(goal.get("number")), "text": goal.get("text", ""), "plan": plan.get("name", "")} if goal else None,
+        "goal": {"number": goal.get("number"), "text": goal.get("text", ""), "plan": plan.get("name", "")} if goal else None,
         "fiscal_note": get(record.data, *act, "fiscal_note") or "",
         "partnerships": [{**place(e), "kind": label("kind", e.get("kind"), "en"),
                           "signed": long_date(e.get("signed"), "en", builder.date_order)}

@@ -1,0 +1,117 @@
+"""Findings asserted whole (file, line, record, field, message, fix) where a rule's own branch
+decides them: the cases mutation testing found no test for (README, "Testing")."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import only
+
+FLEET = "donations/don-2026-nld-public-works.yaml"
+SALTILLO = "partnerships/laredo-saltillo.yaml"
+MONTERREY = "partnerships/laredo-monterrey.yaml"
+REASONS = MONTERREY  # the emeritus designation states its reasons
+
+
+def whole(finding) -> tuple:
+    return finding.file, finding.line, finding.record, finding.field, finding.severity, finding.message, finding.fix
+
+
+@pytest.mark.parametrize("missing", ["reviewer", "date"])
+def test_an_approved_legal_review_names_who_approved_it_and_when(batch, missing):
+    given = {"reviewer": "    reviewer: Ana Salinas, Assistant City Attorney\n", "date": "    date: 2026-11-20\n"}
+    line = batch.replace(SALTILLO, "legal_review:\n  status: pending\n",
+                         "legal_review:\n  status: approved\n" + "".join(v.replace("    ", "  ", 1) for k, v in given.items() if k != missing))
+    finding = only(batch.check(), "schema.required", f"legal_review.{missing}")
+    assert whole(finding) == (f"records/example/{SALTILLO}", line, "laredo-saltillo", f"legal_review.{missing}", "error",
+                              f"an approved legal review needs its {missing}", f"add '{missing}:' under legal_review")
+
+
+@pytest.mark.parametrize("reasons", ["  reasons: []\n", "  reasons: ['']\n", ""])
+def test_a_status_change_without_a_reason_is_refused(batch, reasons):
+    text = batch.path(REASONS).read_text(encoding="utf-8")
+    start = text.index("  reasons:\n", text.index("status_change:"))
+    end = text.index("  council:\n", start)
+    batch.write(REASONS, text[:start] + reasons + text[end:])
+    finding = only(batch.check(), "lifecycle.reasons")
+    assert (finding.record, finding.field, finding.severity, finding.message, finding.fix) == (
+        "laredo-monterrey", "status_change.reasons", "error",
+        "the emeritus gives no reason: the resolution and the mayor's letter state why",
+        "add status_change.reasons, one point each in en: and es:")
+
+
+@pytest.mark.parametrize("components", ["components: 5\n", "components: {area: culture}\n", "components: a list\n"])
+def test_components_of_the_wrong_shape_are_a_schema_finding_not_a_crash(batch, components):
+    text = batch.path(SALTILLO).read_text(encoding="utf-8")
+    start = text.index("components:\n")
+    end = start + len("components:\n")
+    while text[end:end + 1] in (" ", "-"):
+        end = text.index("\n", end) + 1
+    batch.write(SALTILLO, text[:start] + components + text[end:])
+    finding = only(batch.check(), "schema.type", "components")
+    assert finding.record == "laredo-saltillo" and finding.severity == "error"
+
+
+def test_the_fund_is_named_in_english_whether_bilingual_or_plain(batch):
+    batch.replace(FLEET, "fund_source: {en: General Fund 101, es: Fondo General 101}\n    fund_allows_donation: true",
+                  "fund_source: {en: General Fund 101, es: Fondo General 101}\n    fund_allows_donation: false")
+    assert only(batch.check(), "equipment.fund").message == "the fund 'General Fund 101' does not allow donations"
+
+
+def test_an_unknown_agenda_record_nothing_like_any_id_gets_the_plain_fix(batch):
+    batch.replace("batch.yaml", "    record: laredo-saltillo\n", "    record: zzzz\n")
+    finding = only(batch.check(), "batch.reference")
+    assert finding.fix == "check the id against the record files"
+    near = batch.replace("batch.yaml", "    record: zzzz\n", "    record: laredo-saltilo\n")
+    finding = only(batch.check(), "batch.reference")
+    assert (finding.line, finding.fix) == (near, "did you mean 'laredo-saltillo'?")
+
+
+def test_an_rfc_that_is_not_text_is_one_type_finding(batch):
+    batch.replace("donations/don-2026-nld-bomberos.yaml", "  rfc: PBN850312QJ2\n", "  rfc: 850312\n")
+    report = batch.check()
+    assert [(f.rule, f.field) for f in report.findings if f.field == "recipient.rfc"] == [("schema.type", "recipient.rfc")]
+
+
+def test_a_long_value_is_quoted_cut_at_forty_characters(batch):
+    value = "x" * 50
+    text = batch.path(FLEET).read_text(encoding="utf-8")
+    assert "fund_source: {en: General Fund 101, es: Fondo General 101}" in text
+    batch.replace(FLEET, "fund_source: {en: General Fund 101, es: Fondo General 101}", f"fund_source: [{value}]")
+    finding = only(batch.check(), "schema.type", "items[1].fund_source")
+    shown = repr([value])
+    assert f"got {shown[:37]}..." in finding.message and shown[:38] not in finding.message
+    exact = "y" * 36  # repr adds brackets and quotes: 40 characters exactly are shown whole
+    batch.replace(FLEET, f"fund_source: [{value}]", f"fund_source: [{exact}]")
+    assert f"got {repr([exact])}" in only(batch.check(), "schema.type", "items[1].fund_source").message
+
+
+# --- which records the agenda must carry -----------------------------------------------------------------------
+
+def agenda_slips(report) -> list[str]:
+    return sorted(f.record for f in report.findings if f.rule == "agenda.missing")
+
+
+def test_a_status_change_for_this_meeting_must_be_on_its_agenda_though_the_first_act_was_earlier(batch):
+    batch.replace("batch.yaml", '  - item: "10.5"\n    record: laredo-monterrey\n', "")
+    finding = only(batch.check(), "agenda.missing")
+    assert (finding.record, finding.field, finding.fix) == (
+        "laredo-monterrey", "id", "add it to the agenda in records/example/batch.yaml, or move it out of this batch")
+
+
+def test_a_request_with_no_council_act_yet_may_stay_off_the_agenda(batch):
+    text = batch.path(SALTILLO).read_text(encoding="utf-8")
+    start = text.index("\ncouncil:\n") + 1
+    end = start + len("council:\n")
+    while text[end:end + 2] == "  ":
+        end = text.index("\n", end) + 1
+    batch.write(SALTILLO, text[:start] + text[end:])
+    batch.replace("batch.yaml", '  - item: "10.2"\n    record: laredo-saltillo\n', "")
+    assert agenda_slips(batch.check()) == []
+
+
+def test_an_unreadable_meeting_date_compares_no_record_with_it(batch):
+    batch.replace("batch.yaml", "  date: 2026-12-08\n", "  date: 2026-13-45\n")
+    report = batch.check()
+    assert any(f.file == "records/example/batch.yaml" and f.field == "meeting.date" for f in report.errors)
+    assert agenda_slips(report) == []  # the school bus, adopted at an earlier meeting, is not called a slip
