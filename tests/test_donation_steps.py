@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
+
 from pipeline.build import build
 from tests.conftest import AFTER_MEETING, BOMB, PW, only, pdf_text
 
@@ -20,6 +22,7 @@ def words(text: str) -> str:
     return " ".join(text.split())
 
 
+@pytest.mark.slow
 def test_the_donation_letter_for_customs_names_donor_donee_goods_and_the_exempt_purpose(built):
     _, out = built
     en, es = (words(pdf_text(out / BOMB / f"customs_letter.{lang}.pdf")) for lang in ("en", "es"))
@@ -53,6 +56,7 @@ def test_the_donation_letter_for_customs_names_donor_donee_goods_and_the_exempt_
     assert "to sign the release and receipt and the donation letter for the recipient's customs broker" in resolution
 
 
+@pytest.mark.slow
 def test_an_item_without_its_serial_holds_the_customs_letter_back(batch, tmp_path):
     from tests.conftest import approve_donations
 
@@ -69,6 +73,7 @@ def test_an_item_without_its_serial_holds_the_customs_letter_back(batch, tmp_pat
     assert not (tmp_path / "out" / "example" / PW / "customs_letter.en.pdf").exists()
 
 
+@pytest.mark.slow
 def test_the_designation_form_names_who_signs_and_leaves_the_id_number_to_be_written(built):
     _, out = built
     en, es = (words(pdf_text(out / BOMB / f"pickup_designation.{lang}.pdf")) for lang in ("en", "es"))
@@ -86,6 +91,7 @@ def test_the_designation_form_names_who_signs_and_leaves_the_id_number_to_be_wri
         assert not any(number in text for number in ID_NUMBERS)  # the form leaves the City
 
 
+@pytest.mark.slow
 def test_titles_are_listed_for_managements_signature_and_held_for_an_unlisted_vehicle(built):
     _, out = built
     sheet = words(pdf_text(out / BOMB / "title_assignment.en.pdf"))
@@ -106,6 +112,7 @@ def test_titles_are_listed_for_managements_signature_and_held_for_an_unlisted_ve
     assert not (out / PW / "title_assignment.es.pdf").exists()
 
 
+@pytest.mark.slow
 def test_nothing_of_these_steps_is_made_before_the_council_approves(batch, tmp_path):
     result = build(batch.folder, tmp_path / "out", as_of=dt.date(2026, 11, 26), jobs=1)
     made = {d.document for d in result.plan.documents if d.record_kind == "donation" and d.record_id != "don-2026-nld-school-bus"}
@@ -124,6 +131,7 @@ def pick_up(batch, designation_signer: str = "Jorge L. Salinas Ortiz", id_checke
                   + f"designation: {{date: 2026-12-11, signed_by: {designation_signer}}}\n")
 
 
+@pytest.mark.slow
 def test_after_pickup_the_closing_memo_takes_the_items_off_the_register(batch, tmp_path):
     pick_up(batch)
     result = build(batch.folder, tmp_path / "out", as_of=dt.date(2026, 12, 16), jobs=1)
@@ -154,6 +162,7 @@ def test_a_pickup_needs_the_designation_signed_by_the_representative_and_the_id_
     assert only(batch.check(as_of=dt.date(2026, 12, 16)), "pickup.designation").field == "pickup.picked_up_on"
 
 
+@pytest.mark.slow
 def test_the_request_log_lists_each_donation_by_priority_with_its_step(built, batch, tmp_path):
     _, out = built
     log = json.loads((out / "compliance-report.json").read_text())["donation_log"]
@@ -182,6 +191,7 @@ def test_the_request_log_lists_each_donation_by_priority_with_its_step(built, ba
     assert "Broker confirmed December 12, 2026" in sheet and "Do not assign yet" not in sheet
 
 
+@pytest.mark.slow
 def test_the_availability_request_asks_each_department_the_four_conditions(batch, tmp_path):
     result = build(batch.folder, tmp_path / "out", as_of=dt.date(2026, 11, 26), jobs=1)
     made = sorted(d.doc_id for d in result.plan.documents if d.document == "availability_request")
@@ -206,6 +216,7 @@ def test_the_availability_request_asks_each_department_the_four_conditions(batch
     assert not [d for d in later.plan.documents if d.document == "availability_request"]
 
 
+@pytest.mark.slow
 def test_the_example_donation_picked_up_in_october_has_every_step_on_paper(built):
     """The school bus was approved on September 22 and picked up on October 8: its papers keep
     the days they were issued, it is not on this meeting's agenda, and nothing waits."""

@@ -10,6 +10,7 @@ import json
 import re
 
 import docx
+import pytest
 from pypdf import PdfReader
 
 from tests.conftest import BOMB, DOS, MON, PW, SAL, only, pdf_text
@@ -27,6 +28,7 @@ def docx_words(path) -> str:
 
 # --- the agenda item ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_every_record_on_the_agenda_gets_its_agenda_item_in_english_only(built):
     result, out = built
     items = sorted(d.doc_id for d in result.plan.documents if d.document == "agenda_item")
@@ -36,6 +38,7 @@ def test_every_record_on_the_agenda_gets_its_agenda_item_in_english_only(built):
         assert not list((out / folder).glob("agenda_item.es.*"))
 
 
+@pytest.mark.slow
 def test_the_agenda_item_quotes_the_caption_of_its_resolution_word_for_word(built):
     _, out = built
     for folder, number in ON_AGENDA.items():
@@ -49,6 +52,7 @@ def test_the_agenda_item_quotes_the_caption_of_its_resolution_word_for_word(buil
         assert f"Staff recommends that the City Council adopt Resolution No. {resolution_number}." in item
 
 
+@pytest.mark.slow
 def test_the_agenda_item_states_goal_background_fiscal_impact_and_attachments(built):
     _, out = built
     saltillo = words(pdf_text(out / SAL / "agenda_item.en.pdf"))
@@ -94,6 +98,7 @@ def test_the_agenda_item_states_goal_background_fiscal_impact_and_attachments(bu
     assert "with its exhibit: the equipment" in donation and "side by side" not in donation
 
 
+@pytest.mark.slow
 def test_the_agenda_item_docx_carries_the_words_of_its_pdf(built):
     _, out = built
     for folder in ON_AGENDA:
@@ -103,6 +108,7 @@ def test_the_agenda_item_docx_carries_the_words_of_its_pdf(built):
             assert sentence in body, (folder, sentence)
 
 
+@pytest.mark.slow
 def test_the_packet_files_each_agenda_item_right_before_its_resolution(built):
     _, out = built
     reader = PdfReader(out / "council-packet.pdf")
@@ -131,6 +137,7 @@ def test_a_goal_the_strategic_plan_does_not_have_is_an_error_at_its_line(batch):
     assert "use one of 1, 2, 3, 4" in finding.fix
 
 
+@pytest.mark.slow
 def test_an_agenda_item_without_a_goal_is_a_warning_and_prints_so(batch, tmp_path):
     batch.replace("donations/don-2026-nld-public-works.yaml", '  strategic_goal: "3"\n', "")
     finding = only(batch.check(), "agenda.goal_missing")
@@ -168,6 +175,7 @@ def adopt_saltillo(batch) -> None:
     batch.replace(path, "  meeting_date: 2026-12-08", "  meeting_date: 2026-12-08\n  vote: {ayes: 8, nays: 0, absent: 0, abstain: 0}")
 
 
+@pytest.mark.slow
 def test_the_proclamation_waits_for_the_council_then_reads_alike_in_both_languages(batch, tmp_path):
     from pipeline.build import build
     from tests.conftest import AFTER_MEETING
@@ -202,6 +210,7 @@ def test_the_proclamation_waits_for_the_council_then_reads_alike_in_both_languag
 
 # --- the proposal and staff's assessment of it ----------------------------------------------------
 
+@pytest.mark.slow
 def test_the_proposal_carries_the_same_facts_in_both_languages(built):
     result, out = built
     made = sorted(d.doc_id for d in result.plan.documents if d.document == "proposal")
@@ -224,6 +233,7 @@ def test_the_proposal_carries_the_same_facts_in_both_languages(built):
     assert "Cámara de Comercio de Laredo" in es and "Laredo Chamber of Commerce" in en
 
 
+@pytest.mark.slow
 def test_the_assessment_scores_every_criterion_and_computes_what_the_records_hold(built):
     result, out = built
     assert [d.doc_id for d in result.plan.documents if d.document == "assessment"] == ["laredo-saltillo/assessment.en"]
@@ -242,6 +252,7 @@ def test_the_assessment_scores_every_criterion_and_computes_what_the_records_hol
     assert "Re: the twinning proposal of September 15, 2026" in text
 
 
+@pytest.mark.slow
 def test_the_assessment_follows_the_city_population_it_computes_from(batch, tmp_path):
     from pipeline.build import build
     from tests.conftest import AFTER_MEETING
@@ -279,6 +290,7 @@ def test_the_lifecycle_steps_come_in_order(batch):
     assert finding.field == "letter_date" and finding.severity == "error"
 
 
+@pytest.mark.slow
 def test_a_new_relationship_without_proposal_or_assessment_is_warned_and_gets_no_such_papers(batch, tmp_path):
     from pipeline.build import build
     from tests.conftest import AFTER_MEETING
@@ -296,6 +308,7 @@ def test_a_new_relationship_without_proposal_or_assessment_is_warned_and_gets_no
     assert "staff scored" not in agenda
 
 
+@pytest.mark.slow
 def test_the_agenda_item_reports_the_assessment_and_lists_proposal_and_assessment(built):
     _, out = built
     text = words(pdf_text(out / SAL / "agenda_item.en.pdf"))
@@ -309,6 +322,7 @@ def test_the_agenda_item_reports_the_assessment_and_lists_proposal_and_assessmen
 
 # --- the work plan (annual operation program) ---------------------------------------------------
 
+@pytest.mark.slow
 def test_the_work_plan_lists_every_activity_by_component_with_its_facts_in_both_languages(built):
     result, out = built
     assert sorted(d.doc_id for d in result.plan.documents if d.document == "work_plan") == [
@@ -350,6 +364,7 @@ def test_work_plan_activities_belong_to_the_record_and_their_year(batch):
     assert coverage.severity == "warning" and "governance_and_community_engagement" in coverage.message
 
 
+@pytest.mark.slow
 def test_the_agenda_item_is_dated_when_filed_never_after_its_meeting(batch, tmp_path):
     from pipeline.build import build
     from tests.conftest import AFTER_MEETING, AS_OF
@@ -398,6 +413,7 @@ def signed_and_evaluated(batch) -> None:
     batch.approve_text(path)
 
 
+@pytest.mark.slow
 def test_the_evaluation_report_sets_each_indicator_beside_its_result_once_the_evaluation_happened(batch, tmp_path):
     import datetime as dt
 
@@ -453,6 +469,7 @@ def adopt_emeritus(batch, letter: bool = True) -> None:
                   + ("  letter_date: 2026-12-10\n" if letter else ""))
 
 
+@pytest.mark.slow
 def test_a_status_change_goes_to_council_with_its_own_act_and_waits_for_it(built):
     result, out = built
     mine = {d.doc_id for d in result.plan.documents if d.record_id == "laredo-monterrey"}
@@ -489,6 +506,7 @@ def test_a_status_change_goes_to_council_with_its_own_act_and_waits_for_it(built
     assert "The agreement pursues these objectives" not in item  # the agenda is about the change, not the agreement
 
 
+@pytest.mark.slow
 def test_once_adopted_the_mayor_writes_and_sci_is_told(batch, tmp_path):
     from pipeline.build import build
 
@@ -529,6 +547,7 @@ def test_once_adopted_the_mayor_writes_and_sci_is_told(batch, tmp_path):
     assert [d["kind"] for d in due] == ["sci_notice"] and "sisterdocs sci-notice example laredo-monterrey" in due[0]["action"]
 
 
+@pytest.mark.slow
 def test_a_termination_gives_notice_under_article_7(batch, tmp_path):
     from pipeline.build import build
 
@@ -562,6 +581,7 @@ def test_a_termination_gives_notice_under_article_7(batch, tmp_path):
     assert "We will confirm in writing the date of receipt and the resulting effective date" in notice
 
 
+@pytest.mark.slow
 def test_a_renewal_sets_the_next_evaluation(batch, tmp_path):
     from pipeline.build import build
 
@@ -610,6 +630,7 @@ def test_the_status_change_is_this_meetings_act_for_the_agenda_rules(batch):
     assert only(batch.check(), "resolution.duplicate").field in ("status_change.council.resolution_number", "council.resolution_number")
 
 
+@pytest.mark.slow
 def test_sci_notice_sends_the_notice_the_act_and_the_letter_once(batch, tmp_path):
     import pytest
     from email import policy
@@ -672,6 +693,7 @@ def test_sci_notice_sends_the_notice_the_act_and_the_letter_once(batch, tmp_path
 
 # --- a grandfathered agreement's review against the program ---------------------------------------
 
+@pytest.mark.slow
 def test_the_review_of_a_grandfathered_agreement_sets_the_old_beside_the_new_plan(built):
     result, out = built
     assert "dos-laredos/program_review.en" in {d.doc_id for d in result.plan.documents}

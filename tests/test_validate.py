@@ -509,6 +509,7 @@ def test_two_spellings_of_one_department_would_share_a_notice_and_are_refused(ba
     assert "notice to Fleet Management about this donation's vehicle titles (notice-fleet.en.pdf)" in finding.message
 
 
+@pytest.mark.slow
 def test_an_error_in_batch_yaml_is_not_summed_up_as_nothing_blocks(batch, tmp_path):
     batch.replace("batch.yaml", "  date: 2026-12-08", "  date: 2026-13-08")
     report = batch.check()
