@@ -133,7 +133,7 @@ def build(batch, out_root, keep_going, jobs, as_of, force, quiet):
 @click.argument("batch")
 @click.argument("partnership_id")
 @click.option("--signed", "scan", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The scanned PDF of the signed agreement.")
+              help="The scanned PDF of the signed agreement, or the generated PDF signed digitally.")
 @click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where `build` wrote OUT/<batch>/; the packet goes to OUT/<batch>/sci/<id>/.  "
                    "[default: out/ of the working folder]")
@@ -146,10 +146,14 @@ def build(batch, out_root, keep_going, jobs, as_of, force, quiet):
 @click.option("--as-of", type=_IsoDate(), default=None, help="The submission date (letter, message, checks) instead of today.")
 @click.option("--resend", is_flag=True, help="Send the recorded submission again, byte for byte from the archive "
                                              "(after a failed delivery, or when SCI asks); needs no --signed.")
-def sci(batch, partnership_id, scan, out_root, archive_root, agreement, send, as_of, resend):
+@click.option("--trust-root", "trust_roots", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A CA certificate (PEM or DER) whose chains count as trusted for digital signatures; repeatable.  "
+                   "[default: none: every signer is reported as not trusted]")
+def sci(batch, partnership_id, scan, out_root, archive_root, agreement, send, as_of, resend, trust_roots):
     """Submit the signed agreement of PARTNERSHIP_ID in BATCH to Sister Cities International.
 
-    Checks the scan and the record, archives the scan untouched with its SHA-256, writes the
+    Checks the scan (or the digitally signed PDF: every signature, see `verify`) and the record,
+    archives it untouched with its SHA-256, writes the
     SCI packet (cover letter, summary, signed agreement) and a ready-to-send .eml to
     OUT/<batch>/sci/<id>/, and with --send delivers it. Exit 0: done; 1: refused (nothing
     written) or delivery failed; 2: unreadable input.
@@ -168,13 +172,51 @@ def sci(batch, partnership_id, scan, out_root, archive_root, agreement, send, as
     folder = resolve_batch_folder(batch, project.records)
     try:
         result = submit(folder, partnership_id, scan, out_root or project.out, archive_root or project.signed,
-                        agreement=agreement, send=send, as_of=as_of, overrides=project.overrides_for(folder))
+                        agreement=agreement, send=send, as_of=as_of, overrides=project.overrides_for(folder),
+                        trust_roots=trust_roots)
     except RenderError as exc:
         raise click.ClickException(f"rendering the SCI packet failed, nothing was written: {exc}") from None
     except DeliveryError as exc:
         _report_submission(exc.result, delivered=False)
         raise
     _report_submission(result)
+
+
+@cli.command()
+@click.argument("signed", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("batch")
+@click.argument("record_id")
+@click.option("--out", "out_root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where `build` wrote OUT/<batch>/.  [default: out/ of the working folder]")
+@click.option("--trust-root", "trust_roots", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A CA certificate (PEM or DER) whose chains count as trusted for digital signatures; repeatable.  "
+                   "[default: none: every signer is reported as not trusted]")
+def verify(signed, batch, record_id, out_root, trust_roots):
+    """Check SIGNED, a digitally signed PDF of a final document `build` wrote for RECORD_ID in BATCH.
+
+    Every signature must be intact, sign the generated PDF byte for byte, fill one of its signature
+    fields, and be followed by nothing but more signing. Prints each signer (from the certificate)
+    beside the name printed under the line, and whether the chain is trusted. Writes nothing.
+    Exit 0: verified; 1: refused; 2: unreadable input.
+    """
+    from pipeline.records import display_path
+    from pipeline.verify import verify as verify_signed_pdf
+
+    project = _project()
+    folder = resolve_batch_folder(batch, project.records)
+    result = verify_signed_pdf(signed, folder, record_id, out_root or project.out, trust_roots)
+    scan = result.scan
+    click.echo(f"verified  {display_path(scan.path)}: {scan.pages} pages; {scan.digital.coverage}")
+    _report_signatures(scan.digital)
+
+
+def _report_signatures(verified) -> None:
+    for s in verified.signatures:
+        printed = f" (printed: {s.printed_name})" if s.printed_name else ""
+        when = f", {s.signed_at}" if s.signed_at else ""
+        click.echo(f"signature {s.field}: {s.signer}{printed}{when}; {s.trust}")
+    for field in verified.unsigned:
+        click.echo(f"unsigned  {field}")
 
 
 @cli.command("sci-notice")
@@ -331,7 +373,10 @@ def _print_findings(report) -> None:
 def _report_submission(result, delivered: bool = True) -> None:
     from pipeline.records import display_path
 
-    click.echo(f"verified  {display_path(result.scan.path)}: {result.scan.pages} pages, matching {result.agreement}")
+    click.echo(f"verified  {display_path(result.scan.path)}: {result.scan.pages} pages, matching {result.agreement}"
+               + (", signed digitally" if result.scan.digital is not None else ""))
+    if result.scan.digital is not None:
+        _report_signatures(result.scan.digital)
     click.echo(f"archived  {display_path(result.archived)} (read-only, sha256 {result.scan.sha256}); "
                f"ledger {display_path(result.ledger)}")
     click.echo(f"packet    {display_path(result.packet)} ({result.packet_pages} pages)")

@@ -239,6 +239,21 @@ def of_organization(name: str, lang: str) -> str:
     return f"de la {name}" if head in _FEMININE_HEADS else f"del {name}"
 
 
+def signatory_roles(side: str, kinds: list) -> list[str]:
+    """The names of the signature fields of one side's signatories, in order: city.attest,
+    partner.municipal_president. Made from the schema's codes (what kind of signatory), never
+    from names or titles; a code that is not a plain word becomes "signatory", and a second
+    signatory of the same kind gets "_2" (a field name is unique in its document)."""
+    roles: list[str] = []
+    for kind in kinds:
+        word = kind if isinstance(kind, str) and kind.isascii() and kind.replace("_", "").isalpha() else "signatory"
+        role, number = f"{side}.{word}", 2
+        while role in roles:
+            role, number = f"{side}.{word}_{number}", number + 1
+        roles.append(role)
+    return roles
+
+
 def person_contact(person: dict, lang: str) -> dict:
     """A contact's name, title and organization (each plain or {en, es}) in `lang`."""
     person = person if isinstance(person, dict) else {}
@@ -326,8 +341,10 @@ class ContextBuilder:
             return person_contact(officials.get(key, {}), lang)
 
         council = c.get("council") if isinstance(c.get("council"), dict) else {}
-        countersign = [{"as": entry.get("as", "countersign"), **person(entry.get("official", ""))}
-                       for entry in council.get("countersign", DEFAULT_COUNTERSIGN) if isinstance(entry, dict)]
+        entries = [entry for entry in council.get("countersign", DEFAULT_COUNTERSIGN) if isinstance(entry, dict)]
+        roles = signatory_roles("city", [entry.get("as", "countersign") for entry in entries])
+        countersign = [{"as": entry.get("as", "countersign"), **person(entry.get("official", "")), "role": role}
+                       for entry, role in zip(entries, roles)]
         return {
             "name": c.get("name", ""),
             "legal_name": text(c.get("legal_name"), lang),
@@ -338,7 +355,7 @@ class ContextBuilder:
             "country": country_name(c.get("country", ""), lang),
             "council_body": text(c.get("council_body"), lang),
             "profile": text(c.get("profile"), lang),
-            "mayor": person("mayor"),
+            "mayor": {**person("mayor"), "role": signatory_roles("city", ["mayor"])[0]},
             "clerk": person("clerk"),
             "attorney": person("attorney"),
             # who signs the certificates of title of donated vehicles: the city manager, or the mayor

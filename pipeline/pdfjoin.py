@@ -162,6 +162,10 @@ class PdfJoin:
             number = renumber.numbers[_key(page.indirect_reference)]
             self.page_refs.append(number)
             entries = {key: value for key, value in page.items() if key not in DROPPED_PAGE_KEYS}
+            if "/Annots" in entries:
+                entries["/Annots"] = _without_form_fields(entries["/Annots"])
+                if not entries["/Annots"]:
+                    del entries["/Annots"]
             for key in INHERITED:
                 inherited = None if key in entries else page.get_inherited(key)
                 if inherited is not None:
@@ -323,6 +327,13 @@ class _Renumbering:
 
 class _Raw(bytes):
     """PDF syntax already written out, to go into a dictionary as it is."""
+
+
+def _without_form_fields(annots: PdfObject) -> ArrayObject:
+    """A page's annotations without its form widgets (a final document's signature fields): a
+    joined file has no form, and a field belongs to the document that is signed, not to a copy."""
+    kept = [a for a in annots.get_object() if a.get_object().get("/Subtype") != "/Widget"]
+    return ArrayObject(kept)
 
 
 def _key(ref: IndirectObject) -> tuple[int, int]:

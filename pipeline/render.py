@@ -23,6 +23,7 @@ import jinja2
 import jinja2.meta
 
 from pipeline.project import ASSETS, LANGS, default_template_dir, template_dirs
+from pipeline.signature_fields import add_signature_fields, signature_lines
 
 TEMPLATE_DIRS = {lang: default_template_dir(lang) for lang in LANGS}  # the packaged templates
 READABLE_ROOTS = (ASSETS, *TEMPLATE_DIRS.values())
@@ -214,12 +215,15 @@ def lay_out(html: str, overrides: Path | None = None):
         font_config=_font_config())
 
 
-def html_to_pdf(html: str, document_id: str, archival: Archival | None = None, overrides: Path | None = None) -> PdfOutput:
+def html_to_pdf(html: str, document_id: str, archival: Archival | None = None, overrides: Path | None = None,
+                signature_fields: bool = False) -> PdfOutput:
     """PDF bytes (and, if asked, a PDF/A-3b copy from the same layout) and WeasyPrint's warnings.
 
     An error WeasyPrint only logs (a missing stylesheet, font or image) fails the document
     instead of silently dropping the letterhead. The /ID comes from the document id, so the
-    same HTML gives the same bytes.
+    same HTML gives the same bytes. With `signature_fields` (a final document), every line the
+    template marks with data-signatory gets an empty signature field in the regular PDF; the
+    archival copy stays as laid out.
     """
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
@@ -231,6 +235,8 @@ def html_to_pdf(html: str, document_id: str, archival: Archival | None = None, o
     try:
         document = lay_out(html, overrides)
         pdf = document.write_pdf(**options)
+        if signature_fields:
+            pdf = add_signature_fields(pdf, signature_lines(document))
         archived = None
         if archival is not None:  # the layout is reused: an archival copy costs only the second write
             attachment = weasyprint.Attachment(string=archival.data, name=archival.name, description=archival.description,
@@ -330,7 +336,7 @@ def render(task: RenderTask) -> dict:
     html = render_html(task)
     out: dict = {"warnings": []}
     if "pdf" in task.plan.formats:
-        output = html_to_pdf(html, task.plan.doc_id, task.archival, task.overrides)
+        output = html_to_pdf(html, task.plan.doc_id, task.archival, task.overrides, signature_fields=task.plan.final)
         out["pdf"], out["warnings"], out["pages"] = output.pdf, output.warnings, output.pages
         if output.archival is not None:
             out["pdfa"] = output.archival

@@ -7,7 +7,7 @@ from __future__ import annotations
 from babel.numbers import format_decimal
 
 from pipeline.context import (ACT_NAMES, LOCALES, date_span, label, money, official_title, party, person_contact, salutation,
-                              state_name, country_name, inline, text)
+                              signatory_roles, state_name, country_name, inline, text)
 from pipeline.dates import parse_date
 from pipeline.documents.council import adopted, happened, resolutions
 from pipeline.plan import ARCHIVAL, DocumentPlan, HeldBack, Plan, both_languages
@@ -189,6 +189,7 @@ def context(builder, record, lang: str) -> dict:
                 "salutation": salutation(title, o, lang)}
 
     city_official, partner_official = official("city"), official("partner")
+    city_official["role"] = signatory_roles("city", [get(officials, "city", "office") or "official"])[0]
     names = builder.proper_names(partner)  # what record text set inside our sentences may start with
     city_party = party(text(builder.city_data.get("legal_name"), lang), lang)
     partner_name = partner.get("name", "")
@@ -201,6 +202,9 @@ def context(builder, record, lang: str) -> dict:
     if mexican_municipality:  # the secretario del ayuntamiento authenticates the municipality's acts
         partner_signatories.append({"name": secretary.get("name", ""),
                                     "title": female if secretary.get("gender") == "female" else male})
+    kinds = [get(officials, "partner", "office") or "official"] + ["secretary"] * (len(partner_signatories) - 1)
+    for signatory, role in zip(partner_signatories, signatory_roles("partner", kinds)):
+        signatory["role"] = role  # the name of its signature field in the final PDF
     components = d.get("components", [])
     kind_words = RELATIONSHIP.get(d.get("kind"), {}).get(lang, ("", ""))
 

@@ -35,6 +35,7 @@ from pipeline.sci.ledger import LEDGER, archive, read_ledger, record_delivery, r
 from pipeline.sci.mail import SmtpSettings, deliver_archived, deliver_or_explain, message, sender_address
 from pipeline.sci.packet import OUTLINE, SCI_MEMBERSHIP, packet, packet_context
 from pipeline.sci.scan import Scan, verify_scan
+from pipeline.signed_pdf import fully_signed, load_trust_roots
 
 # the command's API, and what the tests reach for; each name lives in the module of its concern
 __all__ = ["LEDGER", "MESSAGE_FILE", "OUTLINE", "PACKET_FILE", "SCI_MEMBERSHIP", "SciResult", "SmtpSettings", "packet",
@@ -65,8 +66,10 @@ class SciResult:
 
 def submit(batch_folder: Path, partnership_id: str, scan_path: Path, out_root: Path = Path("out"),
            archive_root: Path = Path("records/signed"), *, agreement: str = "bilingual", send: bool = False,
-           as_of: dt.date | None = None, environ=None, overrides: Path | None = None) -> SciResult:
-    """Check everything, then write the packet and message, archive the scan, and (with send) deliver."""
+           as_of: dt.date | None = None, environ=None, overrides: Path | None = None, trust_roots=()) -> SciResult:
+    """Check everything, then write the packet and message, archive the scan, and (with send) deliver.
+    A digitally signed PDF is accepted as well as a scan: its signatures must cover the generated
+    agreement and fill every signature line; `trust_roots` (certificate files) say whose chains to trust."""
     environ = os.environ if environ is None else environ
     as_of = as_of or dt.date.today()
     reread_templates()
@@ -79,8 +82,11 @@ def submit(batch_folder: Path, partnership_id: str, scan_path: Path, out_root: P
     refuse_if_in_ledger(ledger, archive_root, record.id)
     require_signed(batch, record, as_of)
     out_folder = Path(out_root) / batch.name
-    agreement_path, agreement_pages = final_agreement(out_folder, batch, record.id, agreement)
-    scan = verify_scan(Path(scan_path), agreement_pages, display_path(out_folder / agreement_path))
+    agreement_path, agreement_pages, generated = final_agreement(out_folder, batch, record.id, agreement)
+    roots = load_trust_roots(trust_roots)
+    scan = verify_scan(Path(scan_path), agreement_pages, display_path(out_folder / agreement_path),
+                       signed=partial(fully_signed, generated=generated, generated_shown=display_path(out_folder / agreement_path),
+                                      trust_roots=roots))
     refuse_if_in_ledger(ledger, archive_root, record.id, scan.sha256)
     refuse_if_generated(out_folder, scan.sha256, display_path(Path(scan_path)))
     sender = sender_address(batch.city.data, environ)

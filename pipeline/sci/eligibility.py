@@ -71,15 +71,15 @@ def membership_warnings(city: dict) -> list[str]:
 
 # --- the generated agreement the scan must match --------------------------------------------------
 
-def final_agreement(out_folder: Path, batch, partnership_id: str, version: str) -> tuple[str, int]:
-    """The final (non-draft) agreement that `build` wrote, as (path inside out/<batch>/, page count)."""
+def final_agreement(out_folder: Path, batch, partnership_id: str, version: str) -> tuple[str, int, bytes]:
+    """The final (non-draft) agreement that `build` wrote, as (path inside out/<batch>/, page count, bytes)."""
     document, lang = AGREEMENT_VERSIONS[version]
     relative = DocumentPlan(partnership_id, "partnership", document, lang, ("pdf",)).path("pdf")
     data = built_file(out_folder, batch, relative, partnership_id, "agreement",
                       "the final agreement is built only after legal approval and the council adoption  → record "
                       "legal_review (status approved, reviewer, date) and the council meeting, run {rebuild}, "
                       "and submit the scan of that final agreement")
-    return relative, len(PdfReader(io.BytesIO(data)).pages)
+    return relative, len(PdfReader(io.BytesIO(data)).pages), data
 
 
 def built_file(out_folder: Path, batch, relative: str, partnership_id: str, what: str, not_final: str) -> bytes:

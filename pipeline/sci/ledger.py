@@ -63,9 +63,13 @@ def submissions(ledger: list[dict]) -> list[dict]:
 
 def archive(scan: Scan, archive_root: Path, partnership_id: str, batch_name: str, signed_on: dt.date,
             write_outputs=lambda: None, message: bytes = b"") -> dict:
-    """Copy the scan, untouched and read-only, into the archive; then append its ledger line (the commit)."""
+    """Copy the scan (or the digitally signed PDF), untouched and read-only, into the archive; then
+    append its ledger line (the commit), which says which of the two it was."""
     relative = f"{partnership_id}/signed-agreement-{signed_on.isoformat()}-{scan.sha256[:12]}.pdf"
-    return append_to_ledger(archive_root, relative, scan.data, scan.pages, {"partnership": partnership_id, "batch": batch_name},
+    entry = {"partnership": partnership_id, "batch": batch_name, "submission": scan.kind}
+    if scan.digital is not None:  # who signed which line, as the certificates say
+        entry["signatures"] = [signature.as_data() for signature in scan.digital.signatures]
+    return append_to_ledger(archive_root, relative, scan.data, scan.pages, entry,
                             lambda ledger: refuse_if_in_ledger(ledger, archive_root, partnership_id, scan.sha256),
                             write_outputs, message)
 

@@ -114,8 +114,11 @@ def packet(batch, record, scan: Scan, as_of: dt.date, version: str, overrides: P
     summary_page = _summary_page(front, doc_id)
     writer = PdfWriter()
     writer.append(front, import_outline=False)
+    # A digitally signed PDF's signatures hold only in its own bytes (archived as they came): copied
+    # into the packet they would show as broken, so its pages come without their fields.
+    excluded = ["/Annots"] if scan.digital is not None else []
     with pypdf_quiet():  # already read once in verify_scan, which reported what matters
-        writer.append(PdfReader(io.BytesIO(scan.data), strict=False), import_outline=False)
+        writer.append(PdfReader(io.BytesIO(scan.data), strict=False), import_outline=False, excluded_fields=excluded)
     for title, page in zip(OUTLINE, (0, summary_page, len(front.pages))):
         writer.add_outline_item(title=title, page_number=page)
     city, partnership = context["city"], context["partnership"]

@@ -1,5 +1,7 @@
 """The signed scan: a regular file of a sane size, a whole and readable PDF, not protected, without
-active content, with as many pages as the agreement it stands for."""
+active content, with as many pages as the agreement it stands for. A digitally signed PDF goes
+through the same checks (its signature fields are form fields, not active content), and its
+signatures are checked by `signed`, before the page count (pipeline/signed_pdf.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NullObj
 from pipeline.errors import SubmissionError
 from pipeline.output import sha256
 from pipeline.records import display_path
+from pipeline.signed_pdf import is_digitally_signed
 
 TAIL = 1024  # a PDF ends with %%EOF; a scan without it in its last KiB was cut short
 MAX_SCAN_BYTES = 100 * 1024 * 1024  # a 40-page agreement scanned at 300 dpi in colour is about 30 MB
@@ -39,6 +42,12 @@ class Scan:
     data: bytes = field(repr=False)
     sha256: str
     pages: int
+    digital: object = None  # signed_pdf.Verified for a digitally signed PDF; None for a scan of paper
+
+    @property
+    def kind(self) -> str:
+        """What the ledger records: a scan of the signed paper, or a digitally signed PDF."""
+        return "scan" if self.digital is None else "signed_pdf"
 
 
 class _Collect(logging.Handler):
@@ -65,8 +74,9 @@ def pypdf_quiet():
         logger.propagate = before
 
 
-def verify_scan(path: Path, expected_pages: int, agreement_shown: str) -> Scan:
-    """The scan's bytes, once they are shown to be a whole, readable, unprotected PDF of the right length."""
+def verify_scan(path: Path, expected_pages: int, agreement_shown: str, signed=None) -> Scan:
+    """The scan's bytes, once they are shown to be a whole, readable, unprotected PDF of the right length.
+    `signed(data, shown)` checks a digitally signed PDF's signatures (and returns what it found)."""
     shown = display_path(path)
     rescan = "scan the signed agreement again and save it as PDF"
     try:
@@ -105,11 +115,12 @@ def verify_scan(path: Path, expected_pages: int, agreement_shown: str) -> Scan:
     if active:
         raise SubmissionError(f"{shown}: the PDF carries active content ({', '.join(active)}), which a scanner never "
                               f"adds and which must not reach the archive or SCI  → {rescan} from the signed paper")
+    digital = signed(data, shown) if signed is not None and is_digitally_signed(data) else None
     if pages != expected_pages:
         raise SubmissionError(f"{shown}: {pages} page{'s' if pages != 1 else ''}, but the generated agreement "
                               f"{agreement_shown} has {expected_pages}  → scan every page of the signed agreement and "
                               "nothing else, or give --agreement bilingual|en|es for the version that was signed")
-    return Scan(path, data, sha256(data), pages)
+    return Scan(path, data, sha256(data), pages, digital)
 
 
 def _read_regular_file(path: Path, shown: str) -> bytes:
