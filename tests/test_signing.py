@@ -8,6 +8,8 @@ made here issues the signers' certificates, and pyHanko signs the generated PDFs
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import io
 import shutil
 from pathlib import Path
@@ -330,6 +332,12 @@ def test_sci_accepts_a_fully_signed_pdf_archives_it_untouched_and_records_the_si
     assert (site.archive / entry["file"]).read_bytes() == data
     packet = (site.sci / "sci-packet.pdf").read_bytes()  # the signed pages, without signatures that would show as broken
     assert b"/ByteRange" not in packet and len(PdfReader(io.BytesIO(packet)).pages) > site.pages
+    # the message carries the signed bytes themselves, beside the packet, and says why
+    mail = email.message_from_bytes((site.sci / "sci-submission.eml").read_bytes(), policy=email.policy.default)
+    attached = {part.get_filename(): part.get_content() for part in mail.iter_attachments()}
+    assert list(attached) == ["laredo-saltillo-sci-packet.pdf", "laredo-saltillo-signed-agreement.pdf"]
+    assert attached["laredo-saltillo-signed-agreement.pdf"] == data
+    assert "The agreement was signed digitally." in " ".join(mail.get_body(("plain",)).get_content().split())
 
 
 def test_sci_refuses_a_pdf_signed_in_only_some_fields(site, signed):

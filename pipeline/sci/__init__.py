@@ -92,7 +92,7 @@ def submit(batch_folder: Path, partnership_id: str, scan_path: Path, out_root: P
     sender = sender_address(batch.city.data, environ)
     packet_pdf = packet(batch, record, scan, as_of, agreement, overrides)
     packet_pages = len(PdfReader(io.BytesIO(packet_pdf)).pages)
-    email = message(batch, record, sender, packet_pdf, packet_pages, as_of)
+    email = message(batch, record, sender, packet_pdf, packet_pages, as_of, scan.data if scan.digital is not None else None)
     eml = email.as_bytes()
 
     # Everything is checked and made: from here on, files are written. The ledger line comes last.

@@ -77,8 +77,11 @@ def sender_address(city_data: dict, environ) -> Address:
                               "officials.international_affairs.email in city.yaml (or SISTERDOCS_MAIL_FROM)") from None
 
 
-def message(batch, record, sender: Address, packet_pdf: bytes, packet_pages: int, as_of: dt.date) -> EmailMessage:
-    """The e-mail to SCI's membership office with the packet attached; fixed Date and Message-ID, so same bytes."""
+def message(batch, record, sender: Address, packet_pdf: bytes, packet_pages: int, as_of: dt.date,
+            signed_pdf: bytes | None = None) -> EmailMessage:
+    """The e-mail to SCI's membership office with the packet attached; fixed Date and Message-ID, so same bytes.
+    A digitally signed agreement travels as well in its own signed bytes: its signatures hold only there
+    (the packet carries its pages without the signature fields)."""
     contexts = ContextBuilder(batch)
     city, p = contexts.city("en"), contexts.view(record, "en")
     signer = cover_signer(batch.city.data, city, "en")
@@ -94,16 +97,21 @@ def message(batch, record, sender: Address, packet_pdf: bytes, packet_pages: int
         f"of {p['council']['meeting_date']}.",
         f"The attached packet ({attachment}, {packet_pages} pages) holds our cover letter, a summary of the "
         "partnership and the signed agreement.",
+        *([f"The agreement was signed digitally. The signed PDF is attached as well ({record.id}-signed-agreement.pdf), "
+           "exactly as the signatories signed it: its signatures can be checked in any PDF reader. The packet's copy "
+           "shows its pages without the signature fields."] if signed_pdf is not None else []),
         "We ask that you register the partnership, list it on our city's profile and issue its certificate. "
         f"Please send any question to {signer['name']} at {signer['email'] or sender.addr_spec}.",
         "Sincerely,",
     ]
     signature = (signer["name"], signer["title"], signer["organization"])
-    return mail_to_sci(sender, subject_line(city, p), paragraphs, signature, attachment, packet_pdf, f"sci.{record.id}", as_of)
+    extra = ((f"{record.id}-signed-agreement.pdf", signed_pdf),) if signed_pdf is not None else ()
+    return mail_to_sci(sender, subject_line(city, p), paragraphs, signature, attachment, packet_pdf, f"sci.{record.id}", as_of,
+                       extra)
 
 
 def mail_to_sci(sender: Address, subject: str, paragraphs: list[str], signature, attachment: str, packet_pdf: bytes,
-                message_id: str, as_of: dt.date) -> EmailMessage:
+                message_id: str, as_of: dt.date, extra: tuple = ()) -> EmailMessage:
     """One envelope for everything sent to SCI's membership office: 7-bit clean, the PDF attached,
     and Date, Message-ID and boundary fixed by the as-of day and the attachment, so the same bytes each run."""
     packet_sha = sha256(packet_pdf)
@@ -117,6 +125,8 @@ def mail_to_sci(sender: Address, subject: str, paragraphs: list[str], signature,
     email["Message-ID"] = f"<{message_id}.{packet_sha[:24]}@{sender.domain}>"
     email.set_content(body, cte="quoted-printable")  # 7-bit clean: any mail server takes it
     email.add_attachment(packet_pdf, maintype="application", subtype="pdf", filename=attachment)
+    for name, data in extra:  # (file name, PDF bytes) attached after the packet, as they are
+        email.add_attachment(data, maintype="application", subtype="pdf", filename=name)
     email.set_boundary(f"sisterdocs-{packet_sha[:32]}")  # the default boundary is random
     email.policy = MAIL_POLICY  # for writing it out, here and in smtplib
     return email
