@@ -115,3 +115,85 @@ def test_an_unreadable_meeting_date_compares_no_record_with_it(batch):
     report = batch.check()
     assert any(f.file == "records/example/batch.yaml" and f.field == "meeting.date" for f in report.errors)
     assert agenda_slips(report) == []  # the school bus, adopted at an earlier meeting, is not called a slip
+
+
+# --- a partnership's status and the evidence each status needs ----------------------------------------------------
+
+def test_a_grandfathered_agreement_needs_its_original_signing_date(batch):
+    line = batch.replace("partnerships/laredo-saltillo.yaml", "status: proposed\n", "status: grandfathered\n")
+    finding = only(batch.check(), "partnership.status", "established")
+    assert (finding.record, finding.severity, finding.message, finding.fix) == (
+        "laredo-saltillo", "error", "a grandfathered agreement needs the date it was originally signed",
+        "add 'established:' with the original signing date")
+    assert finding.file == f"records/example/{SALTILLO}" and finding.line <= line
+
+
+@pytest.mark.parametrize("status, remove, message, fix", [
+    ("council_approved", "council", "status is council_approved, which requires a council resolution number and meeting date",
+     "add 'council:' with resolution_number and meeting_date, or set the status the record really has"),
+    ("submitted_to_sci", "sci_submission", "status is submitted_to_sci, which requires the date it was sent to Sister Cities "
+     "International", "add 'sci_submission:' with date, or set the status the record really has"),
+    ("signed", "signing", "status is signed, which requires a signing date, place and signatories",
+     "add 'signing:' with date, place and signatories, or set the status the record really has"),
+])
+def test_each_status_needs_the_evidence_of_its_step_from_that_step_on(batch, status, remove, message, fix):
+    text = batch.path(MONTERREY).read_text(encoding="utf-8").replace("status: active\n", f"status: {status}\n", 1)
+    start = text.index(f"\n{remove}:") + 1
+    end = text.index("\n", start) + 1
+    while text[end:end + 2] == "  ":
+        end = text.index("\n", end) + 1
+    batch.write(MONTERREY, text[:start] + text[end:])
+    finding = only(batch.check(), "partnership.status", remove)
+    assert (finding.record, finding.severity, finding.message, finding.fix) == ("laredo-monterrey", "error", message, fix)
+
+
+@pytest.mark.parametrize("status, listed", [("active", True), ("submitted_to_sci", True), ("signed", False)])
+def test_sci_lists_a_partnership_only_for_a_member_in_good_standing(batch, status, listed):
+    batch.replace("city.yaml", "  status: good_standing\n", "  status: lapsed\n")
+    text = batch.path(MONTERREY).read_text(encoding="utf-8").replace("status: active\n", f"status: {status}\n", 1)
+    if status == "signed":  # sent to SCI is a later step
+        text = text.replace('sci_submission: {date: 2024-07-02, certificate: "SCI-2024-0311"}\n', "")
+    batch.write(MONTERREY, text)
+    found = [f for f in batch.check().findings if f.rule == "partnership.sci_member"]
+    assert [(f.record, f.field, f.message, f.fix) for f in found] == ([(
+        "laredo-monterrey", "sci_submission", "the city is not an SCI member in good standing, so SCI will not list the partnership",
+        "renew the SCI membership (sci_membership.status in the city profile)")] if listed else [])
+
+
+# --- who signs ---------------------------------------------------------------------------------------------------
+
+def test_a_mexican_municipality_names_its_secretary_who_countersigns(batch):
+    text = batch.path(SALTILLO).read_text(encoding="utf-8")
+    start = text.index("  partner_secretary:")
+    end = text.index("\n", start) + 1
+    while text[end:end + 4] == "    ":
+        end = text.index("\n", end) + 1
+    batch.write(SALTILLO, text[:start] + text[end:])
+    finding = only(batch.check(), "partnership.signatories")
+    assert (finding.record, finding.field, finding.message, finding.fix) == (
+        "laredo-saltillo", "officials.partner_secretary",
+        "the secretario/a del ayuntamiento, who countersigns for the municipality, is not named: the agreement prints a "
+        "blank signature line", "add officials.partner_secretary with name and gender")
+
+
+def test_a_partner_that_is_not_a_mapping_is_a_type_finding_not_a_crash(batch):
+    text = batch.path(SALTILLO).read_text(encoding="utf-8")
+    start = text.index("\npartner:\n") + 1
+    end = start + len("partner:\n")
+    while text[end:end + 2] == "  ":
+        end = text.index("\n", end) + 1
+    batch.write(SALTILLO, text[:start] + "partner: Saltillo\n" + text[end:])
+    assert only(batch.check(), "schema.type", "partner").record == "laredo-saltillo"
+
+
+@pytest.mark.parametrize("title, reported", [("", True), ("    title: {en: Acting Mayor, es: Alcalde interino}\n", False)])
+def test_an_official_of_another_office_has_the_title_written_out(batch, title, reported):
+    text = batch.path(SALTILLO).read_text(encoding="utf-8")
+    start = text.index("  city:", text.index("officials:"))
+    office = text.index("    office:", start)
+    end = text.index("\n", office) + 1
+    batch.write(SALTILLO, text[:office] + "    office: other\n" + title + text[end:])
+    found = [f for f in batch.check().findings if f.rule == "partnership.official"]
+    assert [(f.field, f.message, f.fix) for f in found] == ([(
+        "officials.city.title", "office is 'other', so the title must be written out",
+        "add 'title:' with en: and es:, or choose office mayor, municipal_president or governor")] if reported else [])
