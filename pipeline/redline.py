@@ -291,10 +291,10 @@ def write_redline(batch_folder, record_id: str, from_revision: str | None, to_re
 
 
 def _kept(batch_folder, record_id: str) -> list[str]:
-    from pipeline.review import GROUP, REVISIONS
+    from pipeline.review import GROUP, REVISIONS, kept_files
 
     folder = batch_folder / REVISIONS / record_id
-    return sorted(p.stem.removeprefix(f"{GROUP}-") for p in folder.glob(f"{GROUP}-*.json")) if folder.is_dir() else []
+    return [p.stem.removeprefix(f"{GROUP}-") for p in kept_files(folder, GROUP)]
 
 
 def agreement_titles(batch, record) -> dict[str, str]:

@@ -55,9 +55,14 @@ class Snapshot:
     templates: dict[str, str] = field(default_factory=dict)  # "templates_en/partnership/agreement.html" -> sha-256
     group: str = GROUP  # "agreement", or the resolution's document name
     inputs: str = ""  # the hash of what the text was made from: equal inputs, equal text (no need to render)
+    # Other inputs found later to make the same words ({"inputs", "templates"}), kept beside the
+    # revision's file in <group>-<rev>.also.json: not part of the revision itself.
+    also_made_from: tuple = field(default=(), compare=False)
 
     def as_data(self) -> dict:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        data.pop("also_made_from")
+        return data
 
     @classmethod
     def from_data(cls, data: dict) -> "Snapshot":
@@ -140,11 +145,11 @@ def current(batch, record, overrides: Path | None = None, group: str = GROUP) ->
     (equal inputs, equal words: nothing to render), or else one rendered now."""
     if not _plans(record, group):
         return None
-    made_from = inputs(batch, record, group, overrides)
+    wanted = inputs(batch, record, group, overrides)
     folder = Path(batch.folder) / REVISIONS / record.id
-    for path in sorted(folder.glob(f"{group}-*.json")) if folder.is_dir() else []:
+    for path in kept_files(folder, group):
         found = kept(batch.folder, record.id, path.stem.removeprefix(f"{group}-"), group)
-        if found is not None and found.inputs == made_from:
+        if found is not None and wanted in made_from(found):
             return found
     return snapshot(batch, record, overrides, group)
 
@@ -220,24 +225,55 @@ def store_path(batch_folder: Path, record_id: str, revision: str, group: str = G
 
 
 def keep(batch_folder: Path, snap: Snapshot) -> bool:
-    """Keep a revision's text once (its name is its hash: never rewritten). True when written now."""
+    """Keep a revision's text once (its name is its hash: never rewritten). True when written now.
+
+    The same words made from other inputs (a template changed only in its markup, a new version of
+    sisterdocs) are noted in the revision's `.also.json` instead, so that `check` finds the text
+    unchanged without rendering it, and "what changed" does not name a template that changed no word."""
     from pipeline.output import write_atomically
 
     path = store_path(batch_folder, snap.record_id, snap.revision, snap.group)
     if path.is_file():
+        old = kept(batch_folder, snap.record_id, snap.revision, snap.group)
+        if old is not None and snap.inputs and snap.inputs not in made_from(old):
+            also = sorted([*old.also_made_from, {"inputs": snap.inputs, "templates": snap.templates}], key=lambda a: a["inputs"])
+            write_atomically(also_path(path), (json.dumps(also, indent=1, sort_keys=True) + "\n").encode("utf-8"))
         return False
     text = json.dumps(snap.as_data(), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
     write_atomically(path, text.encode("utf-8"))
     return True
 
 
+def kept_files(folder: Path, group: str = GROUP) -> list[Path]:
+    """The kept revisions of a group in a record's folder (<group>-<rev>.json), oldest name first."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(f"{group}-*.json") if not p.name.endswith(".also.json"))
+
+
+def also_path(path: Path) -> Path:
+    return path.with_name(path.stem + ".also.json")
+
+
 def kept(batch_folder: Path, record_id: str, revision: str, group: str = GROUP) -> Snapshot | None:
     """A kept revision, or None when this batch never rendered it (or the file is not one)."""
+    path = store_path(batch_folder, record_id, revision, group)
     try:
-        data = json.loads(store_path(batch_folder, record_id, revision, group).read_text(encoding="utf-8"))
-        return Snapshot.from_data(data)
+        snap = Snapshot.from_data(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    try:
+        also = json.loads(also_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        also = []
+    valid = tuple(a for a in also if isinstance(a, dict) and isinstance(a.get("inputs"), str)
+                  and isinstance(a.get("templates"), dict)) if isinstance(also, list) else ()
+    return dataclasses.replace(snap, also_made_from=valid)
+
+
+def made_from(snap: Snapshot) -> set[str]:
+    """Every inputs hash known to make a kept revision: its own, and those noted since."""
+    return {h for h in [snap.inputs, *(a["inputs"] for a in snap.also_made_from)] if h}
 
 
 # --- adopted acts ---------------------------------------------------------------------------------------
@@ -278,8 +314,9 @@ def mark_adopted(batch_folder: Path, record, snap: Snapshot, on: str) -> bool:
 def what_changed(old: Snapshot, new: Snapshot) -> tuple[list[str], list[str]]:
     """The fields and the templates that differ between two revisions."""
     fields = sorted(k for k in old.fields.keys() | new.fields.keys() if old.fields.get(k) != new.fields.get(k))
+    known = [old.templates, *(a["templates"] for a in old.also_made_from)]  # each made the old words
     templates = sorted(k for k in old.templates.keys() | new.templates.keys()
-                       if old.templates.get(k) != new.templates.get(k))
+                       if all(versions.get(k) != new.templates.get(k) for versions in known))
     return fields, templates
 
 

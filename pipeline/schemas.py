@@ -53,12 +53,25 @@ def load_schemas(schema_dir: Path = SCHEMA_DIR) -> tuple[dict, cerberus.schema.S
 
 
 def make_validators(context: Context, schema_dir: Path = SCHEMA_DIR) -> dict[str, RecordValidator]:
-    """One validator per record kind, sharing `context` (child validators inherit it)."""
+    """One validator per record kind, sharing `context` (child validators inherit it).
+
+    The validators are made once per schema folder and handed the new context each time: Cerberus
+    checks a schema when a validator is made (about 7 ms a kind), which every `check` paid again.
+    A validator keeps nothing of a document between its validate() calls; validation runs in the
+    main process only, one batch at a time, so sharing them is safe."""
+    validators = _validators(schema_dir)
+    for validator in validators.values():
+        validator._config["context"] = context  # noqa: SLF001 - where Cerberus keeps what child validators inherit
+    return validators
+
+
+@lru_cache(maxsize=4)
+def _validators(schema_dir: Path) -> dict[str, RecordValidator]:
     schemas, registry = load_schemas(schema_dir)
     validators = {}
     for kind, schema in schemas.items():
         try:
-            validators[kind] = RecordValidator(schema, schema_registry=registry, context=context)
+            validators[kind] = RecordValidator(schema, schema_registry=registry, context=None)
         except cerberus.SchemaError as exc:
             raise InputError(f"{schema_dir / (kind + '.yaml')}: the schema is invalid: {exc}") from None
     return validators

@@ -559,3 +559,31 @@ def test_an_agenda_item_built_on_or_after_its_meeting_without_a_filing_day_leave
     batch = BatchCopy(tmp_path)
     batch.replace(SALTILLO, "  filed_on: 2026-12-03\n", "")
     assert agenda_task(batch, "laredo-saltillo", as_of=built_on).context["letter_date"] == dated
+
+
+def test_the_same_words_from_a_changed_template_are_kept_as_the_same_revision(tmp_path, monkeypatch):
+    """A template changed only in its markup makes the same words: the revision stays, the kept file
+    is not rewritten, and once the build has noted the new inputs, check renders nothing again."""
+    import pipeline.render
+    from pipeline import review
+
+    batch = BatchCopy(tmp_path, revisions=True)
+    overrides = tmp_path / "city"
+    (overrides / "templates_en" / "partnership").mkdir(parents=True)
+    source = (ROOT / "templates_en" / "partnership" / "agreement.html").read_text(encoding="utf-8")
+    assert "<section" in source
+    (overrides / "templates_en" / "partnership" / "agreement.html").write_text(
+        source.replace("<section", '<section data-note="markup only"', 1), encoding="utf-8")
+    loaded = load_batch(batch.folder)
+    mty = next(r for r in loaded.records if r.id == "laredo-monterrey")
+    kept_file = review.store_path(batch.folder, "laredo-monterrey", "295f46609e")
+    before = kept_file.read_bytes()
+    rendered = []
+    real = pipeline.render.render_html
+    monkeypatch.setattr(pipeline.render, "render_html", lambda task: rendered.append(task.plan.doc_id) or real(task))
+    now = review.current(loaded, mty, overrides)
+    assert now.revision == "295f46609e" and rendered  # rendered once: these inputs were never seen
+    assert review.keep(batch.folder, now) is False  # what the build does with it
+    assert kept_file.read_bytes() == before and now.inputs in review.made_from(review.kept(batch.folder, "laredo-monterrey", "295f46609e"))
+    rendered.clear()
+    assert review.current(load_batch(batch.folder), mty, overrides).revision == "295f46609e" and rendered == []
