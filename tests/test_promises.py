@@ -541,6 +541,16 @@ def test_the_agenda_item_lists_the_citys_relationships_oldest_first_and_the_comm
     }
 
 
+def test_a_status_changes_agenda_item_takes_its_goal_note_and_filing_day_from_the_status_change(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace("partnerships/laredo-monterrey.yaml", "    filed_on: 2026-12-03\n",
+                  "    filed_on: 2026-12-02\n    fiscal_note: Staff time only\n")
+    memo = agenda_task(batch, "laredo-monterrey")
+    agenda = memo.context["agenda"]
+    assert (agenda["goal"]["number"], agenda["fiscal_note"], memo.context["letter_date"]) == ("4", "Staff time only", "December 2, 2026")
+    assert agenda_task(batch, "laredo-saltillo").context["agenda"]["fiscal_note"] == ""
+
+
 @pytest.mark.parametrize("municipality, state, tier", [
     ("Nuevo Laredo", "MX-TAM", "first of three tiers, because the recipient is in a neighboring municipality"),
     ("Monterrey", "MX-NLE", "second of three tiers, because the recipient's community has an active sister-city agreement with the City"),

@@ -52,10 +52,14 @@ def test_components_of_the_wrong_shape_are_a_schema_finding_not_a_crash(batch, c
     assert finding.record == "laredo-saltillo" and finding.severity == "error"
 
 
-def test_the_fund_is_named_in_english_whether_bilingual_or_plain(batch):
+@pytest.mark.parametrize("fund, named", [("{en: General Fund 101, es: Fondo General 101}", "General Fund 101"),
+                                         ("General Fund 101", "General Fund 101"), ("{es: Fondo General 101}", "Fondo General 101")])
+def test_the_fund_is_named_in_english_whether_bilingual_or_plain(batch, fund, named):
     batch.replace(FLEET, "fund_source: {en: General Fund 101, es: Fondo General 101}\n    fund_allows_donation: true",
-                  "fund_source: {en: General Fund 101, es: Fondo General 101}\n    fund_allows_donation: false")
-    assert only(batch.check(), "equipment.fund").message == "the fund 'General Fund 101' does not allow donations"
+                  f"fund_source: {fund}\n    fund_allows_donation: false")
+    finding = only(batch.check(), "equipment.fund")
+    assert (finding.message, finding.fix) == (f"the fund '{named}' does not allow donations",
+                                              "take the item off this request; Finance decides which funds allow donations")
 
 
 def test_an_unknown_agenda_record_nothing_like_any_id_gets_the_plain_fix(batch):
@@ -81,6 +85,10 @@ def test_a_long_value_is_quoted_cut_at_forty_characters(batch):
     finding = only(batch.check(), "schema.type", "items[1].fund_source")
     shown = repr([value])
     assert f"got {shown[:37]}..." in finding.message and shown[:38] not in finding.message
+    over = "y" * 37  # 41 characters with brackets and quotes: cut
+    batch.replace(FLEET, f"fund_source: [{value}]", f"fund_source: [{over}]")
+    assert f"got {repr([over])[:37]}..." in only(batch.check(), "schema.type", "items[1].fund_source").message
+    batch.replace(FLEET, f"fund_source: [{over}]", f"fund_source: [{value}]")
     exact = "y" * 36  # repr adds brackets and quotes: 40 characters exactly are shown whole
     batch.replace(FLEET, f"fund_source: [{value}]", f"fund_source: [{exact}]")
     assert f"got {repr([exact])}" in only(batch.check(), "schema.type", "items[1].fund_source").message
