@@ -597,3 +597,12 @@ def test_the_same_words_from_a_changed_template_are_kept_as_the_same_revision(tm
     assert kept_file.read_bytes() == before and now.inputs in review.made_from(review.kept(batch.folder, "laredo-monterrey", "295f46609e"))
     rendered.clear()
     assert review.current(load_batch(batch.folder), mty, overrides).revision == "295f46609e" and rendered == []
+
+
+def test_archival_copies_live_in_their_own_tree_beside_the_documents(tmp_path):
+    _, _, the_plan = planned(BatchCopy(tmp_path))
+    resolution = next(d for d in the_plan.documents if d.record_id == "don-2026-nld-school-bus" and ARCHIVAL in d.formats)
+    assert (resolution.path("pdf"), resolution.path(ARCHIVAL), resolution.path("docx")) == (
+        f"donations/don-2026-nld-school-bus/{resolution.name}.pdf",
+        f"archival/donations/don-2026-nld-school-bus/{resolution.name}.pdf",
+        f"donations/don-2026-nld-school-bus/{resolution.name}.docx")
