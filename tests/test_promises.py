@@ -70,6 +70,33 @@ def test_an_approval_of_another_text_leaves_the_agreement_a_draft(tmp_path):
     _, report, the_plan = planned(batch)
     assert {d.final for d in agreement_copies(the_plan)} == {False}
     assert ("legal_review.stale", "legal_review.revision") in rules_of(report, "laredo-saltillo")
+    (stale,) = [f for f in report.findings if f.rule == "legal_review.stale"]
+    approved = batch.path(SALTILLO).read_text(encoding="utf-8").split("  revision: ")[1].split()[0]
+    assert stale.fix.startswith(f"have the legal office review the changes (sisterdocs redline example laredo-saltillo "
+                                f"--from {approved}) and record 'revision: ")
+
+
+def approved_without_revision(batch: BatchCopy) -> None:
+    batch.replace(SALTILLO, "legal_review:\n  status: pending\n",
+                  "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
+
+
+def test_a_record_with_errors_does_not_stop_the_review_check_of_the_records_after_it(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace("partnerships/dos-laredos.yaml", "status: grandfathered\n", "status: grandfathered\nbogus: 1\n")
+    approved_without_revision(batch)
+    _, report, _ = planned(batch)
+    assert ("schema.unknown", "bogus") in rules_of(report, "dos-laredos")
+    assert ("legal_review.revision", "legal_review") in rules_of(report, "laredo-saltillo")
+
+
+def test_an_error_in_the_city_profile_stops_the_review_check(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace("city.yaml", "date_order: MDY", "date_order: MDY\nbogus: 1")
+    approved_without_revision(batch)
+    _, report, _ = planned(batch)
+    assert any(f.kind == "city" and f.rule == "schema.unknown" for f in report.errors)
+    assert not [f for f in report.findings if f.rule.startswith("legal_review.")]
 
 
 # --- personal data: the pickup ID number only in the city's own copy --------------------------------------------
