@@ -98,7 +98,8 @@ class Report:
         blocked = len(self.blocked())
         checked = len(self.records)
         # an error in batch.yaml or city.yaml belongs to no record, yet `build` stops on it all the same
-        outside = sorted({f.file.replace("\\", "/").rsplit("/", 1)[-1] for f in self.errors if f.kind in ("batch", "city")})
+        outside = sorted({f.file.replace("\\", "/") if f.rule == "city.template" else f.file.replace("\\", "/").rsplit("/", 1)[-1]
+                          for f in self.errors if f.kind in ("batch", "city")})
         held = [f"{blocked} held back by errors"] if blocked else []
         if outside:
             held.append(f"the errors in {' and '.join(outside)} stop the build (--keep-going builds the records without errors)")

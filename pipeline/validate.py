@@ -14,6 +14,7 @@ from pipeline.rules import batch as batch_rules
 from pipeline.rules import donation as donation_rules
 from pipeline.rules import partnership as partnership_rules
 from pipeline.rules import review as review_rules
+from pipeline.rules import templates as template_rules
 from pipeline.rules.fields import Context
 from pipeline.rules.values import Env, get
 from pipeline.schemas import field_rules, make_validators
@@ -49,6 +50,7 @@ def validate(batch: Batch, as_of: dt.date | None = None, overrides=None) -> Repo
         if rule:
             rule(record, report, env)
     batch_rules.check_city(batch.city, report)
+    template_rules.check(batch.city, report, overrides)
     batch_rules.check(batch, report, env)
     review_rules.check(batch, report, overrides)
     report.records = _summaries(batch, report, env)

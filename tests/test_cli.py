@@ -79,6 +79,18 @@ REFUSALS = {
 }
 
 
+def test_a_broken_city_template_is_a_finding_of_the_real_program_not_a_traceback(tmp_path):
+    city = tmp_path / "city"
+    assert subprocess.run([sys.executable, "-m", "pipeline", "init", str(city)], capture_output=True, timeout=120).returncode == 0
+    own = city / "templates_es" / "partnership" / "agreement.html"
+    own.parent.mkdir(parents=True, exist_ok=True)
+    own.write_text("{% extends '_layout.html' %}{% block body %}{{ partnership. }}{% endblock %}", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pipeline", "--project", str(city), "check", "example"], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr + done.stdout
+    assert "templates_es/partnership/agreement.html:1" in done.stdout and "[city.template]" in done.stdout
+
+
 @pytest.mark.parametrize("case", sorted(REFUSALS))
 def test_refusals_of_the_real_program_are_one_line_without_a_traceback(case, tmp_path):
     args, code, words = REFUSALS[case]

@@ -205,3 +205,32 @@ def test_an_official_of_another_office_has_the_title_written_out(batch, title, r
     assert [(f.field, f.message, f.fix) for f in found] == ([(
         "officials.city.title", "office is 'other', so the title must be written out",
         "add 'title:' with en: and es:, or choose office mayor, municipal_president or governor")] if reported else [])
+
+
+# --- a city's own templates --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("edit, line, said", [
+    (lambda s: s.replace("{% block running %}", "{% if %}{% block running %}", 1), 3,
+     "Jinja cannot read this template: Expected an expression, got 'end of statement block'"),
+    (lambda s: s + "\n{% include 'partnership/no_such_part.html' %}\n", 1,
+     "the template uses 'partnership/no_such_part.html', which is neither the city's nor a packaged template"),
+])
+def test_a_city_template_jinja_cannot_read_is_an_error_at_its_line_before_anything_renders(batch, tmp_path, monkeypatch,
+                                                                                            edit, line, said):
+    import pipeline.render
+    from pipeline.records import load_batch
+    from pipeline.validate import validate
+    from tests.conftest import ROOT
+
+    own = tmp_path / "city" / "templates_en" / "partnership" / "agreement.html"
+    own.parent.mkdir(parents=True)
+    own.write_text(edit((ROOT / "templates_en" / "partnership" / "agreement.html").read_text(encoding="utf-8")), encoding="utf-8")
+    batch.replace(SALTILLO, "legal_review:\n  status: pending\n",  # an approval the check would render the text for
+                  "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
+    rendered = []
+    monkeypatch.setattr(pipeline.render, "render_html", lambda task: rendered.append(task) or "")
+    report = validate(load_batch(batch.folder), overrides=tmp_path / "city")
+    finding = only(report, "city.template")
+    assert whole(finding) == ("city/templates_en/partnership/agreement.html", line, "laredo-tx", "", "error", said,
+                              "correct the template (see the packaged one it replaces), or delete it to use the packaged template")
+    assert rendered == [] and "the errors in city/templates_en/partnership/agreement.html stop the build" in report.summary_line()

@@ -104,5 +104,6 @@ RULES: dict[str, Rule] = {
     "agenda.posting": Rule(W, "an agenda item filed too late to be posted with the agenda (city.yaml agenda_posting_days)"),
     "agenda.goal_missing": Rule(W, "an agenda item citing no goal of the city's strategic plan"),
     "city.partnerships": Rule(W, "the city's list of partnerships disagrees with a record (missing, not yet signed, another date)"),
+    "city.template": Rule(E, "a template of the city's own that Jinja cannot read, or that uses a template that does not exist"),
     "city.profile": Rule(E, "a city profile setting that cannot be used (pattern, date order, who countersigns)"),
 }
