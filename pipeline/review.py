@@ -20,6 +20,7 @@ import copy
 import dataclasses
 import hashlib
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,7 +152,25 @@ def current(batch, record, overrides: Path | None = None, group: str = GROUP) ->
         found = kept(batch.folder, record.id, path.stem.removeprefix(f"{group}-"), group)
         if found is not None and wanted in made_from(found):
             return found
-    return snapshot(batch, record, overrides, group)
+    if wanted in _RENDERED:  # rendered earlier in this process from the very same inputs
+        _RENDERED.move_to_end(wanted)
+        return _RENDERED[wanted]
+    made = snapshot(batch, record, overrides, group)
+    _RENDERED[wanted] = made
+    while len(_RENDERED) > RENDERED_KEPT:
+        _RENDERED.popitem(last=False)
+    return made
+
+
+# The texts rendered in this process, by the hash of their inputs (equal inputs, equal words): a
+# long-lived process (the tests, a watch loop) that checks the same batch again renders nothing.
+RENDERED_KEPT = 256
+_RENDERED: OrderedDict[str, Snapshot] = OrderedDict()
+
+
+def forget_rendered() -> None:
+    """Render again from now on (for a test that counts renders)."""
+    _RENDERED.clear()
 
 
 def inputs(batch, record, group: str = GROUP, overrides: Path | None = None, templates: dict | None = None) -> str:

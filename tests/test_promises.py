@@ -12,6 +12,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from pipeline import review
 from pipeline.build import archival_source, make_tasks
 from pipeline.cli import cli
 from pipeline.output import OutputFolder
@@ -369,6 +370,7 @@ def test_check_renders_no_text_that_has_not_changed_since_its_kept_revision(tmp_
     rendered = []
     real = pipeline.render.render_html
     monkeypatch.setattr(pipeline.render, "render_html", lambda task: rendered.append(task.plan.doc_id) or real(task))
+    review.forget_rendered()
     validate(load_batch(batch.folder), as_of=AFTER_MEETING)
     assert rendered == []
     batch.replace("partnerships/laredo-monterrey.yaml", "Exchange art exhibitions between", "Exchange art and music exhibitions between")
@@ -618,6 +620,7 @@ def test_the_same_words_from_a_changed_template_are_kept_as_the_same_revision(tm
     rendered = []
     real = pipeline.render.render_html
     monkeypatch.setattr(pipeline.render, "render_html", lambda task: rendered.append(task.plan.doc_id) or real(task))
+    review.forget_rendered()
     now = review.current(loaded, mty, overrides)
     assert now.revision == "295f46609e" and rendered  # rendered once: these inputs were never seen
     assert review.keep(batch.folder, now) is False  # what the build does with it

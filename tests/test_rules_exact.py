@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline import review
 from tests.conftest import only
 
 FLEET = "donations/don-2026-nld-public-works.yaml"
@@ -229,6 +230,7 @@ def test_a_city_template_jinja_cannot_read_is_an_error_at_its_line_before_anythi
                   "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
     rendered = []
     monkeypatch.setattr(pipeline.render, "render_html", lambda task: rendered.append(task) or "")
+    review.forget_rendered()
     report = validate(load_batch(batch.folder), overrides=tmp_path / "city")
     finding = only(report, "city.template")
     assert whole(finding) == ("city/templates_en/partnership/agreement.html", line, "laredo-tx", "", "error", said,
