@@ -236,3 +236,34 @@ def test_a_city_template_jinja_cannot_read_is_an_error_at_its_line_before_anythi
     assert whole(finding) == ("city/templates_en/partnership/agreement.html", line, "laredo-tx", "", "error", said,
                               "correct the template (see the packaged one it replaces), or delete it to use the packaged template")
     assert rendered == [] and "the errors in city/templates_en/partnership/agreement.html stop the build" in report.summary_line()
+
+
+# --- identifiers ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rfc, rule, message, fix", [
+    ("XAXX010101000", "rfc.generic", "XAXX010101000 is SAT's generic RFC for the general public (público en general), not the "
+     "donee's own", "ask the donee for the RFC on its SAT authorization (constancia de situación fiscal)"),
+    ("PBN85031", "rfc.format", "'PBN85031' has 8 characters; an RFC has 12 (organization) or 13 (person)",
+     "copy the RFC from the donee's constancia de situación fiscal"),
+    ("PBN850312000", "rfc.format", "'PBN850312000' ends in the homoclave '000', which SAT never issues (two letters or digits "
+     "1-9, then a digit or A)", "copy the RFC from the donee's constancia de situación fiscal"),
+])
+def test_an_rfc_finding_says_what_is_wrong_and_where_to_copy_it_from(batch, rfc, rule, message, fix):
+    line = batch.replace("donations/don-2026-nld-bomberos.yaml", "  rfc: PBN850312QJ2\n", f"  rfc: {rfc}\n")
+    finding = only(batch.check(), rule, "recipient.rfc")
+    assert whole(finding) == ("records/example/donations/don-2026-nld-bomberos.yaml", line, "don-2026-nld-bomberos",
+                              "recipient.rfc", "error", message, fix)
+
+
+def test_an_approval_that_names_no_revision_says_which_to_record(batch):
+    batch.replace(SALTILLO, "legal_review:\n  status: pending\n",
+                  "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
+    finding = only(batch.check(), "legal_review.revision")
+    revision = finding.fix.split("'revision: ")[1].split("'")[0]
+    assert (finding.field, finding.severity, finding.message, finding.fix) == (
+        "legal_review", "warning",
+        f"the approval by Marisa L. Benavides does not say which text it approved; the agreement stays a DRAFT (its text is "
+        f"now rev. {revision}, printed in the footer of every copy)",
+        f"if the legal office approved the text of rev. {revision}, add 'revision: {revision}' under legal_review; otherwise "
+        "have it review that text first")
+    assert len(revision) == 10 and int(revision, 16) >= 0
