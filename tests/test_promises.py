@@ -636,3 +636,22 @@ def test_archival_copies_live_in_their_own_tree_beside_the_documents(tmp_path):
         f"donations/don-2026-nld-school-bus/{resolution.name}.pdf",
         f"archival/donations/don-2026-nld-school-bus/{resolution.name}.pdf",
         f"donations/don-2026-nld-school-bus/{resolution.name}.docx")
+
+
+def test_an_agenda_item_without_a_goal_or_a_strategic_plan_is_still_made_and_says_none(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace(SALTILLO, '  strategic_goal: "1"\n', "")
+    assert agenda_task(batch, "laredo-saltillo").context["agenda"]["goal"] is None
+    city = batch.path("city.yaml").read_text(encoding="utf-8")
+    start = city.index("strategic_plan:")
+    end = city.index("partnerships:", start)
+    batch.write("city.yaml", city[:start] + city[end:])
+    batch.replace("partnerships/dos-laredos.yaml", '  strategic_goal: "4"\n', "")
+    assert agenda_task(batch, "dos-laredos").context["agenda"]["goal"] is None
+
+
+def test_the_agenda_item_reads_a_numeric_signing_date_in_the_citys_date_order(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace("city.yaml", "kind: friendship_city, signed: 2024-06-20,", "kind: friendship_city, signed: 03/04/2024,")
+    listed = agenda_task(batch, "laredo-saltillo").context["agenda"]["partnerships"]
+    assert [p["signed"] for p in listed] == ["November 15, 1986", "March 4, 2024"]  # MDY, as city.yaml sets

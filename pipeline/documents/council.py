@@ -3,6 +3,8 @@ itself, planned alike for partnerships and donations."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pipeline.context import country_name, label, long_date, state_name
 from pipeline.dates import parse_date
 from pipeline.plan import ARCHIVAL, DocumentPlan, HeldBack, Plan, both_languages
@@ -69,10 +71,19 @@ def agenda_view(builder, record) -> dict:
         "fiscal_note": get(record.data, *act, "fiscal_note") or "",
         "partnerships": [{**place(e), "kind": label("kind", e.get("kind"), "en"),
                           "signed": long_date(e.get("signed"), "en", builder.date_order)}
-                         for e in sorted(listed, key=lambda e: str(e.get("signed")))],
+                         for e in sorted(listed, key=lambda e: _signed_on(e, builder.date_order))],
         "interest": [place(e) for e in city.get("demonstrating_interest") or [] if isinstance(e, dict)],
         "priority": _priority(builder, record),
     }
+
+
+def _signed_on(entry: dict, date_order: str | None):
+    """When a listed relationship was signed, as a date (a numeric date read in the city's order),
+    so the list runs oldest first whatever way each date was written; unreadable ones last."""
+    try:
+        return parse_date(entry.get("signed"), date_order)
+    except ValueError:  # DateProblem: check reports the date
+        return dt.date.max
 
 
 def _priority(builder, record) -> str:
