@@ -194,9 +194,13 @@ def sci(batch, partnership_id, scan, out_root, archive_root, agreement, send, as
 def verify(signed, batch, record_id, out_root, trust_roots):
     """Check SIGNED, a digitally signed PDF of a final document `build` wrote for RECORD_ID in BATCH.
 
-    Every signature must be intact, sign the generated PDF byte for byte, fill one of its signature
-    fields, and be followed by nothing but more signing. Prints each signer (from the certificate)
-    beside the name printed under the line, and whether the chain is trusted. Writes nothing.
+    The file must be the generated PDF byte for byte, then signing updates only: the first
+    signature signs the generated revision; every signature (and document timestamp) is intact
+    and valid; each signature fills one of the document's fields; the signature fields are the
+    document's own, unmoved (plus invisible timestamp fields); nothing from the first signature
+    on changes pages, text or annotations; no bytes follow the last update. Prints each signer
+    (from the certificate) beside the name printed under the line, each timestamp, and whether
+    each chain is trusted (reported, never refused). Writes nothing.
     Exit 0: verified; 1: refused; 2: unreadable input.
     """
     from pipeline.records import display_path
@@ -215,6 +219,8 @@ def _report_signatures(verified) -> None:
         printed = f" (printed: {s.printed_name})" if s.printed_name else ""
         when = f", {s.signed_at}" if s.signed_at else ""
         click.echo(f"signature {s.field}: {s.signer}{printed}{when}; {s.trust}")
+    for t in verified.timestamps:
+        click.echo(f"timestamp {t.field}: {t.signer}{f', {t.signed_at}' if t.signed_at else ''}; {t.trust}")
     for field in verified.unsigned:
         click.echo(f"unsigned  {field}")
 

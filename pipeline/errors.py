@@ -83,3 +83,9 @@ class ImportRefused(click.ClickException):
 class RedlineRefused(click.ClickException):
     """A redline that cannot be made as asked (a revision never kept, a record without a reviewed
     text). Exit code 1; nothing is written."""
+
+
+def one_line(exc) -> str:
+    """A library's message as one line: some (asn1crypto's "\\n while parsing ...") span several,
+    and every refusal is one line."""
+    return " ".join(str(exc).split())

@@ -23,7 +23,7 @@ import jinja2
 import jinja2.meta
 
 from pipeline.project import ASSETS, LANGS, default_template_dir, template_dirs
-from pipeline.signature_fields import add_signature_fields, signature_lines
+from pipeline.signature_fields import SignatureFieldError, add_signature_fields, signature_lines
 
 TEMPLATE_DIRS = {lang: default_template_dir(lang) for lang in LANGS}  # the packaged templates
 READABLE_ROOTS = (ASSETS, *TEMPLATE_DIRS.values())
@@ -242,6 +242,8 @@ def html_to_pdf(html: str, document_id: str, archival: Archival | None = None, o
             attachment = weasyprint.Attachment(string=archival.data, name=archival.name, description=archival.description,
                                                created=archival.date, modified=archival.date, relationship="Source")
             archived = document.write_pdf(**options, pdf_variant="pdf/a-3b", attachments=[attachment])
+    except SignatureFieldError as exc:  # a template's or pyHanko's, not WeasyPrint's
+        raise RenderError(f"{document_id}: {exc}") from None
     except (Exception, FatalURLFetchingError) as exc:  # the fetch error is a BaseException, on purpose
         raise RenderError(f"{document_id}: WeasyPrint failed: {exc}") from None
     finally:

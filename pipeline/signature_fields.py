@@ -24,6 +24,16 @@ PX = 0.75  # WeasyPrint lays out in CSS px; PDF user space is in points
 FIELD_HEIGHT = (12.0, 36.0)  # the space above a line a signature may take, in points: at least, at most
 
 
+class SignatureFieldError(Exception):
+    """The fields cannot be added as promised; render.py names the document (a RenderError)."""
+
+
+# pyHanko's private hooks the reproducible writer overrides (pyHanko 0.38): without them, pyHanko's
+# random /ID and clock /ModDate would silently come back.
+WRITER_HOOKS = (("pyhanko.pdf_utils.incremental_writer", "IncrementalPdfFileWriter", "_handle_id"),
+                ("pyhanko.pdf_utils.writer", "BasePdfFileWriter", "_update_meta"))
+
+
 @dataclass(frozen=True)
 class SignatureLine:
     """One printed line to be signed: which page (0-based), where (PDF points, y up), whose."""
@@ -53,7 +63,8 @@ def signature_lines(document) -> list[SignatureLine]:
     roles = [line.role for line in found]
     duplicates = sorted({role for role in roles if roles.count(role) > 1})
     if duplicates:
-        raise ValueError(f"two signature lines are named {', '.join(duplicates)}: each line needs its own role")
+        raise SignatureFieldError(f"two signature lines are marked data-signatory=\"{', '.join(duplicates)}\" in its "
+                                  "template  → give each line its own role in the city's template override")
     return found
 
 
@@ -90,6 +101,7 @@ def add_signature_fields(pdf: bytes, lines: list[SignatureLine]) -> bytes:
 @lru_cache(maxsize=1)
 def _writer_class():
     """Made on first use: pyHanko is imported only where a PDF gets fields."""
+    _require_writer_hooks()
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
@@ -109,3 +121,16 @@ def _writer_class():
             """The metadata stay as the document says them: no clock time, no second producer."""
 
     return ReproducibleWriter
+
+
+def _require_writer_hooks() -> None:
+    """Refuse, naming the version, a pyHanko whose writer no longer has the hooks overridden here."""
+    import importlib
+    from importlib.metadata import version
+
+    missing = [f"{cls}.{hook}" for module, cls, hook in WRITER_HOOKS
+               if not callable(getattr(getattr(importlib.import_module(module), cls, None), hook, None))]
+    if missing:
+        raise SignatureFieldError(f"pyHanko {version('pyhanko')} has no {', '.join(missing)}, which sisterdocs overrides "
+                                  "to make signature fields reproducible (written for pyHanko 0.38)  → install "
+                                  "pyHanko 0.38 (pip install 'pyhanko==0.38.*'), or adapt pipeline/signature_fields.py")

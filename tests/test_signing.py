@@ -76,7 +76,7 @@ class Authority:
         self.cert = self._certificate(name, self.key.public_key(), name, self.key, ca=True)
 
     @staticmethod
-    def _certificate(subject, public_key, issuer, issuer_key, ca: bool):
+    def _certificate(subject, public_key, issuer, issuer_key, ca: bool, timestamping: bool = False):
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes
         from cryptography.x509.oid import NameOID
@@ -84,14 +84,16 @@ class Authority:
         start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
         usage = dict(digital_signature=True, content_commitment=not ca, key_encipherment=False, data_encipherment=False,
                      key_agreement=False, key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False)
-        return (x509.CertificateBuilder()
+        builder = (x509.CertificateBuilder()
                 .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
                 .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
                 .public_key(public_key).serial_number(x509.random_serial_number())
                 .not_valid_before(start).not_valid_after(start + dt.timedelta(days=3650))
                 .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-                .add_extension(x509.KeyUsage(**usage), critical=True)
-                .sign(issuer_key, hashes.SHA256()))
+                .add_extension(x509.KeyUsage(**usage), critical=True))
+        if timestamping:
+            builder = builder.add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        return builder.sign(issuer_key, hashes.SHA256())
 
     def signer(self, name: str):
         from asn1crypto import keys, x509
@@ -108,6 +110,22 @@ class Authority:
                             signing_key=keys.PrivateKeyInfo.load(key.private_bytes(
                                 der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
                             cert_registry=SimpleCertificateStore.from_certs([signing_cert, x509.Certificate.load(self.cert.public_bytes(der))]))
+
+    def timestamper(self, name: str = "Sisterdocs Test TSA"):
+        """A time-stamping authority the CA certifies, answering in-process (pyHanko's DummyTimeStamper)."""
+        from asn1crypto import keys, x509
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # the dummy TSA signs with RSA only
+        cert = self._certificate(name, key.public_key(), self.cert.subject.rfc4514_string()[3:], self.key, ca=False,
+                                 timestamping=True)
+        der = serialization.Encoding.DER
+        return DummyTimeStamper(tsa_cert=x509.Certificate.load(cert.public_bytes(der)),
+                                tsa_key=keys.PrivateKeyInfo.load(key.private_bytes(
+                                    der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+                                certs_to_embed=[x509.Certificate.load(self.cert.public_bytes(der))])
 
     def pem(self, path: Path) -> Path:
         from cryptography.hazmat.primitives import serialization
@@ -131,12 +149,36 @@ def presidente(ca):
     return ca.signer("Ana Pérez")
 
 
-def sign(data: bytes, field: str, signer) -> bytes:
-    """What a PDF reader does when a signatory signs in `field`: an incremental update."""
+def sign(data: bytes, field: str, signer, also=None) -> bytes:
+    """What a PDF reader does when a signatory signs in `field`: an incremental update (to which
+    `also(writer)` adds its own changes, as a forger's reader would)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign.signers import PdfSignatureMetadata, sign_pdf
 
-    return sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), PdfSignatureMetadata(field_name=field), signer=signer).getvalue()
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    if also is not None:
+        also(writer)
+    return sign_pdf(writer, PdfSignatureMetadata(field_name=field), signer=signer).getvalue()
+
+
+def updated(data: bytes, change) -> bytes:
+    """`data` with one incremental update, made by `change(writer)` (pyHanko's writer)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    change(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def replace_first_page_content(writer) -> None:
+    """The first page's text replaced by a blue bar: what a signature must never cover unnoticed."""
+    from pyhanko.pdf_utils import generic
+
+    page = writer.root["/Pages"]["/Kids"][0]
+    page[generic.pdf_name("/Contents")] = writer.add_object(generic.StreamObject(stream_data=b"q 0 0 1 rg 50 750 200 20 re f Q"))
+    writer.update_container(page)
 
 
 def verify(site: Site, path: Path, *extra, record="laredo-saltillo"):
@@ -192,7 +234,7 @@ def test_each_signature_line_carries_its_field_right_over_the_printed_name(built
         printed = tooltip.split(": ", 1)[1]
         first_word = printed.split()[0]
         # the printed name under the line, found independently in the page's text
-        hits = [(x, y) for text, x, y in text_positions(reader.pages[page]) if text.startswith(first_word) and printed.startswith(text[:len(first_word)])
+        hits = [(x, y) for text, x, y in text_positions(reader.pages[page]) if text.startswith(first_word) and (printed.startswith(text) or text.startswith(printed))
                 and x1 - 1 <= x <= x2]
         assert hits, f"{document}: {printed!r} ({name}) is not on page {page + 1} under its field"
         x, y = min(hits, key=lambda hit: abs(y1 - hit[1]))
@@ -315,6 +357,145 @@ def test_a_pdf_without_signatures_is_not_verified(site):
     assert "carries no digital signature" in line
 
 
+
+GENERATED = "out/example/partnerships/laredo-saltillo/agreement_bilingual.en.pdf"
+
+
+def test_a_signing_update_that_also_edits_page_content_is_refused(site, mayor):
+    """pyHanko checks what follows each signature's own update: a change made in the same update
+    as the first signature is found only by comparing with the generated file."""
+    path = site.root / "signed.pdf"
+    path.write_bytes(sign(site.agreement.read_bytes(), "city.mayor", mayor, also=replace_first_page_content))
+    line = one_error_line(verify(site, path))
+    assert line.startswith(f"Error: signed.pdf: changed since the generated {GENERATED}, beyond signing "
+                           "(pages or content were added or changed)  → ")
+
+
+def add_field(visible: bool):
+    def change(writer):
+        from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+
+        box = (0, 400, 612, 792) if visible else None  # a visible one, filled, paints over half the page
+        append_signature_field(writer, SigFieldSpec("zz", on_page=0, box=box, empty_field_appearance=visible))
+    return change
+
+
+def move_field(writer):
+    from pyhanko.pdf_utils import generic
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    for name, _value, ref in enumerate_sig_fields(writer.prev):
+        if name == "city.attest":
+            field = ref.get_object()
+            field["/Rect"] = generic.ArrayObject([generic.FloatObject(v) for v in (0, 400, 612, 792)])
+            writer.update_container(field)
+
+
+@pytest.mark.parametrize("change, refusal", [
+    (add_field(visible=True), "changed after the signature in city.mayor was made, beyond signing (pages or content "
+                              "were added or changed)  → "),
+    (add_field(visible=False), "signature field zz is a field the document does not have (the generated "
+                               f"{GENERATED} has {', '.join(AGREEMENT_FIELDS)})  → "),
+    (move_field, "changed after the signature in city.mayor was made, beyond signing"),
+], ids=["visible", "invisible", "moved"])
+def test_a_signature_field_added_or_moved_after_signing_is_refused(site, signed, change, refusal):
+    signed.write_bytes(updated(signed.read_bytes(), change))
+    line = one_error_line(verify(site, signed))
+    assert line.startswith(f"Error: signed.pdf: {refusal}"), line
+
+
+def test_a_document_timestamp_after_signing_is_accepted_and_reported(site, signed, ca):
+    """Acrobat's long-term validation adds a document timestamp (/DocTimeStamp) in a field of its own."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+
+    stamped = PdfTimeStamper(ca.timestamper()).timestamp_pdf(IncrementalPdfFileWriter(io.BytesIO(signed.read_bytes())), "sha256")
+    signed.write_bytes(stamped.getvalue())
+    result = verify(site, signed, "--trust-root", str(ca.pem(site.root / "ca.pem")))
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("timestamp ")]
+    assert ": Sisterdocs Test TSA, 20" in line and line.endswith("; trusted: the certificate chains to a given trust root")
+    assert "signature partner.municipal_president: Ana Pérez" in result.output
+    assert "unsigned  partner.secretary" in result.output
+
+
+def damaged(data: bytes, how: str) -> bytes:
+    """The first signature's /Contents (its CMS, hex) zeroed, or a DER header promising more than it holds."""
+    import re
+
+    found = re.search(rb"/Contents <([0-9a-fA-F]+)>", data)
+    contents = b"0" * len(found.group(1)) if how == "zeroed" else b"3082ffff".ljust(len(found.group(1)), b"0")
+    return data[:found.start(1)] + contents + data[found.end(1):]
+
+
+@pytest.mark.parametrize("how", ["zeroed", "truncated"])
+def test_a_damaged_signature_is_refused_as_signed_never_taken_for_a_scan(site, signed, how):
+    signed.write_bytes(damaged(signed.read_bytes(), how))
+    line = one_error_line(verify(site, signed))
+    assert line.startswith("Error: signed.pdf: the signed PDF cannot be read (") and "carries no" not in line
+    before = site.state()
+    line = one_error_line(site.run(scan=signed))  # sci: not a scan of paper with 5 pages
+    assert line.startswith("Error: signed.pdf: the signed PDF cannot be read (")
+    assert site.state() == before
+
+
+def test_bytes_after_the_last_signature_outside_any_update_are_refused(site, signed):
+    """A copied `startxref N %%EOF` makes readers that take the last one skip what comes before it."""
+    import re
+
+    data = signed.read_bytes()
+    last = re.findall(rb"startxref\s+(\d+)\s+%%EOF", data)[-1]
+    signed.write_bytes(data + b"999 0 obj\n<< /Note (after the signature) >>\nendobj\nstartxref\n" + last + b"\n%%EOF\n")
+    line = one_error_line(verify(site, signed))
+    assert line.startswith("Error: signed.pdf: bytes follow the last signature that belong to no saved update of the file  → ")
+
+
+def test_a_file_saved_between_the_generated_pdf_and_its_first_signature_is_refused(site, mayor):
+    from pyhanko.pdf_utils import generic
+
+    def set_language(writer):
+        writer.root["/Lang"] = generic.TextStringObject("fr")
+        writer.update_root()
+
+    path = site.root / "signed.pdf"
+    path.write_bytes(sign(updated(site.agreement.read_bytes(), set_language), "city.mayor", mayor))
+    line = one_error_line(verify(site, path))
+    assert line == (f"Error: signed.pdf: the file was changed between the generated {GENERATED} and its first signature  "
+                    "→ sign the generated PDF itself, without saving edits to it first")
+
+
+def test_a_signature_in_a_field_that_is_not_the_documents_is_refused(site, signed, presidente):
+    signed.write_bytes(sign(signed.read_bytes(), "witness", presidente))  # pyHanko makes the field (invisible)
+    line = one_error_line(verify(site, signed))
+    assert line.startswith("Error: signed.pdf: a signature fills 'witness', not one of the document's signature "
+                           f"fields ({', '.join(AGREEMENT_FIELDS)})  → ")
+
+
+def test_two_lines_of_the_same_role_are_a_render_error_naming_the_document():
+    from pipeline.render import RenderError, html_to_pdf
+
+    html = ('<p style="border-top: 1pt solid; margin-top: 30pt" data-signatory="city.mayor">A</p>'
+            '<p style="border-top: 1pt solid; margin-top: 30pt" data-signatory="city.mayor">B</p>')
+    with pytest.raises(RenderError) as raised:
+        html_to_pdf(html, "laredo-saltillo/agreement.en", signature_fields=True)
+    assert str(raised.value).startswith('laredo-saltillo/agreement.en: two signature lines are marked '
+                                        'data-signatory="city.mayor" in its template  → ')
+
+
+def test_a_pyhanko_without_the_writer_hooks_refuses_to_add_fields(monkeypatch):
+    """Without its hooks, pyHanko would write a random /ID and the clock's /ModDate: builds would differ."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    from pipeline.signature_fields import SignatureFieldError, SignatureLine, _writer_class, add_signature_fields
+
+    monkeypatch.delattr(IncrementalPdfFileWriter, "_handle_id")
+    _writer_class.cache_clear()
+    try:
+        with pytest.raises(SignatureFieldError, match=r"^pyHanko \S+ has no IncrementalPdfFileWriter\._handle_id, "):
+            add_signature_fields(b"%PDF-1.7", [SignatureLine("city.mayor", 0, (0, 0, 10, 10), "")])
+    finally:
+        _writer_class.cache_clear()
+
 # --- sci: a digitally signed agreement instead of a scan -------------------------------------------
 
 def test_sci_accepts_a_fully_signed_pdf_archives_it_untouched_and_records_the_signatures(site, mayor, presidente, ca):
@@ -332,6 +513,7 @@ def test_sci_accepts_a_fully_signed_pdf_archives_it_untouched_and_records_the_si
     assert (site.archive / entry["file"]).read_bytes() == data
     packet = (site.sci / "sci-packet.pdf").read_bytes()  # the signed pages, without signatures that would show as broken
     assert b"/ByteRange" not in packet and len(PdfReader(io.BytesIO(packet)).pages) > site.pages
+    assert "/AcroForm" not in PdfReader(io.BytesIO(packet)).trailer["/Root"]  # no empty form left behind either
     # the message carries the signed bytes themselves, beside the packet, and says why
     mail = email.message_from_bytes((site.sci / "sci-submission.eml").read_bytes(), policy=email.policy.default)
     attached = {part.get_filename(): part.get_content() for part in mail.iter_attachments()}

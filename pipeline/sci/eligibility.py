@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from pipeline.errors import SubmissionError
+from pipeline.errors import SubmissionError, one_line
 from pipeline.output import MANIFEST, sha256
 from pipeline.plan import DocumentPlan
 from pipeline.records import display_path
@@ -93,7 +93,7 @@ def built_file(out_folder: Path, batch, relative: str, partnership_id: str, what
         raise SubmissionError(f"{display_path(manifest_path)}: not found, so there is no generated {what} to send "
                               f"→ run {rebuild} first (or give --out where it wrote)") from None
     except (OSError, ValueError) as exc:
-        raise SubmissionError(f"{display_path(manifest_path)}: unreadable ({exc})  → run {rebuild} again") from None
+        raise SubmissionError(f"{display_path(manifest_path)}: unreadable ({one_line(exc)})  → run {rebuild} again") from None
     entry = next((f for f in manifest.get("files", []) if isinstance(f, dict) and f.get("path") == relative), None)
     if entry is None or not entry.get("final"):
         state = "only a DRAFT" if entry else "no"

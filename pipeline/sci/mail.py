@@ -17,7 +17,7 @@ from email.utils import format_datetime, parseaddr
 
 
 from pipeline.context import ContextBuilder
-from pipeline.errors import DeliveryError, SubmissionError
+from pipeline.errors import DeliveryError, SubmissionError, one_line
 from pipeline.output import sha256
 from pipeline.records import display_path
 from pipeline.rules.values import get
@@ -177,7 +177,7 @@ def deliver_or_explain(email: EmailMessage | bytes, smtp: "SmtpSettings", result
     except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
         record_delivery("failed", via, str(exc))
         raise DeliveryError(
-            f"delivery to {SCI_MEMBERSHIP.addr_spec} through {via} failed: {exc}. {kept} and the "
+            f"delivery to {SCI_MEMBERSHIP.addr_spec} through {via} failed: {one_line(exc)}. {kept} and the "
             f"message is ready  → {again}", result) from None
     record_delivery("sent", via)
     return via

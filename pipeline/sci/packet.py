@@ -119,6 +119,8 @@ def packet(batch, record, scan: Scan, as_of: dt.date, version: str, overrides: P
     excluded = ["/Annots"] if scan.digital is not None else []
     with pypdf_quiet():  # already read once in verify_scan, which reported what matters
         writer.append(PdfReader(io.BytesIO(scan.data), strict=False), import_outline=False, excluded_fields=excluded)
+    if scan.digital is not None and "/AcroForm" in writer.root_object:  # pypdf copies the form, emptied of its fields
+        del writer.root_object["/AcroForm"]
     for title, page in zip(OUTLINE, (0, summary_page, len(front.pages))):
         writer.add_outline_item(title=title, page_number=page)
     city, partnership = context["city"], context["partnership"]

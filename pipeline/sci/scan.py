@@ -16,7 +16,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NullObject, StreamObject
 
-from pipeline.errors import SubmissionError
+from pipeline.errors import SubmissionError, one_line
 from pipeline.output import sha256
 from pipeline.records import display_path
 from pipeline.signed_pdf import is_digitally_signed
@@ -84,7 +84,7 @@ def verify_scan(path: Path, expected_pages: int, agreement_shown: str, signed=No
     except IsADirectoryError:
         raise SubmissionError(f"{shown}: is a folder, not a PDF file  → give the scanned PDF itself") from None
     except OSError as exc:
-        raise SubmissionError(f"{shown}: cannot be read ({exc.strerror or exc})  → give the path of the scanned PDF") from None
+        raise SubmissionError(f"{shown}: cannot be read ({one_line(exc.strerror or exc)})  → give the path of the scanned PDF") from None
     if not data:
         raise SubmissionError(f"{shown}: the file is empty (0 bytes)  → {rescan}")
     if not data.startswith(b"%PDF-"):
@@ -103,10 +103,10 @@ def verify_scan(path: Path, expected_pages: int, agreement_shown: str, signed=No
                 _read_every_page(reader)
                 active = active_content(reader)
         except Exception as exc:  # pypdf raises many types for damaged files; all mean the same to a clerk
-            raise SubmissionError(f"{shown}: the PDF is damaged and cannot be read ({exc})  → {rescan}") from None
+            raise SubmissionError(f"{shown}: the PDF is damaged and cannot be read ({one_line(exc)})  → {rescan}") from None
     damage = [m for m in repairs if any(sign in m for sign in DAMAGE_SIGNS)]
     if damage:
-        raise SubmissionError(f"{shown}: the PDF is damaged: {damage[0].strip().rstrip('.')}  → {rescan}")
+        raise SubmissionError(f"{shown}: the PDF is damaged: {one_line(damage[0]).rstrip('.')}  → {rescan}")
     if encrypted:
         raise SubmissionError(f"{shown}: the PDF is password-protected (encrypted)  → save a copy without a password "
                               "or restrictions: the archive and SCI must be able to open it")
