@@ -650,8 +650,11 @@ def test_an_agenda_item_without_a_goal_or_a_strategic_plan_is_still_made_and_say
     assert agenda_task(batch, "dos-laredos").context["agenda"]["goal"] is None
 
 
-def test_the_agenda_item_reads_a_numeric_signing_date_in_the_citys_date_order(tmp_path):
+@pytest.mark.parametrize("signed, order", [("03/04/2024", ["November 15, 1986", "March 4, 2024"]),
+                                           ("03/04/1980", ["March 4, 1980", "November 15, 1986"])])
+def test_the_agenda_item_reads_a_numeric_signing_date_in_the_citys_date_order(tmp_path, signed, order):
+    """Listed oldest first by the date each was signed, a numeric date read as city.yaml says (MDY)."""
     batch = BatchCopy(tmp_path)
-    batch.replace("city.yaml", "kind: friendship_city, signed: 2024-06-20,", "kind: friendship_city, signed: 03/04/2024,")
+    batch.replace("city.yaml", "kind: friendship_city, signed: 2024-06-20,", f"kind: friendship_city, signed: {signed},")
     listed = agenda_task(batch, "laredo-saltillo").context["agenda"]["partnerships"]
-    assert [p["signed"] for p in listed] == ["November 15, 1986", "March 4, 2024"]  # MDY, as city.yaml sets
+    assert [p["signed"] for p in listed] == order

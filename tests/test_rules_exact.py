@@ -54,7 +54,8 @@ def test_components_of_the_wrong_shape_are_a_schema_finding_not_a_crash(batch, c
 
 
 @pytest.mark.parametrize("fund, named", [("{en: General Fund 101, es: Fondo General 101}", "General Fund 101"),
-                                         ("General Fund 101", "General Fund 101"), ("{es: Fondo General 101}", "Fondo General 101")])
+                                         ("General Fund 101", "General Fund 101"), ("{es: Fondo General 101}", "Fondo General 101"),
+                                         ("{}", "?")])
 def test_the_fund_is_named_in_english_whether_bilingual_or_plain(batch, fund, named):
     batch.replace(FLEET, "fund_source: {en: General Fund 101, es: Fondo General 101}\n    fund_allows_donation: true",
                   f"fund_source: {fund}\n    fund_allows_donation: false")

@@ -187,5 +187,6 @@ def _check_pickup(record, report, data, picked_up) -> None:
 
 def _english(value) -> str:
     """A plain or {en, es} value as the English text the findings are written in; with only the
-    Spanish given, that (the schema reports the missing English; the finding still names the item)."""
-    return str(value.get("en") or value.get("es") or "") if isinstance(value, dict) else str(value)
+    Spanish given, that (the schema reports the missing English; the finding still names the item);
+    with neither, '?'."""
+    return str(value.get("en") or value.get("es") or "?") if isinstance(value, dict) else str(value)
