@@ -184,28 +184,36 @@ def test_the_evaluation_falls_six_months_to_two_years_after_signing_boundaries_i
 
 # --- donation status rules: each inconsistency is its own finding -------------------------------------------------
 
+COUNCIL_FIX = "add 'council:' with resolution_number and meeting_date, or set status: requested"
+NO_PICKUP_DATE = ("pickup.picked_up_on", "status is picked_up but no pickup date is recorded", "add 'picked_up_on:' under pickup")
 STATUS_CASES = {
     "approved without council action": (BUS_FILE, ("council:\n  resolution_number: 2026-R-097", "council_x:\n  resolution_number: 2026-R-097"),
-                                        ("donation.status", "status")),
+                                        [("status", "status is picked_up but no council action is recorded", COUNCIL_FIX)]),
     "approved before the meeting": (BUS_FILE, ("  meeting_date: 2026-09-22", "  meeting_date: 2027-01-12"),
-                                    ("donation.status", "council.meeting_date")),
-    "picked up without a date": (BUS_FILE, ("  picked_up_on: 2026-10-08\n", ""), ("donation.status", "pickup.picked_up_on")),
-    "a pickup date while still approved": (BUS_FILE, ("status: picked_up", "status: council_approved"), ("donation.status", "status")),
+                                    [("council.meeting_date", "status is picked_up but the council meets on 2027-01-12",
+                                      "set status: requested until the council has voted")]),
+    "picked up without a date": (BUS_FILE, ("  picked_up_on: 2026-10-08\n", ""), [NO_PICKUP_DATE]),
+    "a pickup date while still approved": (BUS_FILE, ("status: picked_up", "status: council_approved"),
+                                           [("status", "a pickup date is recorded but status is council_approved",
+                                             "set status: picked_up")]),
     "approved without a pickup person": (BUS_FILE, ("pickup:\n  name: Ramiro Sánchez Olvera", "pickup_x:\n  name: Ramiro Sánchez Olvera"),
-                                         ("donation.status", "pickup")),
+                                         [("pickup", "the recipient has not named the person who will pick up",
+                                           "add 'pickup:' with name, id_type and id_number (a matching ID is checked at pickup)"),
+                                          NO_PICKUP_DATE]),
     "meeting before the request": (BUS_FILE, ("requested_on: 2026-07-06", "requested_on: 2026-09-30"),
-                                   ("donation.status", "council.meeting_date")),
+                                   [("council.meeting_date", "the council meeting (2026-09-22) is before the request (2026-09-30)",
+                                     "correct one of the two dates")]),
 }
 
 
 @pytest.mark.parametrize("case", sorted(STATUS_CASES))
 def test_each_donation_status_inconsistency_is_reported(tmp_path, case):
-    path, (old, new), finding = STATUS_CASES[case]
+    path, (old, new), expected = STATUS_CASES[case]
     batch = BatchCopy(tmp_path)
     assert not [f for f in batch.check(AFTER_MEETING).findings if f.rule == "donation.status"]
     batch.replace(path, old, new)
-    found = [(f.rule, f.field) for f in batch.check(AFTER_MEETING).findings if f.rule == "donation.status"]
-    assert finding in found, found
+    found = [(f.field, f.message, f.fix) for f in batch.check(AFTER_MEETING).findings if f.rule == "donation.status"]
+    assert found == expected
 
 
 # --- the output: stale files go, files no build made stay ---------------------------------------------------------
