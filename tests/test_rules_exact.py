@@ -268,3 +268,37 @@ def test_an_approval_that_names_no_revision_says_which_to_record(batch):
         f"if the legal office approved the text of rev. {revision}, add 'revision: {revision}' under legal_review; otherwise "
         "have it review that text first")
     assert len(revision) == 10 and int(revision, 16) >= 0
+
+
+# --- the pickup: only the designated person, whose ID staff checked ------------------------------------------------
+
+BUS = "donations/don-2026-nld-school-bus.yaml"
+
+
+def test_a_pickup_without_the_written_designation_is_refused(batch):
+    line = batch.replace(BUS, "designation: {date: 2026-10-01, signed_by: Jorge L. Salinas Ortiz}\n", "")
+    finding = only(batch.check(), "pickup.designation")
+    assert (finding.record, finding.field, finding.severity, finding.message, finding.fix) == (
+        "don-2026-nld-school-bus", "pickup.picked_up_on", "error",
+        "a pickup is recorded but not the recipient's written designation of the person who picked up",
+        "add designation: {date, signed_by} from the signed pickup_designation form")
+    assert finding.line > line
+
+
+@pytest.mark.parametrize("signer, reported", [("Luis F. Montemayor", True), ("  jorge l.  SALINAS ortiz ", False),
+                                              ("Jorge L. Salinas", True)])
+def test_the_designation_is_signed_by_the_recipients_representative_whatever_the_spacing_or_case(batch, signer, reported):
+    batch.replace(BUS, "signed_by: Jorge L. Salinas Ortiz}", f"signed_by: '{signer}'}}")
+    found = [(f.field, f.message, f.fix) for f in batch.check().findings if f.rule == "pickup.designation_signer"]
+    assert found == ([("designation.signed_by", f"the designation is signed by {signer}, not by the recipient's representative "
+                       "(Jorge L. Salinas Ortiz)", "have the recipient's representative sign the designation, or correct "
+                       "recipient.representative")] if reported else [])
+
+
+@pytest.mark.parametrize("checked", ["", "  id_checked: false\n"])
+def test_a_pickup_without_the_id_checked_is_refused(batch, checked):
+    batch.replace(BUS, "  id_checked: true\n", checked)
+    finding = only(batch.check(), "pickup.id_checked")
+    assert (finding.field, finding.severity, finding.message, finding.fix) == (
+        "pickup.id_checked", "error", "a pickup is recorded without the check that the ID shown matched the designation",
+        "record id_checked: true under pickup once staff has checked it (or correct the pickup)")
