@@ -302,3 +302,25 @@ def test_a_pickup_without_the_id_checked_is_refused(batch, checked):
     assert (finding.field, finding.severity, finding.message, finding.fix) == (
         "pickup.id_checked", "error", "a pickup is recorded without the check that the ID shown matched the designation",
         "record id_checked: true under pickup once staff has checked it (or correct the pickup)")
+
+
+BOMBEROS = "donations/don-2026-nld-bomberos.yaml"
+
+
+def test_a_vehicle_without_its_type_cannot_be_checked_against_mexicos_permit(batch):
+    line = batch.replace(BOMBEROS, "    vehicle_type: fire_truck\n", "")
+    finding = only(batch.check(), "schema.required", "items[0].vehicle_type")
+    assert (finding.record, finding.message, finding.fix) == (
+        "don-2026-nld-bomberos", "a vehicle needs its vehicle_type",
+        "add 'vehicle_type:' (school_bus, garbage_truck, fire_truck, ...): Mexico permits only some used vehicles")
+    assert finding.line < line
+
+
+@pytest.mark.parametrize("key, old, new", [
+    ("head", "  head: {name: Gerardo Elizondo Peña, office: president,", "  head: {name: Gerardo Elizondo Peña, office: other,"),
+    ("representative", "    office: legal_representative\n", "    office: other\n")])
+def test_a_recipients_officer_of_another_office_has_the_title_written_out(batch, key, old, new):
+    batch.replace(BOMBEROS, old, new)
+    finding = only(batch.check(), "donation.signatory", f"recipient.{key}.title")
+    assert (finding.record, finding.severity, finding.message, finding.fix) == (
+        "don-2026-nld-bomberos", "warning", "office is 'other', so the title must be written out", "add 'title:' with en: and es:")
