@@ -629,3 +629,20 @@ def test_streams_that_inflate_beyond_the_cap_are_refused_as_damage(site, monkeyp
     assert result.exit_code == 1
     assert "the PDF is damaged and cannot be read (its streams decode to more than 1,000 bytes)" in result.output, result.output
     assert site.state() == before
+
+
+@pytest.mark.parametrize("change, said", [
+    ("edited", "agreement_bilingual.en.pdf: changed since the build (its SHA-256 differs from the manifest) → run "
+               "`sisterdocs build records/example` again; never edit generated files by hand"),
+    ("deleted", "agreement_bilingual.en.pdf: listed in the manifest but missing → run `sisterdocs build records/example` again"),
+    ("manifest", "manifest.json: unreadable"),
+])
+def test_a_generated_agreement_changed_or_lost_since_the_build_is_not_sent(site, change, said):
+    scan = site.scan()
+    if change == "edited":
+        site.agreement.write_bytes(site.agreement.read_bytes() + b"\n% edited by hand\n")
+    elif change == "deleted":
+        site.agreement.unlink()
+    else:
+        (site.out / "manifest.json").write_text("{not json", encoding="utf-8")
+    assert said in refused(site, scan=scan)
