@@ -31,7 +31,12 @@ DOCX_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed zip timestamps: the same inputs give
 
 
 class RenderError(Exception):
-    """A document could not be rendered; the message says which and why."""
+    """A document could not be rendered; the message says which and why. `template` and `line`
+    say where, when a template failed (for check to report it as a finding)."""
+
+    def __init__(self, message: str, template: str = "", line: int = 0):
+        super().__init__(message)
+        self.template, self.line = template, line
 
 
 @dataclass(frozen=True)
@@ -138,8 +143,31 @@ def render_html(task: RenderTask) -> str:
     }
     try:
         return jinja_env(plan.lang, task.overrides).get_template(f"{plan.template}.html").render(context)
-    except jinja2.TemplateError as exc:
-        raise RenderError(f"{plan.lang}/{plan.template}.html: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a city's own template may fail in any way: say where, in one line
+        template, line = _template_line(exc)
+        where = f"{_shown_template(template)}, line {line}" if template else f"{plan.lang}/{plan.template}.html"
+        raise RenderError(f"{plan.doc_id}: {where}: {type(exc).__name__}: {' '.join(str(exc).split())}",
+                          template, line) from None
+
+
+def _template_line(exc: BaseException) -> tuple[str, int]:
+    """The template file and line where an error arose, from the syntax error itself or the last
+    template frame of the traceback Jinja rewrites; ("", 0) when no template frame is found."""
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        return exc.filename, exc.lineno or 0
+    frame, found = exc.__traceback__, ("", 0)
+    while frame is not None:
+        name = frame.tb_frame.f_code.co_filename
+        if name.endswith(".html"):
+            found = (name, frame.tb_lineno)
+        frame = frame.tb_next
+    return found
+
+
+def _shown_template(filename: str) -> str:
+    parts = Path(filename).parts
+    homes = [i for i, part in enumerate(parts) if part.startswith("templates_")]
+    return "/".join(parts[homes[-1]:]) if homes else Path(filename).name
 
 
 # --- WeasyPrint ------------------------------------------------------------------------------

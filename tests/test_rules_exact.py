@@ -324,3 +324,48 @@ def test_a_recipients_officer_of_another_office_has_the_title_written_out(batch,
     finding = only(batch.check(), "donation.signatory", f"recipient.{key}.title")
     assert (finding.record, finding.severity, finding.message, finding.fix) == (
         "don-2026-nld-bomberos", "warning", "office is 'other', so the title must be written out", "add 'title:' with en: and es:")
+
+
+@pytest.mark.parametrize("inserted, said", [
+    ("{{ partnership.nothing.deeper }}", "UndefinedError: 'dict object' has no attribute 'nothing'"),
+    ("{{ 1 // 0 }}", "ZeroDivisionError: integer division or modulo by zero"),
+])
+def test_a_city_template_that_fails_while_rendering_names_its_line(tmp_path, inserted, said):
+    import datetime as dt
+
+    from pipeline.build import make_tasks
+    from pipeline.plan import Plan
+    from pipeline.render import RenderError, render_html
+    from tests.conftest import ROOT, BatchCopy
+    from tests.test_promises import planned
+
+    batch = BatchCopy(tmp_path)
+    own = tmp_path / "city" / "templates_en" / "partnership" / "introduction_letter.html"
+    own.parent.mkdir(parents=True)
+    source = (ROOT / "templates_en" / "partnership" / "introduction_letter.html").read_text(encoding="utf-8")
+    assert source.splitlines()[4].startswith("{% block body %}")
+    own.write_text(source.replace("{% block body %}", "{% block body %}" + inserted, 1), encoding="utf-8")
+    loaded, _, the_plan = planned(batch, as_of=dt.date(2026, 12, 1))
+    letter = next(d for d in the_plan.documents if d.document == "introduction_letter" and d.lang == "en")
+    (task,) = make_tasks(loaded, Plan(documents=[letter]), as_of=dt.date(2026, 12, 1), overrides=tmp_path / "city")
+    with pytest.raises(RenderError) as caught:
+        render_html(task)
+    assert str(caught.value) == (f"laredo-saltillo/introduction_letter.en: templates_en/partnership/introduction_letter.html, "
+                                 f"line 5: {said}")
+
+
+def test_a_city_agreement_template_that_fails_while_check_renders_it_is_a_finding(batch, tmp_path):
+    from pipeline.records import load_batch
+    from pipeline.validate import validate
+    from tests.conftest import ROOT
+
+    own = tmp_path / "city" / "templates_en" / "partnership" / "agreement.html"
+    own.parent.mkdir(parents=True)
+    source = (ROOT / "templates_en" / "partnership" / "agreement.html").read_text(encoding="utf-8")
+    own.write_text(source.replace("{% block body %}", "{% block body %}{{ partnership.nothing.deeper }}", 1), encoding="utf-8")
+    review.forget_rendered()  # laredo-monterrey's approval makes check render its agreement
+    finding = only(validate(load_batch(batch.folder), overrides=tmp_path / "city"), "city.template")
+    line = source.splitlines().index(next(x for x in source.splitlines() if x.startswith("{% block body %}"))) + 1
+    assert (finding.file, finding.line, finding.severity) == ("city/templates_en/partnership/agreement.html", line, "error")
+    assert finding.message.startswith("rendering failed: laredo-monterrey/agreement.en: templates_en/partnership/agreement.html, "
+                                      f"line {line}: UndefinedError: 'dict object' has no attribute 'nothing'")

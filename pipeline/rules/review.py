@@ -7,53 +7,65 @@ from pathlib import Path
 
 from pipeline import review
 from pipeline.records import display_path
+from pipeline.rules import templates
 from pipeline.rules.values import get
 
 
 def check(batch, report, overrides: Path | None = None) -> None:
     """Runs last: a record with errors, or any error in city.yaml or batch.yaml, stops the build before
     anything is rendered, so there is no text to compare."""
+    from pipeline.render import RenderError  # (review.current renders already: no cost added)
+
     blocked = {f.record for f in report.errors}
     if any(f.kind in ("city", "batch") for f in report.errors):
         return
     for record in batch.records:
         if record.id in blocked:
             continue  # a record with errors is not rendered, so its text has no revision
-        _check_adopted_texts(batch, record, report, overrides)
-        if record.kind not in review.REVIEWED:
-            continue
-        approval = record.data.get("legal_review")
-        if not isinstance(approval, dict) or approval.get("status") != "approved":
-            continue
-        approved = str(approval.get("revision") or "").strip()
-        current = review.current(batch, record, overrides)
-        redline = f"sisterdocs redline {batch.name} {record.id}"
-        if not approved:
-            report.add(record, "legal_review.revision", ("legal_review",),
-                       f"the approval by {approval.get('reviewer') or 'the legal office'} does not say which text it "
-                       f"approved; the agreement stays a DRAFT (its text is now rev. {current.revision}, printed in the "
-                       "footer of every copy)",
-                       f"if the legal office approved the text of rev. {current.revision}, add 'revision: "
-                       f"{current.revision}' under legal_review; otherwise have it review that text first")
-            report.unreviewed[record.id] = f"the approval names no revision (the text is rev. {current.revision})"
-            continue
-        if approved == current.revision:
-            continue
-        changed = _what_changed(batch, record.id, approved, current)
-        signed = get(record.data, "signing", "date")
-        if signed:  # the parties signed the approved text: a new text is not theirs to approve
-            report.add(record, "legal_review.stale", ("legal_review", "revision"),
-                       f"the agreement was signed on {signed} with the text of rev. {approved}; the records now make rev. "
-                       f"{current.revision} ({changed}), so the copies built are not the signed agreement and are marked DRAFT",
-                       f"undo the change ({redline} --from {approved} shows it); the signed text changes only by an "
-                       "amendment both parties sign")
-        else:
-            report.add(record, "legal_review.stale", ("legal_review", "revision"),
-                       f"the legal office approved rev. {approved} of the agreement on {get(approval, 'date') or '?'}; "
-                       f"the text is now rev. {current.revision} ({changed}); the agreement is a DRAFT again",
-                       f"have the legal office review the changes ({redline} --from {approved}) and record 'revision: "
-                       f"{current.revision}' with its new approval, or undo the change")
-        report.unreviewed[record.id] = f"the text changed after the approval of rev. {approved} (now rev. {current.revision})"
+        try:
+            _check_record(batch, record, report, overrides)
+        except RenderError as error:  # a city's own template that fails while rendering
+            templates.rendering_failed(batch.city, report, error)
+            return
+
+
+def _check_record(batch, record, report, overrides) -> None:
+    """The record's adopted acts, and its approved agreement, against the texts they would print now."""
+    _check_adopted_texts(batch, record, report, overrides)
+    if record.kind not in review.REVIEWED:
+        return
+    approval = record.data.get("legal_review")
+    if not isinstance(approval, dict) or approval.get("status") != "approved":
+        return
+    approved = str(approval.get("revision") or "").strip()
+    current = review.current(batch, record, overrides)
+    redline = f"sisterdocs redline {batch.name} {record.id}"
+    if not approved:
+        report.add(record, "legal_review.revision", ("legal_review",),
+                   f"the approval by {approval.get('reviewer') or 'the legal office'} does not say which text it "
+                   f"approved; the agreement stays a DRAFT (its text is now rev. {current.revision}, printed in the "
+                   "footer of every copy)",
+                   f"if the legal office approved the text of rev. {current.revision}, add 'revision: "
+                   f"{current.revision}' under legal_review; otherwise have it review that text first")
+        report.unreviewed[record.id] = f"the approval names no revision (the text is rev. {current.revision})"
+        return
+    if approved == current.revision:
+        return
+    changed = _what_changed(batch, record.id, approved, current)
+    signed = get(record.data, "signing", "date")
+    if signed:  # the parties signed the approved text: a new text is not theirs to approve
+        report.add(record, "legal_review.stale", ("legal_review", "revision"),
+                   f"the agreement was signed on {signed} with the text of rev. {approved}; the records now make rev. "
+                   f"{current.revision} ({changed}), so the copies built are not the signed agreement and are marked DRAFT",
+                   f"undo the change ({redline} --from {approved} shows it); the signed text changes only by an "
+                   "amendment both parties sign")
+    else:
+        report.add(record, "legal_review.stale", ("legal_review", "revision"),
+                   f"the legal office approved rev. {approved} of the agreement on {get(approval, 'date') or '?'}; "
+                   f"the text is now rev. {current.revision} ({changed}); the agreement is a DRAFT again",
+                   f"have the legal office review the changes ({redline} --from {approved}) and record 'revision: "
+                   f"{current.revision}' with its new approval, or undo the change")
+    report.unreviewed[record.id] = f"the text changed after the approval of rev. {approved} (now rev. {current.revision})"
 
 
 def _what_changed(batch, record_id: str, old_revision: str, current) -> str:

@@ -44,6 +44,13 @@ def check(city_record, report, overrides: Path | None) -> None:
                                                    f"neither the city's nor a packaged template")
 
 
+def rendering_failed(city_record, report, error) -> None:
+    """A text check renders (the reviewed agreement, an adopted act) failed in a template: a finding
+    at the template's line, not a traceback."""
+    path = Path(error.template) if error.template else Path("templates")
+    _add(report, city_record, path, error.line or 1, f"rendering failed: {error}")
+
+
 def _add(report, city_record, path: Path, line: int, message: str) -> None:
     report.findings.append(Finding(severity=RULES["city.template"].severity, file=display_path(path), line=line,
                                    record=city_record.id, kind=city_record.kind, field="", rule="city.template",
