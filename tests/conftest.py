@@ -81,6 +81,17 @@ class BatchCopy:
         return validate(load_batch(self.folder), as_of=as_of)
 
 
+def own_template(city: Path, relative: str, old: str, new: str) -> Path:
+    """A city's own copy of the packaged template `relative` (templates_en/...), with `old` (which
+    must be there) replaced once by `new`; returns the city's folder, to pass as overrides."""
+    source = (ROOT / relative).read_text(encoding="utf-8")
+    assert old in source, f"{relative} no longer holds {old!r}"
+    path = city / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(source.replace(old, new, 1), encoding="utf-8")
+    return city
+
+
 @pytest.fixture
 def batch(tmp_path, monkeypatch) -> BatchCopy:
     monkeypatch.chdir(tmp_path)

@@ -21,7 +21,7 @@ from pipeline.records import load_batch
 from pipeline.render import render_html
 from pipeline.rules.fields import rfc_issues
 from pipeline.validate import validate
-from tests.conftest import AFTER_MEETING, ROOT, BatchCopy
+from tests.conftest import AFTER_MEETING, ROOT, BatchCopy, own_template
 
 SALTILLO = "partnerships/laredo-saltillo.yaml"
 BUS_FILE = "donations/don-2026-nld-school-bus.yaml"
@@ -535,12 +535,8 @@ def test_a_city_template_that_changes_an_adopted_text_is_named(tmp_path):
     loaded = load_batch(batch.folder)
     bus = next(r for r in loaded.records if r.id == "don-2026-nld-school-bus")
     review.mark_adopted(batch.folder, bus, review.snapshot(loaded, bus, group="donation_resolution"), "2026-09-22")
-    overrides = tmp_path / "city"
-    (overrides / "templates_en" / "donation").mkdir(parents=True)
-    source = (ROOT / "templates_en" / "donation" / "donation_resolution.html").read_text(encoding="utf-8")
-    assert "— EQUIPMENT DONATED<" in source
-    (overrides / "templates_en" / "donation" / "donation_resolution.html").write_text(
-        source.replace("— EQUIPMENT DONATED<", "— EQUIPMENT TO BE DONATED<", 1), encoding="utf-8")
+    overrides = own_template(tmp_path / "city", "templates_en/donation/donation_resolution.html", "— EQUIPMENT DONATED<",
+                             "— EQUIPMENT TO BE DONATED<")
     report = validate(load_batch(batch.folder), as_of=AFTER_MEETING, overrides=overrides)
     (frozen,) = [f for f in report.findings if f.rule == "resolution.adopted_text"]
     assert "templates city templates_en/donation/donation_resolution.html, templates_en/donation/donation_resolution.html" \
@@ -615,12 +611,8 @@ def test_the_same_words_from_a_changed_template_are_kept_as_the_same_revision(tm
     from pipeline import review
 
     batch = BatchCopy(tmp_path, revisions=True)
-    overrides = tmp_path / "city"
-    (overrides / "templates_en" / "partnership").mkdir(parents=True)
-    source = (ROOT / "templates_en" / "partnership" / "agreement.html").read_text(encoding="utf-8")
-    assert "<section" in source
-    (overrides / "templates_en" / "partnership" / "agreement.html").write_text(
-        source.replace("<section", '<section data-note="markup only"', 1), encoding="utf-8")
+    overrides = own_template(tmp_path / "city", "templates_en/partnership/agreement.html", "<section",
+                             '<section data-note="markup only"')
     loaded = load_batch(batch.folder)
     mty = next(r for r in loaded.records if r.id == "laredo-monterrey")
     kept_file = review.store_path(batch.folder, "laredo-monterrey", "295f46609e")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline import review
-from tests.conftest import only
+from tests.conftest import only, own_template
 
 FLEET = "donations/don-2026-nld-public-works.yaml"
 SALTILLO = "partnerships/laredo-saltillo.yaml"
@@ -224,9 +224,8 @@ def test_a_city_template_jinja_cannot_read_is_an_error_at_its_line_before_anythi
     from pipeline.validate import validate
     from tests.conftest import ROOT
 
-    own = tmp_path / "city" / "templates_en" / "partnership" / "agreement.html"
-    own.parent.mkdir(parents=True)
-    own.write_text(edit((ROOT / "templates_en" / "partnership" / "agreement.html").read_text(encoding="utf-8")), encoding="utf-8")
+    source = (ROOT / "templates_en" / "partnership" / "agreement.html").read_text(encoding="utf-8")
+    own_template(tmp_path / "city", "templates_en/partnership/agreement.html", source, edit(source))
     batch.replace(SALTILLO, "legal_review:\n  status: pending\n",  # an approval the check would render the text for
                   "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
     rendered = []
@@ -340,11 +339,10 @@ def test_a_city_template_that_fails_while_rendering_names_its_line(tmp_path, ins
     from tests.test_promises import planned
 
     batch = BatchCopy(tmp_path)
-    own = tmp_path / "city" / "templates_en" / "partnership" / "introduction_letter.html"
-    own.parent.mkdir(parents=True)
     source = (ROOT / "templates_en" / "partnership" / "introduction_letter.html").read_text(encoding="utf-8")
     assert source.splitlines()[4].startswith("{% block body %}")
-    own.write_text(source.replace("{% block body %}", "{% block body %}" + inserted, 1), encoding="utf-8")
+    own_template(tmp_path / "city", "templates_en/partnership/introduction_letter.html", "{% block body %}",
+                 "{% block body %}" + inserted)
     loaded, _, the_plan = planned(batch, as_of=dt.date(2026, 12, 1))
     letter = next(d for d in the_plan.documents if d.document == "introduction_letter" and d.lang == "en")
     (task,) = make_tasks(loaded, Plan(documents=[letter]), as_of=dt.date(2026, 12, 1), overrides=tmp_path / "city")
@@ -359,10 +357,9 @@ def test_a_city_agreement_template_that_fails_while_check_renders_it_is_a_findin
     from pipeline.validate import validate
     from tests.conftest import ROOT
 
-    own = tmp_path / "city" / "templates_en" / "partnership" / "agreement.html"
-    own.parent.mkdir(parents=True)
+    own_template(tmp_path / "city", "templates_en/partnership/agreement.html", "{% block body %}",
+                 "{% block body %}{{ partnership.nothing.deeper }}")
     source = (ROOT / "templates_en" / "partnership" / "agreement.html").read_text(encoding="utf-8")
-    own.write_text(source.replace("{% block body %}", "{% block body %}{{ partnership.nothing.deeper }}", 1), encoding="utf-8")
     review.forget_rendered()  # laredo-monterrey's approval makes check render its agreement
     finding = only(validate(load_batch(batch.folder), overrides=tmp_path / "city"), "city.template")
     line = source.splitlines().index(next(x for x in source.splitlines() if x.startswith("{% block body %}"))) + 1
