@@ -366,3 +366,37 @@ def test_a_city_agreement_template_that_fails_while_check_renders_it_is_a_findin
     assert (finding.file, finding.line, finding.severity) == ("city/templates_en/partnership/agreement.html", line, "error")
     assert finding.message.startswith("rendering failed: laredo-monterrey/agreement.en: templates_en/partnership/agreement.html, "
                                       f"line {line}: UndefinedError: 'dict object' has no attribute 'nothing'")
+
+
+# --- a donation's status, dates and steps, at their boundaries -------------------------------------------------------
+
+def donation_status(batch, as_of=None) -> list[tuple]:
+    import datetime as dt
+
+    report = batch.check(as_of or dt.date(2026, 12, 9))
+    return [(f.field, f.message) for f in report.findings if f.rule == "donation.status" and f.record == "don-2026-nld-school-bus"]
+
+
+def test_a_pickup_date_on_a_request_not_yet_approved_is_reported(batch):
+    batch.replace(BUS, "status: picked_up\n", "status: requested\n")
+    assert ("status", "a pickup date is recorded but status is requested") in donation_status(batch)
+
+
+def test_approved_on_the_meeting_day_itself_and_requested_the_same_day_are_in_order(batch):
+    import datetime as dt
+
+    batch.replace(BUS, "requested_on: 2026-07-06\n", "requested_on: 2026-09-22\n")  # the day the council met
+    assert donation_status(batch, as_of=dt.date(2026, 9, 22)) == []  # the meeting day: the council has voted
+
+
+def test_the_first_and_last_donation_steps_leave_their_trace(batch):
+    batch.replace(BUS, 'availability: {authorized_by: "Roberto E. Angulo, City Manager", authorized_on: 2026-07-08, reply_by: 2026-07-22}\n', "")
+    batch.replace(BUS, "letter_date: 2026-09-25", "# letter_date: 2026-09-25")
+    report = batch.check()
+    availability, letter = only(report, "donation.availability"), only(report, "donation.letter_date")
+    assert (availability.field, availability.message, availability.fix) == (
+        "council", "the donation goes to the council, but Management's authorization to ask the departments for the equipment "
+        "is not recorded", "add availability: {authorized_by, authorized_on} from the authorization (step 1)")
+    assert (letter.field, letter.message, letter.fix) == (
+        "status", "the donation is closed, but the day its approval letter and notices went out is not recorded: each "
+        "rebuild would date them on the day of the build", "add letter_date: the date printed on the approval letter that was sent")
