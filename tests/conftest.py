@@ -48,6 +48,18 @@ class BatchCopy:
         path.write_text(text.replace(old, new, count), encoding="utf-8")
         return line
 
+    def replace_block(self, relative: str, head: str, new: str = "") -> None:
+        """Replace the YAML line starting `head` (e.g. "council:", "  partner_secretary:") and every line
+        under it (indented deeper, or a list item at its level) with `new`."""
+        path = self.path(relative)
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        start = next(i for i, line in enumerate(lines) if line.startswith(head))
+        indent = len(head) - len(head.lstrip(" "))
+        end = start + 1
+        while end < len(lines) and (lines[end].startswith(" " * (indent + 1)) or lines[end].startswith(" " * indent + "-")):
+            end += 1
+        path.write_text("".join(lines[:start]) + new + "".join(lines[end:]), encoding="utf-8")
+
     def approve_text(self, relative: str) -> str:
         """Name, in the record's approved legal review, the revision of the text as it stands now
         (what the legal office does after reading the draft); returns the revision."""

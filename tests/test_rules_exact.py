@@ -43,12 +43,7 @@ def test_a_status_change_without_a_reason_is_refused(batch, reasons):
 
 @pytest.mark.parametrize("components", ["components: 5\n", "components: {area: culture}\n", "components: a list\n"])
 def test_components_of_the_wrong_shape_are_a_schema_finding_not_a_crash(batch, components):
-    text = batch.path(SALTILLO).read_text(encoding="utf-8")
-    start = text.index("components:\n")
-    end = start + len("components:\n")
-    while text[end:end + 1] in (" ", "-"):
-        end = text.index("\n", end) + 1
-    batch.write(SALTILLO, text[:start] + components + text[end:])
+    batch.replace_block(SALTILLO, "components:\n", components)
     finding = only(batch.check(), "schema.type", "components")
     assert finding.record == "laredo-saltillo" and finding.severity == "error"
 
@@ -110,12 +105,7 @@ def test_a_status_change_for_this_meeting_must_be_on_its_agenda_though_the_first
 
 
 def test_a_request_with_no_council_act_yet_may_stay_off_the_agenda(batch):
-    text = batch.path(SALTILLO).read_text(encoding="utf-8")
-    start = text.index("\ncouncil:\n") + 1
-    end = start + len("council:\n")
-    while text[end:end + 2] == "  ":
-        end = text.index("\n", end) + 1
-    batch.write(SALTILLO, text[:start] + text[end:])
+    batch.replace_block(SALTILLO, "council:\n")
     batch.replace("batch.yaml", '  - item: "10.2"\n    record: laredo-saltillo\n', "")
     assert agenda_slips(batch.check()) == []
 
@@ -147,12 +137,8 @@ def test_a_grandfathered_agreement_needs_its_original_signing_date(batch):
      "add 'signing:' with date, place and signatories, or set the status the record really has"),
 ])
 def test_each_status_needs_the_evidence_of_its_step_from_that_step_on(batch, status, remove, message, fix):
-    text = batch.path(MONTERREY).read_text(encoding="utf-8").replace("status: active\n", f"status: {status}\n", 1)
-    start = text.index(f"\n{remove}:") + 1
-    end = text.index("\n", start) + 1
-    while text[end:end + 2] == "  ":
-        end = text.index("\n", end) + 1
-    batch.write(MONTERREY, text[:start] + text[end:])
+    batch.replace(MONTERREY, "status: active\n", f"status: {status}\n")
+    batch.replace_block(MONTERREY, f"{remove}:")
     finding = only(batch.check(), "partnership.status", remove)
     assert (finding.record, finding.severity, finding.message, finding.fix) == ("laredo-monterrey", "error", message, fix)
 
@@ -173,12 +159,7 @@ def test_sci_lists_a_partnership_only_for_a_member_in_good_standing(batch, statu
 # --- who signs ---------------------------------------------------------------------------------------------------
 
 def test_a_mexican_municipality_names_its_secretary_who_countersigns(batch):
-    text = batch.path(SALTILLO).read_text(encoding="utf-8")
-    start = text.index("  partner_secretary:")
-    end = text.index("\n", start) + 1
-    while text[end:end + 4] == "    ":
-        end = text.index("\n", end) + 1
-    batch.write(SALTILLO, text[:start] + text[end:])
+    batch.replace_block(SALTILLO, "  partner_secretary:")
     finding = only(batch.check(), "partnership.signatories")
     assert (finding.record, finding.field, finding.message, finding.fix) == (
         "laredo-saltillo", "officials.partner_secretary",
@@ -187,12 +168,7 @@ def test_a_mexican_municipality_names_its_secretary_who_countersigns(batch):
 
 
 def test_a_partner_that_is_not_a_mapping_is_a_type_finding_not_a_crash(batch):
-    text = batch.path(SALTILLO).read_text(encoding="utf-8")
-    start = text.index("\npartner:\n") + 1
-    end = start + len("partner:\n")
-    while text[end:end + 2] == "  ":
-        end = text.index("\n", end) + 1
-    batch.write(SALTILLO, text[:start] + "partner: Saltillo\n" + text[end:])
+    batch.replace_block(SALTILLO, "partner:\n", "partner: Saltillo\n")
     assert only(batch.check(), "schema.type", "partner").record == "laredo-saltillo"
 
 
