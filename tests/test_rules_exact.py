@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline import review
-from tests.conftest import only, own_template
+from tests.conftest import only, own_template, rules_of
 
 FLEET = "donations/don-2026-nld-public-works.yaml"
 SALTILLO = "partnerships/laredo-saltillo.yaml"
@@ -376,3 +376,105 @@ def test_the_first_and_last_donation_steps_leave_their_trace(batch):
     assert (letter.field, letter.message, letter.fix) == (
         "status", "the donation is closed, but the day its approval letter and notices went out is not recorded: each "
         "rebuild would date them on the day of the build", "add letter_date: the date printed on the approval letter that was sent")
+
+
+# --- the field rules: text in both languages, places, dates and VINs ----------------------------------------------
+
+def city_finding(batch, rule, field):
+    finding = only(batch.check(), rule, field)
+    return finding.file, finding.line, finding.record, finding.severity, finding.message, finding.fix
+
+
+LEGAL_NAME = "legal_name: {en: City of Laredo, es: Ciudad de Laredo}"
+
+
+@pytest.mark.parametrize("written, field, message, fix", [
+    ("legal_name: City of Laredo", "legal_name", "expected English and Spanish text, got 'City of Laredo'",
+     "write it as two lines:  en: <English text>  and  es: <texto en español>"),
+    ("legal_name: {en: City of Laredo}", "legal_name.es", "the Spanish text is missing",
+     "add 'es:' with the Spanish wording; both texts go into the documents"),
+    ("legal_name: {es: Ciudad de Laredo, en: '  '}", "legal_name.en", "the English text is missing",
+     "add 'en:' with the English wording; both texts go into the documents"),
+    ("legal_name: {en: City of Laredo Texas, es: CITY of Laredo texas }", "legal_name.es",
+     "the Spanish text is the same as the English text", "write the Spanish translation"),
+])
+def test_text_in_both_languages_is_checked_whole(batch, written, field, message, fix):
+    rule = "text.untranslated" if "Texas" in written else "text.bilingual"
+    batch.replace("city.yaml", LEGAL_NAME, written)
+    assert city_finding(batch, rule, field)[1:] == (6, "laredo-tx", "error" if rule == "text.bilingual" else "warning", message, fix)
+
+
+def test_three_words_alike_in_both_languages_are_a_name_not_an_untranslated_text(batch):
+    batch.replace("city.yaml", LEGAL_NAME, "legal_name: {en: Laredo Texas USA, es: Laredo Texas USA}")
+    assert "text.untranslated" not in rules_of(batch.check())
+
+
+def test_languages_the_documents_do_not_have_are_named_in_order(batch):
+    batch.replace("city.yaml", LEGAL_NAME, "legal_name: {en: City of Laredo, es: Ciudad de Laredo, fr: Ville de Laredo, 1: x}")
+    found = [(f.field, f.message, f.fix) for f in batch.check().findings if f.rule == "schema.unknown"]
+    assert found == [("legal_name.1", "'1' is not a language of the documents", "use only en: and es:"),
+                     ("legal_name.fr", "'fr' is not a language of the documents", "use only en: and es:")]
+
+
+ORGANIZATION = "organization: {en: Laredo Sister Cities Committee, es: Comité de Ciudades Hermanas de Laredo}, email: sistercities"
+
+
+@pytest.mark.parametrize("written, rule, field, message, fix", [
+    ("organization: Office of the Mayor, email: sistercities", "text.language", "contacts.city.volunteer.organization",
+     "'Office of the Mayor' reads as English, and the Spanish documents would print it as it is",
+     "write it as two lines:  en: <English>  and  es: <español> (a proper name that is the same in both languages can stay as it is)"),
+    ("organization: Oficina de la Alcaldía, email: sistercities", "text.language", "contacts.city.volunteer.organization",
+     "'Oficina de la Alcaldía' reads as Spanish, and the English documents would print it as it is",
+     "write it as two lines:  en: <English>  and  es: <español> (a proper name that is the same in both languages can stay as it is)"),
+    ("organization: '  ', email: sistercities", "schema.empty", "contacts.city.volunteer.organization",
+     "'organization' is empty", "fill it in, or remove the line"),
+    ("organization: 1986, email: sistercities", "schema.type", "contacts.city.volunteer.organization",
+     "expected text or English and Spanish text, got 1986", "write a name as it is, or two lines:  en: <English>  and  es: <español>"),
+    ("organization: {en: Laredo Sister Cities Committee}, email: sistercities", "text.bilingual",
+     "contacts.city.volunteer.organization.es", "the Spanish text is missing",
+     "add 'es:' with the Spanish wording; both texts go into the documents"),
+])
+def test_a_name_shown_in_both_languages_is_checked_whole(batch, written, rule, field, message, fix):
+    line = batch.replace(SALTILLO, ORGANIZATION, written)
+    finding = only(batch.check(), rule, field)
+    assert whole(finding) == (f"records/example/{SALTILLO}", line, "laredo-saltillo", field,
+                              "error" if rule in ("schema.empty", "schema.type", "text.bilingual") else "warning", message, fix)
+
+
+def test_a_proper_name_the_same_in_both_languages_stays_as_it_is(batch):
+    batch.replace(SALTILLO, ORGANIZATION, "organization: Saltillo 2000, email: sistercities")
+    assert not [f for f in batch.check().findings if f.field == "contacts.city.volunteer.organization"]
+
+
+def test_a_country_code_is_checked_whole(batch):
+    batch.replace("city.yaml", "country: US ", "country: UK ")
+    assert city_finding(batch, "place.country", "country")[1:] == (
+        8, "laredo-tx", "error", "'UK' is not an ISO 3166-1 country code", "write the two-letter code: MX, US or CA")
+
+
+@pytest.mark.parametrize("written, message", [("14/31/2026", "'14/31/2026' is not a real date"),
+                                              ("1BAKGCPA5CF281454", "'1BAKGCPA5CF281454' is not a date")])
+def test_an_unreadable_date_is_checked_whole(batch, written, message):
+    line = batch.replace(FLEET, "requested_on: 2026-10-14", f"requested_on: {written}")
+    finding = only(batch.check(), "date.format", "requested_on")
+    assert whole(finding) == (f"records/example/{FLEET}", line, "don-2026-nld-public-works", "requested_on", "error",
+                              message, "write it as YYYY-MM-DD, e.g. 2026-12-08")
+
+
+@pytest.mark.parametrize("vin, rule, message, fix", [
+    ("1FVACXDT6EHFZ123", "vin.format", "'1FVACXDT6EHFZ123' is not a VIN: it has 16 characters",
+     "copy the 17-character VIN from the title (VINs never use I, O or Q)"),
+    ("1FVACXDT5EHFZ1234", "vin.check_digit", "the check digit of '1FVACXDT5EHFZ1234' (9th character) does not match the rest",
+     "one character was mistyped: compare the VIN with the vehicle title"),
+])
+def test_a_vin_is_checked_whole(batch, vin, rule, message, fix):
+    line = batch.replace(FLEET, "vin: 1FVACXDT6EHFZ1234", f"vin: {vin}")
+    finding = only(batch.check(), rule, "items[0].vin")
+    assert whole(finding) == (f"records/example/{FLEET}", line, "don-2026-nld-public-works", "items[0].vin", "error", message, fix)
+
+
+def test_the_rules_read_a_numeric_date_in_the_citys_date_order(batch):
+    """12/10/2026 is 10 December at an MDY council: after the 8 December meeting that approves it."""
+    batch.replace(FLEET, "requested_on: 2026-10-14", "requested_on: 12/10/2026")
+    finding = only(batch.check(), "donation.status", "council.meeting_date")
+    assert finding.message == "the council meeting (2026-12-08) is before the request (2026-12-10)"
