@@ -36,7 +36,7 @@ class Context:
     date_order: str | None = None
     issues: list = field(default_factory=list)  # (rule, path, message, fix)
 
-    def report(self, rule: str, path: tuple, message: str, fix: str = "") -> None:
+    def report(self, rule: str, path: tuple, message: str, fix: str) -> None:
         self.issues.append((rule, path, message, fix))
 
 
@@ -76,7 +76,7 @@ class RecordValidator(cerberus.Validator):
             if not isinstance(text, str) or not text.strip():
                 self.context.report("text.bilingual", path + (lang,), f"the {name} text is missing",
                                     f"add '{lang}:' with the {name} wording; both texts go into the documents")
-        for extra in sorted(set(value) - {"en", "es"}, key=str):
+        for extra in sorted(set(value) - {"en", "es"}):  # keys are text: the loader reads every key as a string
             self.context.report("schema.unknown", path + (extra,), f"'{extra}' is not a language of the documents",
                                 "use only en: and es:")
         en, es = value.get("en"), value.get("es")
