@@ -18,7 +18,6 @@ import json
 import os
 import signal
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from pipeline.assemble import PACKET, PACKET_ID, council_packet, is_packet_sourc
 from pipeline.compliance import REPORT_FILES, REPORT_ID, compliance_data, render_report, report_context
 from pipeline.context import ContextBuilder
 from pipeline.documents import council, process
+from pipeline.executor import in_order, open_executor
 from pipeline.findings import Report
 from pipeline.output import Generation, OutputFolder, output_error
 from pipeline.plan import ARCHIVAL, Plan, plan
@@ -53,10 +53,11 @@ class BuildResult:
 def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | None = None,
           keep_going: bool = False, jobs: int | None = None, force: bool = False,
           progress: Callable[[int, int], None] | None = None, overrides: Path | None = None,
-          checked: Callable[[Report], None] | None = None) -> BuildResult:
+          checked: Callable[[Report], None] | None = None, executor: str | None = None) -> BuildResult:
     """`progress(done, total)` is called as documents are rendered; `force` re-renders all;
     `overrides` is the city's working folder whose templates replace the packaged ones;
-    `checked(report)` hears the check's findings before anything is rendered."""
+    `checked(report)` hears the check's findings before anything is rendered; `executor` is where
+    documents render (pipeline/executor.py: this machine's processes, or dask://HOST:PORT)."""
     as_of = as_of or dt.date.today()
     reread_templates()
     batch = load_batch(batch_folder)
@@ -80,7 +81,7 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
                 generation.write(kept, edit.edited)
             previous.pop(edit.path, None)
         result.written = write(generation, batch, result, tasks, previous, as_of, force=force,
-                               jobs=jobs, progress=progress, overrides=overrides)
+                               jobs=jobs, progress=progress, overrides=overrides, executor=executor)
         result.written += write_redlines(generation, batch, review.stale_pairs(batch, report, snapshots), previous, force)
         _explain_hand_edits(generation, result, output.folder)
         generation.commit(manifest(batch, result), set(previous) | {edit.path for edit in result.hand_edits})
@@ -118,7 +119,8 @@ STOP_AFTER_WRITES = "SISTERDOCS_TEST_STOP_AFTER"
 
 
 def write(generation: Generation, batch, result: BuildResult, tasks: list[RenderTask], previous: dict,
-          as_of: dt.date, *, force: bool, jobs: int | None, progress, overrides: Path | None = None) -> list[dict]:
+          as_of: dt.date, *, force: bool, jobs: int | None, progress, overrides: Path | None = None,
+          executor: str | None = None) -> list[dict]:
     """Every output, each taken over when unchanged or else made anew.
 
     Documents render in worker processes and are written as they come back, so memory holds a
@@ -146,16 +148,14 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
     report = [previous[name] for name in REPORT_FILES] if _took_over(
         generation, previous, REPORT_FILES, report_inputs, force) else None
 
-    jobs = jobs or os.cpu_count() or 1
-    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 and len(stale) + (report is None) > 2 else None
-    try:
+    work = len(stale) + (report is None)
+    with open_executor(executor if work else None, jobs or os.cpu_count() or 1, work, overrides) as (pool, window):
         pending_report = None
         if report is None:
             context = report_context(batch, report_data)
             pending_report = pool.submit(render_report, context, overrides) if pool else context
         packet = None
-        # Small chunks: results stream back to be written while the workers go on.
-        results = pool.map(render, stale, chunksize=max(1, min(8, len(stale) // (jobs * 4)))) if pool else map(render, stale)
+        results = in_order(pool, render, stale, window)  # streamed back to be written while the workers go on
         for done, (task, output) in enumerate(zip(stale, results), start=1):
             if packet is None and sources_written == sources:
                 packet = _packet(generation, batch, result, files, previous, force, overrides)
@@ -180,9 +180,6 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
             report = [_entry(name, generation.write(name, data), len(data), report_inputs, format=name.rsplit(".", 1)[1],
                              document_id=REPORT_ID, template="templates_en/compliance_report.html",
                              revision=report_inputs[:10], record="*", final=True) for name, data in rendered.items()]
-    finally:
-        if pool:
-            pool.shutdown(wait=True, cancel_futures=True)
     return [packet, *report, *sorted(files, key=lambda f: f["path"])]
 
 

@@ -96,15 +96,23 @@ def check(batch, as_json, as_of):
 @click.option("--as-of", type=_IsoDate(), default=None, help="Judge gates (council adopted, ...) against this date.")
 @click.option("--force", is_flag=True, help="Render every document again, even those whose inputs did not change.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (there is none either when stderr is not a terminal).")
-def build(batch, out_root, keep_going, jobs, as_of, force, quiet):
+@click.option("--executor", default="processes", show_default=True, metavar="processes|dask://HOST:PORT",
+              help="Where documents render: this machine's cores, or the workers of a Dask scheduler (pip install "
+                   "'sisterdocs[dask]'; README, \"Rendering on a Dask cluster\").")
+def build(batch, out_root, keep_going, jobs, as_of, force, quiet, executor):
     """Check BATCH, then write its documents (PDF and DOCX) and manifest.json to OUT/<batch>/.
 
     Records with errors get no documents; without --keep-going nothing is built when any
     record has errors. Exit 0: built; 1: errors held records back; 2: unreadable input.
     """
     from pipeline.build import build as run_build
+    from pipeline.executor import ExecutorError, check_spec
     from pipeline.render import RenderError
 
+    try:
+        check_spec(executor)
+    except ExecutorError as exc:
+        raise click.BadParameter(str(exc), param_hint="--executor") from None
     project = _project()
     folder = resolve_batch_folder(batch, project.records)
     show_progress = not quiet and sys.stderr.isatty()
@@ -112,9 +120,11 @@ def build(batch, out_root, keep_going, jobs, as_of, force, quiet):
         try:
             result = run_build(folder, out_root or project.out, as_of=as_of, keep_going=keep_going,
                                jobs=jobs, force=force, progress=progress.update if show_progress else None,
-                               overrides=project.overrides_for(folder), checked=_print_findings)
+                               overrides=project.overrides_for(folder), checked=_print_findings, executor=executor)
         except RenderError as exc:
             raise click.ClickException(f"rendering failed; the previous output is unchanged: {exc}") from None
+        except ExecutorError as exc:
+            raise click.ClickException(f"{exc}; the previous output is unchanged") from None
     report = result.report
     if result.plan is None:
         click.echo("nothing built: fix the errors above, or use --keep-going to build the valid records")

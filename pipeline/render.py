@@ -306,6 +306,7 @@ def render_docx(task: RenderTask, html: str) -> bytes:
         tpl.render(context, jinja_env=_docx_shell_env(), autoescape=True)
     except jinja2.TemplateError as exc:
         raise RenderError(f"{template}: {exc}") from None
+    _fresh_body(tpl.docx)
     try:
         fill_body(tpl.docx, root)
         set_document_language(tpl.docx, plan.lang)
@@ -324,6 +325,22 @@ def render_docx(task: RenderTask, html: str) -> bytes:
     buffer = io.BytesIO()
     tpl.save(buffer)
     return reproducible_zip(buffer.getvalue())
+
+
+def _fresh_body(document) -> None:
+    """Give the shell's body python-docx's own element classes again.
+
+    docxtpl parses the rendered body with a plain lxml parser. While anything still holds the
+    Python proxy of that element (a sampling profiler's frame does, in a Dask worker), lxml hands
+    the plain element back and python-docx fails on it now and then. A fresh parse of the shell's
+    few paragraphs makes the body the same every time, wherever it renders."""
+    from docx.oxml.parser import parse_xml
+    from lxml import etree
+
+    root = document.element
+    body = root.find(f"{{{root.nsmap['w']}}}body")
+    root.replace(body, parse_xml(etree.tostring(body)))
+    document._Document__body = None  # python-docx's cached proxy of the old body, if any
 
 
 class _CompiledOnce(jinja2.Environment):
