@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline import review
-from tests.conftest import only, own_template, rules_of
+from tests.conftest import AFTER_MEETING, ROOT, BatchCopy, only, own_template, rules_of
 
 FLEET = "donations/don-2026-nld-public-works.yaml"
 SALTILLO = "partnerships/laredo-saltillo.yaml"
@@ -198,7 +198,6 @@ def test_a_city_template_jinja_cannot_read_is_an_error_at_its_line_before_anythi
     import pipeline.render
     from pipeline.records import load_batch
     from pipeline.validate import validate
-    from tests.conftest import ROOT
 
     source = (ROOT / "templates_en" / "partnership" / "agreement.html").read_text(encoding="utf-8")
     own_template(tmp_path / "city", "templates_en/partnership/agreement.html", source, edit(source))
@@ -311,7 +310,6 @@ def test_a_city_template_that_fails_while_rendering_names_its_line(tmp_path, ins
     from pipeline.build import make_tasks
     from pipeline.plan import Plan
     from pipeline.render import RenderError, render_html
-    from tests.conftest import ROOT, BatchCopy
     from tests.test_promises import planned
 
     batch = BatchCopy(tmp_path)
@@ -331,7 +329,6 @@ def test_a_city_template_that_fails_while_rendering_names_its_line(tmp_path, ins
 def test_a_city_agreement_template_that_fails_while_check_renders_it_is_a_finding(batch, tmp_path):
     from pipeline.records import load_batch
     from pipeline.validate import validate
-    from tests.conftest import ROOT
 
     own_template(tmp_path / "city", "templates_en/partnership/agreement.html", "{% block body %}",
                  "{% block body %}{{ partnership.nothing.deeper }}")
@@ -478,3 +475,117 @@ def test_the_rules_read_a_numeric_date_in_the_citys_date_order(batch):
     batch.replace(FLEET, "requested_on: 2026-10-14", "requested_on: 12/10/2026")
     finding = only(batch.check(), "donation.status", "council.meeting_date")
     assert finding.message == "the council meeting (2026-12-08) is before the request (2026-12-10)"
+
+
+# --- the approved agreement against the text it would print now -------------------------------------------------
+
+CONTACT = "volunteer: {name: Rosa M. Salinas,"  # printed in the agreement (Article 3)
+
+
+def approved_saltillo(batch) -> str:
+    batch.replace(SALTILLO, "status: proposed", "status: council_approved")
+    batch.replace(SALTILLO, "legal_review:\n  status: pending\n",
+                  "legal_review:\n  status: approved\n  reviewer: Marisa L. Benavides\n  date: 2026-12-01\n")
+    return batch.approve_text(SALTILLO)
+
+
+def revision_now(batch, record_id="laredo-saltillo") -> str:
+    from pipeline.records import load_batch
+
+    loaded = load_batch(batch.folder)
+    return review.snapshot(loaded, next(r for r in loaded.records if r.id == record_id)).revision
+
+
+def test_an_approval_naming_no_revision_is_checked_whole(batch):
+    revision = approved_saltillo(batch)
+    line = batch.replace(SALTILLO, f"  revision: {revision}\n", "") - 1
+    report = batch.check(AFTER_MEETING)
+    finding = only(report, "legal_review.revision")
+    assert whole(finding) == (
+        f"records/example/{SALTILLO}", line, "laredo-saltillo", "legal_review", "warning",
+        f"the approval by Marisa L. Benavides does not say which text it approved; the agreement stays a DRAFT (its text "
+        f"is now rev. {revision}, printed in the footer of every copy)",
+        f"if the legal office approved the text of rev. {revision}, add 'revision: {revision}' under legal_review; "
+        "otherwise have it review that text first")
+    assert report.unreviewed == {"laredo-saltillo": f"the approval names no revision (the text is rev. {revision})"}
+
+
+def test_an_approval_of_an_earlier_text_is_checked_whole(batch):
+    revision = approved_saltillo(batch)
+    batch.replace(SALTILLO, CONTACT, "volunteer: {name: Rosa María Salinas Treviño,")
+    now = revision_now(batch)
+    line = batch.path(SALTILLO).read_text(encoding="utf-8").splitlines().index(f"  revision: {revision}") + 1
+    report = batch.check(AFTER_MEETING)
+    assert whole(only(report, "legal_review.stale")) == (
+        f"records/example/{SALTILLO}", line, "laredo-saltillo", "legal_review.revision", "warning",
+        f"the legal office approved rev. {revision} of the agreement on 2026-12-01; the text is now rev. {now} "
+        "(changed: fields contacts.city.volunteer.name); the agreement is a DRAFT again",
+        f"have the legal office review the changes (sisterdocs redline example laredo-saltillo --from {revision}) and "
+        f"record 'revision: {now}' with its new approval, or undo the change")
+    assert report.unreviewed == {"laredo-saltillo": f"the text changed after the approval of rev. {revision} (now rev. {now})"}
+
+
+def test_an_approved_revision_never_kept_says_what_changed_cannot_be_shown(batch):
+    approved_saltillo(batch)
+    batch.replace(SALTILLO, "  revision: ", "  revision: 0123456789\n  # was: ")
+    message = only(batch.check(AFTER_MEETING), "legal_review.stale").message
+    assert message.endswith(f"the text is now rev. {revision_now(batch)} (rev. 0123456789 is not kept under "
+                            "records/example/revisions/laredo-saltillo, so what changed cannot be shown); the agreement "
+                            "is a DRAFT again")
+
+
+def test_a_signed_agreement_changed_is_checked_whole(tmp_path):
+    batch = BatchCopy(tmp_path, revisions=True)  # the example's approval names a kept revision
+    text = batch.path(MONTERREY).read_text(encoding="utf-8")
+    signed_revision = text.split("revision: ", 1)[1].split("}", 1)[0].strip()
+    batch.replace(MONTERREY, "Exchange art exhibitions between", "Exchange art and music exhibitions between")
+    now = revision_now(batch, "laredo-monterrey")
+    finding = only(batch.check(AFTER_MEETING), "legal_review.stale")
+    assert (finding.record, finding.field, finding.severity, finding.message, finding.fix) == (
+        "laredo-monterrey", "legal_review.revision", "warning",
+        f"the agreement was signed on 2024-06-20 with the text of rev. {signed_revision}; the records now make rev. {now} "
+        "(changed: fields objectives[1].en), so the copies built are not the signed agreement and are marked DRAFT",
+        f"undo the change (sisterdocs redline example laredo-monterrey --from {signed_revision} shows it); the signed text "
+        "changes only by an amendment both parties sign")
+
+
+# --- the SAT's vocabularies: purposes, entities, vehicles on the permit list -------------------------------------
+
+@pytest.mark.parametrize("old, new, rule, field, severity, message, fix", [
+    ("  category: public_health\n", "  category: sports\n", "sat.purpose", "purpose.category", "error",
+     "'sports' is not a purpose Mexico exempts (Ley Aduanera art. 61): allowed are culture, teaching, research, "
+     "public_health, social_service",
+     "choose the purpose the equipment will serve; other purposes pay import duties or are refused at customs"),
+    ("  entity_type: municipal_government\n", "  entity_type: private_company\n", "sat.entity_type", "recipient.entity_type",
+     "error", "'private_company' cannot receive an exempt donation: allowed are {allowed}",
+     "name the government, agency or donataria autorizada that will operate the equipment as the recipient"),
+    ("    vehicle_type: garbage_truck\n", "    vehicle_type: fire_truck\n", "vehicle.permit", "items[0].vehicle_type",
+     "warning", "'fire_truck' is not on the used-vehicle donation permit list (school_bus, education_bus, garbage_truck, "
+     "street_sweeper)", "have the recipient's customs broker confirm in writing that it can be imported (the resolution "
+     "makes its donation lapse otherwise)"),
+])
+def test_the_sat_vocabularies_are_checked_whole(batch, old, new, rule, field, severity, message, fix):
+    import yaml
+
+    entities = yaml.safe_load((ROOT / "schemas" / "donation.yaml").read_text(encoding="utf-8"))
+    allowed = ", ".join(entities["recipient"]["schema"]["entity_type"]["eligible_entity"])
+    line = batch.replace(FLEET, old, new)
+    found = [whole(f) for f in batch.check().findings if f.rule == rule and f.record == "don-2026-nld-public-works"]
+    assert found == [(f"records/example/{FLEET}", line, "don-2026-nld-public-works", field, severity,
+                      message.format(allowed=allowed), fix)]
+
+
+def test_a_name_reads_as_one_language_whatever_punctuation_clings_to_its_words(batch):
+    from pipeline.rules.fields import looks_monolingual
+
+    assert looks_monolingual("(Office) of the Mayor.") == "English"
+    assert looks_monolingual("Oficina: de la, Alcaldía;") == "Spanish"
+    assert looks_monolingual("Laredo 2000") is None
+
+
+def test_a_path_through_lists_and_groups_of_the_wrong_shape_gives_nothing():
+    from pipeline.rules.values import get
+
+    data = {"items": [{"vin": "A"}, {"vin": "B"}], "purpose": {"category": "culture"}}
+    assert (get(data, "items", 1, "vin"), get(data, "items", 2, "vin"), get(data, "purpose", 0)) == ("B", None, None)
+    assert (get(data, "items", "vin"), get(data, "purpose", "category", "x"), get(data, "items", -1, "vin")) == (None, None, "B")
