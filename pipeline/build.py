@@ -11,19 +11,21 @@ unchanged is taken over from the previous build instead of rendered again.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import ctypes.util
 import datetime as dt
 import hashlib
 import json
 import os
 import signal
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from pipeline import __version__, hand_edits, review
+from pipeline import __version__, hand_edits, review, run_cache
 from pipeline.assemble import PACKET, PACKET_ID, council_packet, is_packet_source, packet_sources
 from pipeline.compliance import REPORT_FILES, REPORT_ID, compliance_data, render_report, report_context
 from pipeline.context import ContextBuilder
@@ -48,6 +50,8 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     out_folder: Path | None = None
     hand_edits: list = field(default_factory=list)  # DOCX edited in out/ since the last build (hand_edits.HandEdit)
+    contexts_built: list[str] = field(default_factory=list)  # documents whose inputs the run cache did not know
+    work: Counter = field(default_factory=Counter)  # (table, "hit" | "miss"): what the run cache saved (pipeline/run_cache.py)
 
 
 def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | None = None,
@@ -58,6 +62,16 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
     `overrides` is the city's working folder whose templates replace the packaged ones;
     `checked(report)` hears the check's findings before anything is rendered; `executor` is where
     documents render (pipeline/executor.py: this machine's processes, or dask://HOST:PORT)."""
+    name = Path(os.path.normpath(batch_folder)).resolve().name
+    with run_cache.using(run_cache.cache_path(out_root, name), read=not force) as cache:  # --force: start afresh
+        result = _build(batch_folder, out_root, as_of=as_of, keep_going=keep_going, jobs=jobs, force=force,
+                        progress=progress, overrides=overrides, checked=checked, executor=executor)
+        result.work = cache.stats
+        return result
+
+
+def _build(batch_folder: Path, out_root: Path, *, as_of, keep_going, jobs, force, progress, overrides, checked,
+           executor) -> BuildResult:
     as_of = as_of or dt.date.today()
     reread_templates()
     batch = load_batch(batch_folder)
@@ -69,7 +83,9 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
         return result
     result.plan = plan(batch, report, as_of)
     snapshots: dict = {}
-    tasks = make_tasks(batch, result.plan, overrides, as_of, snapshots)
+    contexts = ContextBuilder(batch)
+    tasks = make_tasks(batch, result.plan, overrides, as_of, snapshots, contexts=contexts)
+    result.contexts_built = [task.plan.doc_id for task in tasks if task.context is not None]
     output = OutputFolder(Path(out_root) / batch.name)
     previous = {entry["path"]: entry for entry in output.previous_manifest().get("files", [])}
     generation = output.begin()
@@ -81,7 +97,7 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
                 generation.write(kept, edit.edited)
             previous.pop(edit.path, None)
         result.written = write(generation, batch, result, tasks, previous, as_of, force=force,
-                               jobs=jobs, progress=progress, overrides=overrides, executor=executor)
+                               jobs=jobs, progress=progress, overrides=overrides, executor=executor, contexts=contexts)
         result.written += write_redlines(generation, batch, review.stale_pairs(batch, report, snapshots), previous, force)
         _explain_hand_edits(generation, result, output.folder)
         generation.commit(manifest(batch, result), set(previous) | {edit.path for edit in result.hand_edits})
@@ -120,7 +136,7 @@ STOP_AFTER_WRITES = "SISTERDOCS_TEST_STOP_AFTER"
 
 def write(generation: Generation, batch, result: BuildResult, tasks: list[RenderTask], previous: dict,
           as_of: dt.date, *, force: bool, jobs: int | None, progress, overrides: Path | None = None,
-          executor: str | None = None) -> list[dict]:
+          executor: str | None = None, contexts: ContextBuilder | None = None) -> list[dict]:
     """Every output, each taken over when unchanged or else made anew.
 
     Documents render in worker processes and are written as they come back, so memory holds a
@@ -136,7 +152,7 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
             files += [previous[task.plan.path(fmt)] for fmt in task.plan.formats]
             result.reused.append(task.plan.doc_id)
         else:
-            stale.append(task)
+            stale.append(with_context(task, batch, contexts or ContextBuilder(batch), as_of))
     stale.sort(key=lambda task: not is_packet_source(task.plan.doc_id))  # stable: plan order within each part
     sources = sum(is_packet_source(task.plan.doc_id) and "pdf" in task.plan.formats for task in tasks)
     sources_written = len(packet_sources(files))
@@ -286,34 +302,65 @@ def _took_over(generation: Generation, previous: dict, paths, inputs: str, force
 
 
 def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.date | None = None,
-               snapshots: dict | None = None) -> list[RenderTask]:
+               snapshots: dict | None = None, contexts: ContextBuilder | None = None) -> list[RenderTask]:
     """One task per planned document. The documents the legal office reviews print the revision of
-    their text (pipeline/review.py); `snapshots` collects those revisions, for the build to keep."""
-    contexts = ContextBuilder(batch)
+    their text (pipeline/review.py); `snapshots` collects those revisions, for the build to keep.
+
+    Given the build's `contexts`, a document whose inputs the run cache knows from the same record
+    text, city, meeting, plan, templates and day gets its inputs hash without its context being
+    built (context None: `with_context` builds it should the document need rendering after all).
+    A context that read other records than its own (a donation's place in line reads every
+    partnership) is known only while no record of the batch changed."""
+    lazy = contexts is not None
+    contexts = contexts or ContextBuilder(batch)
     issued_on = as_of or dt.date.today()
     records = {r.id: r for r in batch.records}
     archivals: dict[str, Archival] = {}
     snapshots = {} if snapshots is None else snapshots
+    cache = run_cache.active()
+    whole_batch = run_cache.digest(*(f"{r.kind}\0{Path(r.file).name}\0{r.index}\0{r.id}\0{r.source}"
+                                     for r in batch.all_records())) if lazy else ""  # what a context reading every record depends on
     tasks = []
     for doc in the_plan.documents:
         record = records[doc.record_id]
-        context = document_context(doc, record, contexts, issued_on)
         archival = None
         if ARCHIVAL in doc.formats:  # one record may travel in several archival copies: dump it once
             archival = archivals.get(record.id) or archivals.setdefault(record.id, archival_source(record, contexts.meeting_date))
         text_revision = ""
         group = review.group_of(record.kind, doc.document)
-        if group:  # the agreement the legal office approves, or an act of the council: the revision of its words
+        if group == review.GROUP or (group and ARCHIVAL in doc.formats):  # kept: the approved agreement, adopted acts
             key = (record.id, group)
             if key not in snapshots:
                 snapshots[key] = review.current(batch, record, overrides, group)
             text_revision = snapshots[key].revision
-        inputs = _digest([context, doc.__dict__, archival.data.decode() if archival else None,
-                          template_digest((doc.lang, f"{doc.template}.html"), *(
-                              [(doc.lang, f"{doc.template}.docx")] if "docx" in doc.formats else []), overrides=overrides),
-                          text_revision, __version__])
+        elif group:  # an act not yet adopted: only the revision of its words, printed in its footer
+            text_revision = review.current_revision(batch, record, overrides, group)
+        templates = template_digest((doc.lang, f"{doc.template}.html"), *(
+            [(doc.lang, f"{doc.template}.docx")] if "docx" in doc.formats else []), overrides=overrides)
+        known = None
+        if lazy and record.source and batch.city.source and batch.meeting.source:
+            known = run_cache.digest(run_cache.code_digest(), record.source, batch.city.source, batch.meeting.source,
+                                     _digest(doc.__dict__), issued_on.isoformat(), templates, text_revision, __version__)
+            kept = cache.get("inputs", known, run_cache.is_tuple_of(str, str))
+            if kept is not None and kept[1] in ("", whole_batch):
+                tasks.append(RenderTask(doc, None, text_revision or kept[0][:10], archival, kept[0], overrides))
+                continue
+        contexts.read_other_records = False
+        context = document_context(doc, record, contexts, issued_on)
+        inputs = _digest([context, doc.__dict__, archival.data.decode() if archival else None, templates, text_revision,
+                          __version__])
+        if known:
+            cache.put("inputs", known, (inputs, whole_batch if contexts.read_other_records else ""))
         tasks.append(RenderTask(doc, context, text_revision or inputs[:10], archival, inputs, overrides))
     return tasks
+
+
+def with_context(task: RenderTask, batch, contexts: ContextBuilder, as_of: dt.date) -> RenderTask:
+    """The task with its context, built now if make_tasks took its inputs from the run cache."""
+    if task.context is not None:
+        return task
+    (_, record), *_ = batch.positions()[task.plan.record_id]
+    return dataclasses.replace(task, context=document_context(task.plan, record, contexts, as_of))
 
 
 def document_context(doc, record, contexts: ContextBuilder, issued_on: dt.date) -> dict:
@@ -339,7 +386,19 @@ PERSONAL_DATA = (("pickup", "id_number"), ("pickup", "name"), ("pickup", "phone"
 
 
 def archival_source(record, issued: dt.date) -> Archival:
-    """The record as YAML, without personal data, to travel inside its PDF/A archival copy."""
+    """The record as YAML, without personal data, to travel inside its PDF/A archival copy. The
+    YAML depends on the record's text alone, so the run cache keeps it by the text's digest."""
+    when = dt.datetime.combine(issued, dt.time(12), tzinfo=dt.timezone.utc)
+    cache, key = run_cache.active(), record.source
+    kept = cache.get("archival", key, lambda value: isinstance(value, bytes)) if key else None
+    if kept is None:
+        kept = _archival_yaml(record)
+        if key:
+            cache.put("archival", key, kept)
+    return Archival(f"{record.id}.yaml", kept, when)
+
+
+def _archival_yaml(record) -> bytes:
     data = copy.deepcopy(record.data)
     for *parents, key in PERSONAL_DATA:
         holder = data
@@ -347,9 +406,7 @@ def archival_source(record, issued: dt.date) -> Archival:
             holder = holder.get(parent) if isinstance(holder, dict) else None
         if isinstance(holder, dict) and key in holder:
             holder[key] = "(withheld: personal data)"
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
-    when = dt.datetime.combine(issued, dt.time(12), tzinfo=dt.timezone.utc)
-    return Archival(f"{record.id}.yaml", text.encode("utf-8"), when)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100).encode("utf-8")
 
 
 def _digest(parts) -> str:

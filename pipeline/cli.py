@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from pipeline import __version__
+from pipeline import __version__, run_cache
 from pipeline.errors import InputError
 from pipeline.project import Project
 from pipeline.records import load_batch, resolve_batch_folder
@@ -73,13 +74,15 @@ def check(batch, as_json, as_of):
     project = _project()
     try:
         folder = resolve_batch_folder(batch, project.records)
-        loaded = load_batch(folder)
+        # what the last run found in files unchanged since is kept in the user's cache (pipeline/run_cache.py)
+        with run_cache.using(run_cache.cache_path(project.out, Path(os.path.normpath(folder)).resolve().name)):
+            loaded = load_batch(folder)
+            report = validate(loaded, as_of=as_of, overrides=project.overrides_for(folder))
     except InputError as exc:
         if as_json:
             click.echo(json.dumps({"batch": batch, "input_errors": [p.as_dict() for p in exc.problems]}, indent=2))
             sys.exit(exc.exit_code)
         raise
-    report = validate(loaded, as_of=as_of, overrides=project.overrides_for(folder))
     if as_json:
         click.echo(json.dumps(report.as_data(), indent=2, ensure_ascii=False))
     else:

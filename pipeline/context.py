@@ -8,7 +8,7 @@ holding the same facts. Every value stays text; autoescaping in the renderers ma
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import pycountry
 from babel import Locale
@@ -143,7 +143,13 @@ def inline(value: str, lang: str, names: tuple[str, ...] = ()) -> str:
 def long_date(value, lang: str, date_order: str | None = None) -> str:
     if value in (None, ""):
         return ""
-    return format_date(parse_date(value, date_order), "long", locale=LOCALES[lang])
+    return _long_date(parse_date(value, date_order), lang)
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: dt.date, lang: str) -> str:
+    """CLDR formatting is slow and a batch prints the same few dates thousands of times."""
+    return format_date(day, "long", locale=LOCALES[lang])
 
 
 def date_span(start, end, lang: str, date_order: str | None = None) -> str:
@@ -170,7 +176,11 @@ def date_span(start, end, lang: str, date_order: str | None = None) -> str:
 def money(amount, lang: str, currency: str = "USD") -> str:
     """An amount in the currency of the city that holds it: "$0.00" or "CA$0.00" in English,
     "$0.00 USD" or "$0.00 CAD" in Spanish (Mexican usage names the currency after the amount)."""
-    amount = float(amount or 0)
+    return _money(float(amount or 0) + 0.0, lang, currency)  # + 0.0: -0.0 prints as 0.00, whichever came first
+
+
+@lru_cache(maxsize=4096)
+def _money(amount: float, lang: str, currency: str) -> str:
     if lang == "en":
         return format_currency(amount, currency, format="¤#,##0.00", locale="en_US")
     return "$" + format_decimal(amount, format="#,##0.00", locale="es_MX") + f" {currency}"
@@ -287,7 +297,9 @@ class ContextBuilder:
     """Builds template contexts for one batch: the city and meeting are shared by every record."""
 
     def __init__(self, batch):
-        self.batch = batch
+        self._batch = batch
+        self.read_other_records = False  # set when a context reads records beyond its own (see build.make_tasks)
+        self._ranker = None
         self.city_data = batch.city.data
         self.date_order = self.city_data.get("date_order")
         self.meeting = batch.meeting.data.get("meeting", {})
@@ -298,12 +310,22 @@ class ContextBuilder:
     def date(self, value, lang: str) -> str:
         return long_date(value, lang, self.date_order)
 
-    @cached_property
+    @property
+    def batch(self):
+        """The whole batch: a context that reads it depends on every record, not only its own."""
+        self.read_other_records = True
+        return self._batch
+
+    @property
     def priority_ranker(self):
-        """The donation priority tiers as `check` ranks them, indexed once per batch."""
+        """The donation priority tiers as `check` ranks them (they depend on every partnership),
+        indexed once per batch."""
         from pipeline.rules.batch import PriorityRanker
 
-        return PriorityRanker(self.city_data, self.batch.of_kind("partnership"))
+        batch = self.batch
+        if self._ranker is None:
+            self._ranker = PriorityRanker(self.city_data, batch.of_kind("partnership"))
+        return self._ranker
 
     def deadline(self, start, days, lang: str) -> str:
         """The day a period counted in calendar days from the council's meeting ends, as a date."""

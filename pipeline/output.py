@@ -37,13 +37,24 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def safe_relative(folder: Path, relative: str) -> Path:
-    """`folder`/`relative`, refusing anything that would land outside `folder`."""
+def safe_relative(folder: Path, relative: str, real_dirs: dict | None = None) -> Path:
+    """`folder`/`relative`, refusing anything that would land outside `folder`.
+
+    `real_dirs` (folder → its real path) lets one generation resolve each folder once instead of
+    every path whole: a rebuild checks thousands of paths in a few dozen folders. The file itself
+    is resolved whenever it is a link."""
     posix = PurePosixPath(relative)
     if posix.is_absolute() or ".." in posix.parts or not posix.parts or "\\" in relative:
         raise OutputPathError(f"refused output path {relative!r}: it must stay inside {folder}")
     path = folder.joinpath(*posix.parts)
-    if not path.resolve().is_relative_to(folder.resolve()):
+    if real_dirs is None or os.path.islink(path):
+        inside = path.resolve().is_relative_to(folder.resolve())
+    else:
+        for directory in (folder, path.parent):
+            if directory not in real_dirs:
+                real_dirs[directory] = Path(os.path.realpath(directory))
+        inside = real_dirs[path.parent].is_relative_to(real_dirs[folder])
+    if not inside:
         raise OutputPathError(f"refused output path {relative!r}: it resolves outside {folder}")
     return path
 
@@ -177,6 +188,7 @@ class Generation:
     def __init__(self, output: OutputFolder, staging: Path, final: Path, current: Path | None, lock: int | None = None):
         self.output, self.staging, self.final, self.current = output, staging, final, current
         self.lock = lock
+        self._real_dirs: dict[Path, Path] = {}  # see safe_relative: folders resolved once per generation
 
     def release(self) -> None:
         if self.lock is not None:
@@ -184,7 +196,7 @@ class Generation:
             self.lock = None
 
     def target(self, relative: str) -> Path:
-        return safe_relative(self.staging, relative)
+        return safe_relative(self.staging, relative, self._real_dirs)
 
     def write(self, relative: str, data: bytes) -> str:
         """Write a new file; return its sha-256."""
@@ -201,7 +213,7 @@ class Generation:
         if self.current is None:
             return False
         try:
-            source = safe_relative(self.current, relative)
+            source = safe_relative(self.current, relative, self._real_dirs)
         except OutputPathError:
             return False
         if not source.is_file():
@@ -219,7 +231,7 @@ class Generation:
     def existing_size(self, relative: str) -> int | None:
         """The size of `relative` in the current generation, or None if it is not there."""
         try:
-            return safe_relative(self.current, relative).stat().st_size if self.current else None
+            return safe_relative(self.current, relative, self._real_dirs).stat().st_size if self.current else None
         except (OSError, OutputPathError):
             return None
 

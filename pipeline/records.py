@@ -19,8 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import run_cache
 from pipeline.errors import InputError, InputProblem
-from pipeline.yamlsource import SourceError, parse, read_text
+from pipeline.yamlsource import Document, SourceError, parse, read_text
 
 RECORD_FOLDERS = {"partnerships": "partnership", "donations": "donation"}
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -36,6 +37,7 @@ class Record:
     lines: dict = field(repr=False, default_factory=dict)
     index: int | None = None  # position when a file holds a list of records
     printable: bool = False  # True when the file's text cannot hold a control character (see yamlsource)
+    source: str = ""  # digest of the file's text: what the record's own findings depend on (pipeline/run_cache.py)
 
     @property
     def id(self) -> str:
@@ -60,6 +62,17 @@ class Batch:
     city: Record
     meeting: Record
     records: list[Record]
+
+    def positions(self) -> dict[str, list[tuple[int, "Record"]]]:
+        """Record id → (position in the batch, record) of each record with that id (one, unless the
+        check reports a duplicate). Made once: a batch is never changed after loading."""
+        found = self.__dict__.get("_positions")
+        if found is None:
+            found = {}
+            for position, record in enumerate(self.records):
+                found.setdefault(record.id, []).append((position, record))
+            self.__dict__["_positions"] = found
+        return found
 
     def of_kind(self, kind: str) -> list[Record]:
         return [r for r in self.records if r.kind == kind]
@@ -168,7 +181,8 @@ def _read(path: Path, shown: str, problems: list, missing_fix: str = "") -> obje
         problems.append(InputProblem(shown, None, "file not found", missing_fix))
         return None
     try:
-        doc = parse(read_text(path))
+        text = read_text(path)
+        doc = _parsed(text)
     except SourceError as exc:
         problems.append(InputProblem(shown, exc.line, exc.reason, exc.fix))
         return None
@@ -190,7 +204,22 @@ def _load_single(path: Path, kind: str, problems: list, missing_fix: str) -> Rec
         problems.append(InputProblem(shown, 1, f"a {kind} file must be a set of 'field: value' lines",
                                      "remove the leading '-' or the stray text"))
         return None
-    return Record(kind, doc.value, shown, doc.lines, printable=doc.printable)
+    return Record(kind, doc.value, shown, doc.lines, printable=doc.printable, source=doc.source)
+
+
+def _parsed(text: str) -> Document:
+    """The file's YAML, parsed now or taken from the last run when the text is the same."""
+    cache = run_cache.active()
+    source = run_cache.digest(text)
+    kept = cache.take("parsed", source, run_cache.is_tuple_of((dict, list), dict, bool))
+    if kept is not None:
+        value, lines, printable = kept
+        doc = Document(value, lines, printable)
+    else:
+        doc = parse(text)
+        cache.put("parsed", source, (doc.value, doc.lines, doc.printable))
+    doc.source = source
+    return doc
 
 
 def _load_many(path: Path, shown: str, kind: str, problems: list) -> list[Record]:
@@ -198,7 +227,7 @@ def _load_many(path: Path, shown: str, kind: str, problems: list) -> list[Record
     if doc is None:
         return []
     if isinstance(doc.value, dict):
-        return [Record(kind, doc.value, shown, doc.lines, printable=doc.printable)]
+        return [Record(kind, doc.value, shown, doc.lines, printable=doc.printable, source=doc.source)]
     if isinstance(doc.value, list):
         lines_by_index: dict[int, dict] = {}
         for key, line in doc.lines.items():
@@ -210,7 +239,8 @@ def _load_many(path: Path, shown: str, kind: str, problems: list) -> list[Record
                 problems.append(InputProblem(shown, doc.lines.get((i,), 1), f"list entry {i + 1} is not a {kind} record",
                                              "each '-' entry must hold 'field: value' lines"))
                 continue
-            out.append(Record(kind, item, shown, lines_by_index.get(i, {}), index=i, printable=doc.printable))
+            out.append(Record(kind, item, shown, lines_by_index.get(i, {}), index=i, printable=doc.printable,
+                              source=f"{doc.source}[{i}]"))
         return out
     problems.append(InputProblem(shown, 1, f"a {kind} file must hold a record ('field: value' lines)",
                                  "write the record as 'field: value' lines"))

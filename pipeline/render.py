@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 import jinja2.meta
 
+from pipeline import run_cache
 from pipeline.project import ASSETS, LANGS, default_template_dir, template_dirs
 from pipeline.signature_fields import SignatureFieldError, add_signature_fields, signature_lines
 
@@ -78,11 +79,25 @@ def template_files(lang: str, template: str, overrides: Path | None = None) -> t
             continue
         source, filename, _ = env.loader.get_source(env, name)
         seen[name] = Path(filename)
-        for referenced in jinja2.meta.find_referenced_templates(env.parse(source)):
+        for referenced in _referenced(env, source):
             if referenced is None:  # a name computed at render time: it may be any template
                 return tuple(sorted(p for code in LANGS for folder in template_dirs(code, overrides) for p in folder.rglob("*.html")))
             pending.append(referenced)
     return tuple(sorted(seen.values()))
+
+
+def _referenced(env: jinja2.Environment, source: str) -> tuple:
+    """The templates `source` names (None for a name computed at render time). Parsing a template
+    costs more than anything else a rebuild with nothing to render does, so what a text names is
+    kept between runs by the digest of the text (pipeline/run_cache.py)."""
+    cache = run_cache.active()
+    key = run_cache.digest(source)
+    found = cache.get("references", key, lambda value: isinstance(value, tuple) and all(
+        name is None or isinstance(name, str) for name in value))
+    if found is None:
+        found = tuple(jinja2.meta.find_referenced_templates(env.parse(source)))
+        cache.put("references", key, found or ("",))  # () would read as "not kept"
+    return tuple(name for name in found if name != "")
 
 
 @lru_cache(maxsize=None)

@@ -24,6 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import run_cache
 from pipeline.docx_body import parse_html
 from pipeline.rules.values import get
 
@@ -110,7 +111,7 @@ def reviewed_record(record):
         holder = get(data, *parents)
         if isinstance(holder, dict):
             holder.pop(key, None)
-    return dataclasses.replace(record, data=data)
+    return dataclasses.replace(record, data=data, source="")  # no longer the file's text
 
 
 def group_of(kind: str, document: str) -> str | None:
@@ -155,11 +156,37 @@ def current(batch, record, overrides: Path | None = None, group: str = GROUP) ->
     if wanted in _RENDERED:  # rendered earlier in this process from the very same inputs
         _RENDERED.move_to_end(wanted)
         return _RENDERED[wanted]
-    made = snapshot(batch, record, overrides, group)
+    cache = run_cache.active()  # rendered by an earlier run from the very same inputs (a text waiting for review)
+    kept_data = cache.get("snapshot", wanted, _is_snapshot)
+    if kept_data is not None:
+        made = Snapshot.from_data(kept_data)
+    else:
+        made = snapshot(batch, record, overrides, group)
+        cache.put("snapshot", wanted, made.as_data())
     _RENDERED[wanted] = made
     while len(_RENDERED) > RENDERED_KEPT:
         _RENDERED.popitem(last=False)
     return made
+
+
+def current_revision(batch, record, overrides: Path | None = None, group: str = GROUP) -> str:
+    """The revision alone, for a text nobody keeps (an act not yet adopted): the run cache holds it
+    by the hash of its inputs, so a rebuild that changed nothing renders no text to learn it."""
+    cache = run_cache.active()
+    wanted = inputs(batch, record, group, overrides)
+    found = cache.get("revision", wanted, lambda value: isinstance(value, str) and len(value) == 10 and value.isalnum())
+    if found is None:
+        made = current(batch, record, overrides, group)
+        found = made.revision if made else ""
+        cache.put("revision", wanted, found)
+    return found
+
+
+def _is_snapshot(value) -> bool:
+    """A snapshot as `as_data` writes it: its fields, of their types, and nothing else."""
+    kinds = {"record_id": str, "revision": str, "texts": dict, "fields": dict, "templates": dict, "group": str, "inputs": str}
+    return isinstance(value, dict) and set(value) == set(kinds) and all(isinstance(value[k], kinds[k]) for k in kinds) \
+        and all(isinstance(v, list) and all(isinstance(p, str) for p in v) for v in value["texts"].values())
 
 
 # The texts rendered in this process, by the hash of their inputs (equal inputs, equal words): a
@@ -180,8 +207,10 @@ def inputs(batch, record, group: str = GROUP, overrides: Path | None = None, tem
     from pipeline import __version__
 
     shown = reviewed_record(record) if group == GROUP else record
-    named = {value for value in _flatten(record.data, "").values()}
-    others = [r.data for r in batch.records if r.id != record.id and r.id in named]
+    positions = batch.positions()
+    named = {value for value in _flatten(record.data, "").values() if isinstance(value, str) and value in positions}
+    named.discard(record.id)
+    others = [r.data for _, r in sorted((hit for value in named for hit in positions[value]), key=lambda hit: hit[0])]
     templates = templates if templates is not None else _templates(_plans(record, group), overrides)
     payload = [group, shown.data, others, batch.city.data, batch.meeting.data, templates, __version__]
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8")).hexdigest()

@@ -7,7 +7,8 @@ import difflib
 import unicodedata
 from functools import lru_cache
 
-from pipeline.findings import Report
+from pipeline import run_cache
+from pipeline.findings import RULES, Report
 from pipeline.project import ASSETS
 from pipeline.records import Batch, Record
 from pipeline.rules import batch as batch_rules
@@ -41,11 +42,11 @@ def validate(batch: Batch, as_of: dt.date | None = None, overrides=None) -> Repo
     report = Report(batch.name)
     date_order = get(batch.city.data, "date_order")
     context = Context(date_order=date_order if date_order in ("MDY", "DMY") else None)
-    validators = make_validators(context)
+    validators = _Validators(context)
     env = Env(city=batch.city.data, date_order=context.date_order, as_of=as_of or dt.date.today())
 
     for record in batch.all_records():
-        check_shape(record, validators[record.kind], context, report)
+        check_shape(record, validators, context, report)
         rule = RECORD_RULES.get(record.kind)
         if rule:
             rule(record, report, env)
@@ -57,8 +58,56 @@ def validate(batch: Batch, as_of: dt.date | None = None, overrides=None) -> Repo
     return report
 
 
-def check_shape(record: Record, validator, context: Context, report: Report) -> None:
-    """Cerberus schema plus field rules. Normalization is skipped: the schemas neither coerce nor default."""
+class _Validators(dict):
+    """The schemas' validators by record kind, made on first use: a run whose every record is
+    unchanged since the last (pipeline/run_cache.py) never compiles a schema."""
+
+    def __init__(self, context: Context):
+        super().__init__()
+        self.context = context
+
+    def __missing__(self, kind: str):
+        self.update(make_validators(self.context))
+        return dict.__getitem__(self, kind)
+
+
+def check_shape(record: Record, validators, context: Context, report: Report) -> None:
+    """Cerberus schema plus field rules. Normalization is skipped: the schemas neither coerce nor default.
+
+    What they find depends on the record's own text and the city's date order alone, so a record
+    whose file did not change since the last run gets the findings kept then (pipeline/run_cache.py)."""
+    cache = run_cache.active()
+    key = f"{record.source}|{record.kind}|{context.date_order}" if record.source else ""
+    kept = cache.get("shape", key, _is_findings) if key else None
+    if kept is None:
+        found = _Found()
+        _check_shape(record, validators[record.kind], context, found)
+        kept = tuple(found.items)
+        if key:
+            cache.put("shape", key, kept)
+    for rule, path, message, fix in kept:
+        report.add(record, rule, path, message, fix)
+
+
+def _is_findings(value) -> bool:
+    """Kept findings as check_shape writes them: (rule of the catalog, path, message, fix) each."""
+    return isinstance(value, tuple) and all(
+        isinstance(item, tuple) and len(item) == 4 and item[0] in RULES and isinstance(item[1], tuple)
+        and all(isinstance(step, (str, int)) for step in item[1]) and isinstance(item[2], str) and isinstance(item[3], str)
+        for item in value)
+
+
+class _Found:
+    """Stands in for the report while a record's shape is checked, to keep what was found."""
+
+    def __init__(self):
+        self.items: list[tuple] = []
+
+    def add(self, record, rule: str, path: tuple, message: str, fix: str = "") -> None:
+        self.items.append((rule, tuple(path), message, fix))
+
+
+def _check_shape(record: Record, validator, context: Context, report) -> None:
     context.issues.clear()
     validator.validate(record.data, normalize=False)
     for error in _leaf_errors(validator._errors):

@@ -123,6 +123,7 @@ class Document:
     value: object
     lines: dict[Path_, int] = field(default_factory=dict)
     printable: bool = False  # no unprintable character in the text, and no escape that could make one
+    source: str = ""  # digest of the text (pipeline/records.py)
 
 
 def read_text(path: Path) -> str:

@@ -18,6 +18,15 @@ FIXTURES = ROOT / "tests" / "fixtures"
 AS_OF = dt.date(2026, 11, 23)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_run_cache(tmp_path_factory):
+    """The run cache (pipeline/run_cache.py) in a folder of the test session's own, for every test
+    and every program a test starts, never in the user's ~/.cache."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 class BatchCopy:
     """records/city.yaml + records/example copied under tmp, with edit helpers."""
 

@@ -219,3 +219,107 @@ def test_the_output_is_readable_by_colleagues_like_any_saved_document(example, t
     assert folders and files
     assert {oct(p.stat().st_mode & 0o777) for p in folders} == {oct(0o755)}
     assert {oct(p.stat().st_mode & 0o777) for p in files} == {oct(0o644)}
+
+
+# --- the edit loop: what a run works out again after one record changed (pipeline/run_cache.py) ---------------
+
+def missed(result, table: str) -> int:
+    return result.work[table, "miss"]
+
+
+def test_a_rebuild_works_out_again_only_what_depends_on_the_changed_record(example, tmp_path):
+    out = tmp_path / "out"
+    first = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    files = len(first.report.records) + 2  # every record file, city.yaml and batch.yaml
+    assert missed(first, "parsed") == files and len(first.contexts_built) == len(first.rendered)
+
+    again = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    assert again.rendered == [] and again.contexts_built == []
+    assert (again.work["parsed", "hit"], again.work["shape", "hit"]) == (files, files)
+    assert [table for (table, outcome), n in again.work.items() if outcome == "miss" and n] == []
+
+    example.replace("partnerships/laredo-saltillo.yaml", "One forum a year with at least forty companies",
+                    "One forum a year with at least fifty companies")
+    changed = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    assert (missed(changed, "parsed"), missed(changed, "shape")) == (1, 1)  # that file alone is read and checked again
+    assert changed.rendered and all(doc.startswith("laredo-saltillo/") for doc in changed.rendered)
+    saltillo = {doc for doc in first.rendered if doc.startswith("laredo-saltillo/")}
+    # Contexts are built again for that record's documents, and for those that read every record
+    # (a donation's place in line: its agenda item and availability requests); none is rendered.
+    others = set(changed.contexts_built) - saltillo
+    assert saltillo <= set(changed.contexts_built)
+    assert others and all(doc.startswith("don-") and doc.split("/")[1].startswith(("agenda_item", "availability_request"))
+                          for doc in others), others
+
+    full = build(example.folder, tmp_path / "full", as_of=AFTER_MEETING, jobs=2, force=True)
+    assert full.contexts_built and hashes(out) == hashes(tmp_path / "full")  # the packet too, byte for byte
+
+
+def test_check_finds_the_same_with_the_cache_as_without(example, tmp_path):
+    """Findings kept from an earlier run are the findings a fresh run makes, in the same order."""
+    import datetime as dt
+
+    from pipeline import run_cache
+    from pipeline.records import load_batch
+    from pipeline.validate import validate
+
+    example.replace("donations/don-2026-nld-public-works.yaml", "vin: 1FVACXDT6EHFZ1234", "vin: 1FVACXDT6EHFZ123")
+    example.replace("donations/don-2026-nld-public-works.yaml", "requested_on: 2026-10-14", "requested_on: 03/04/20261")
+    example.replace("partnerships/laredo-saltillo.yaml", "status: proposed", "status: propossed")
+    fresh = validate(load_batch(example.folder), as_of=dt.date(2026, 12, 9)).as_data()
+    path = tmp_path / ".example.cache"
+    for _ in range(2):
+        with run_cache.using(path) as cache:
+            kept = validate(load_batch(example.folder), as_of=dt.date(2026, 12, 9)).as_data()
+        assert kept == fresh
+    assert cache.stats["shape", "miss"] == 0 and cache.stats["shape", "hit"] > 5
+
+
+def test_a_damaged_or_planted_cache_only_makes_the_run_slower(example, tmp_path):
+    import pickle
+
+    from pipeline import run_cache
+
+    out = tmp_path / "out"
+    first = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    cache = run_cache.cache_path(out, "example")
+    assert cache.is_file() and not list(out.glob(".*cache*"))  # the user's, not the output's
+    assert cache.stat().st_mode & 0o077 == 0 and cache.parent.stat().st_mode & 0o077 == 0
+    before = hashes(out)
+    files = len(first.report.records) + 2
+    cache.write_bytes(b"\x80\x05not a pickle at all")
+    assert build(example.folder, out, as_of=AFTER_MEETING, jobs=2).rendered == []
+    planted = tmp_path / "planted"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {planted}",))
+
+    cache.write_bytes(pickle.dumps({"format": 1, "code": run_cache.code_digest(), "tables": {"parsed": Exploit()}}))
+    result = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    assert not planted.exists() and result.rendered == [] and hashes(out) == before
+    assert missed(result, "parsed") == files  # nothing was taken from it
+
+    # Entries of shapes this program never writes are misses, not crashes or wrong findings.
+    kept = run_cache._load(cache)
+    forged = {table: {key: "xx" for key in rows} for table, rows in kept.items()}
+    forged["shape"] = {key: (("no.such_rule", (), "m", "f"),) for key in kept["shape"]}
+    cache.write_bytes(pickle.dumps({"format": 1, "code": run_cache.code_digest(), "tables": forged}))
+    result = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    assert result.rendered == [] and hashes(out) == before
+    assert [table for (table, outcome), n in result.work.items()  # a hit there is an entry made in this run
+            if outcome == "hit" and n and table not in ("references", "revision", "snapshot")] == []
+    assert result.report.as_data() == first.report.as_data()
+
+
+def test_force_starts_afresh_and_a_check_keeps_what_the_build_kept(example, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    forced = build(example.folder, out, as_of=AFTER_MEETING, jobs=2, force=True)
+    assert forced.contexts_built and [table for (table, outcome), n in forced.work.items()
+                                      if outcome == "hit" and n and table not in ("references", "revision", "snapshot")] == []
+    monkeypatch.chdir(example.records.parent)  # the working folder: check's cache is for its out/
+    checked = CliRunner().invoke(cli, ["check", "example", "--as-of", "2026-12-09"], catch_exceptions=False)
+    assert checked.exit_code in (0, 1), checked.output
+    again = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    assert again.rendered == [] and again.contexts_built == []  # the check left the documents' entries alone
