@@ -589,3 +589,49 @@ def test_a_path_through_lists_and_groups_of_the_wrong_shape_gives_nothing():
     data = {"items": [{"vin": "A"}, {"vin": "B"}], "purpose": {"category": "culture"}}
     assert (get(data, "items", 1, "vin"), get(data, "items", 2, "vin"), get(data, "purpose", 0)) == ("B", None, None)
     assert (get(data, "items", "vin"), get(data, "purpose", "category", "x"), get(data, "items", -1, "vin")) == (None, None, "B")
+
+
+# --- an adopted act keeps its words under its number, with the city's templates too -------------------------
+
+BUS_FILE = "donations/don-2026-nld-school-bus.yaml"
+ADOPTED_REVISION = "0202917bc2"  # records/example/revisions/don-2026-nld-school-bus/donation_resolution.adopted.json
+
+
+def test_an_adopted_acts_words_changed_is_checked_whole(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    batch = BatchCopy(tmp_path, revisions=True)
+    text = batch.path(BUS_FILE).read_text(encoding="utf-8")
+    purpose = text.split("purpose:\n", 1)[1].split("    en: ", 1)[1].split("\n", 1)[0]
+    batch.replace(BUS_FILE, purpose, "Transport and laboratory equipment for the municipal after-school programme")
+    from pipeline.records import load_batch
+
+    loaded = load_batch(batch.folder)
+    now = review.snapshot(loaded, next(r for r in loaded.records if r.id == "don-2026-nld-school-bus"),
+                          group="donation_resolution").revision
+    line = batch.path(BUS_FILE).read_text(encoding="utf-8").splitlines().index("  resolution_number: 2026-R-097") + 1
+    finding = only(batch.check(AFTER_MEETING), "resolution.adopted_text")
+    assert whole(finding) == (
+        f"records/example/{BUS_FILE}", line, "don-2026-nld-school-bus", "council.resolution_number", "error",
+        f"Resolution No. 2026-R-097 was adopted with the text of rev. {ADOPTED_REVISION}; the records now make rev. {now} "
+        "(changed: fields purpose.description.en), and an adopted text is never printed differently under its number",
+        "undo the change; if the council has amended the act, record the amending resolution's number, meeting and vote "
+        "as the act, so the new text prints under its own number")
+
+
+def test_a_city_template_that_changes_an_adopted_acts_words_is_refused(tmp_path):
+    from pipeline.records import load_batch
+    from pipeline.validate import validate
+
+    batch = BatchCopy(tmp_path, revisions=True)
+    city = own_template(tmp_path / "city", "templates_en/donation/donation_resolution.html",
+                        "is donated as is, where is,", "is donated as it is and where it is,")
+    report = validate(load_batch(batch.folder), as_of=AFTER_MEETING, overrides=city)
+    (finding,) = [f for f in report.findings if f.rule == "resolution.adopted_text"]
+    assert finding.record == "don-2026-nld-school-bus" and "changed: templates city templates_en/" in finding.message
+
+
+def test_a_country_of_the_wrong_shape_is_a_schema_finding_and_the_state_is_not_judged_against_it(batch):
+    batch.replace("donations/don-2026-nld-bomberos.yaml", "  country: MX\n", "  country: 52\n")
+    report = batch.check()
+    assert [(f.rule, f.field) for f in report.findings if f.record == "don-2026-nld-bomberos" and f.rule.startswith(
+        ("schema", "place"))] == [("schema.type", "recipient.country")]
