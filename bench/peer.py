@@ -113,10 +113,11 @@ def main() -> None:
         ours_s = build(folder, tmp / "out")
         built = tmp / "out" / "peer"
         manifest = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
-        our_pages = sum(f.get("pages", 0) for f in manifest["files"] if f["format"] == "pdf")
+        # the documents' own pages: the packet (joined, not laid out) and the report are left out
+        our_pages = sum(f.get("pages", 0) for f in manifest["files"] if f["format"] == "pdf" and f.get("record") != "*")
         docx = [built / f["path"] for f in manifest["files"] if f["format"] == "docx"]
-        print(f"sisterdocs full build: {ours_s:7.1f} s  {our_pages} PDF pages (plus {len(docx)} DOCX, PDF/A copies, "
-              f"packet, report)  {our_pages / ours_s:6.1f} pages/s", flush=True)
+        print(f"sisterdocs full build: {ours_s:7.1f} s  {our_pages} document PDF pages (and {len(docx)} DOCX, PDF/A "
+              f"copies, packet, report)  {our_pages / ours_s:6.1f} pages/s", flush=True)
 
         docx_s, docx_count = docxtpl_side(folder)
         lo_s = libreoffice(docx, tmp / "lo", tmp)
