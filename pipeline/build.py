@@ -34,7 +34,7 @@ from pipeline.executor import in_order, open_executor
 from pipeline.findings import Report
 from pipeline.output import Generation, OutputFolder, output_error
 from pipeline.plan import ARCHIVAL, Plan, plan
-from pipeline.records import display_path, load_batch
+from pipeline.records import batch_name, display_path, load_batch
 from pipeline.render import Archival, RenderTask, render, reread_templates, template_digest
 from pipeline.validate import validate
 from pipeline.rules.values import get
@@ -62,8 +62,7 @@ def build(batch_folder: Path, out_root: Path = Path("out"), *, as_of: dt.date | 
     `overrides` is the city's working folder whose templates replace the packaged ones;
     `checked(report)` hears the check's findings before anything is rendered; `executor` is where
     documents render (pipeline/executor.py: this machine's processes, or dask://HOST:PORT)."""
-    name = Path(os.path.normpath(batch_folder)).resolve().name
-    with run_cache.using(run_cache.cache_path(out_root, name), read=not force) as cache:  # --force: start afresh
+    with run_cache.using(run_cache.cache_path(out_root, batch_name(batch_folder)), read=not force) as cache:  # --force: afresh
         result = _build(batch_folder, out_root, as_of=as_of, keep_going=keep_going, jobs=jobs, force=force,
                         progress=progress, overrides=overrides, checked=checked, executor=executor)
         result.work = cache.stats
@@ -136,7 +135,7 @@ STOP_AFTER_WRITES = "SISTERDOCS_TEST_STOP_AFTER"
 
 def write(generation: Generation, batch, result: BuildResult, tasks: list[RenderTask], previous: dict,
           as_of: dt.date, *, force: bool, jobs: int | None, progress, overrides: Path | None = None,
-          executor: str | None = None, contexts: ContextBuilder | None = None) -> list[dict]:
+          executor: str | None = None, contexts: ContextBuilder) -> list[dict]:
     """Every output, each taken over when unchanged or else made anew.
 
     Documents render in worker processes and are written as they come back, so memory holds a
@@ -152,7 +151,7 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
             files += [previous[task.plan.path(fmt)] for fmt in task.plan.formats]
             result.reused.append(task.plan.doc_id)
         else:
-            stale.append(with_context(task, batch, contexts or ContextBuilder(batch), as_of))
+            stale.append(with_context(task, batch, contexts, as_of))
     stale.sort(key=lambda task: not is_packet_source(task.plan.doc_id))  # stable: plan order within each part
     sources = sum(is_packet_source(task.plan.doc_id) and "pdf" in task.plan.formats for task in tasks)
     sources_written = len(packet_sources(files))
@@ -389,13 +388,9 @@ def archival_source(record, issued: dt.date) -> Archival:
     """The record as YAML, without personal data, to travel inside its PDF/A archival copy. The
     YAML depends on the record's text alone, so the run cache keeps it by the text's digest."""
     when = dt.datetime.combine(issued, dt.time(12), tzinfo=dt.timezone.utc)
-    cache, key = run_cache.active(), record.source
-    kept = cache.get("archival", key, lambda value: isinstance(value, bytes)) if key else None
-    if kept is None:
-        kept = _archival_yaml(record)
-        if key:
-            cache.put("archival", key, kept)
-    return Archival(f"{record.id}.yaml", kept, when)
+    data = run_cache.active().kept("archival", record.source, lambda: _archival_yaml(record),
+                                   lambda value: isinstance(value, bytes))
+    return Archival(f"{record.id}.yaml", data, when)
 
 
 def _archival_yaml(record) -> bytes:

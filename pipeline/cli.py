@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import click
 from pipeline import __version__, run_cache
 from pipeline.errors import InputError
 from pipeline.project import Project
-from pipeline.records import load_batch, resolve_batch_folder
+from pipeline.records import batch_name, load_batch, resolve_batch_folder
 from pipeline.validate import validate
 
 
@@ -75,7 +74,7 @@ def check(batch, as_json, as_of):
     try:
         folder = resolve_batch_folder(batch, project.records)
         # what the last run found in files unchanged since is kept in the user's cache (pipeline/run_cache.py)
-        with run_cache.using(run_cache.cache_path(project.out, Path(os.path.normpath(folder)).resolve().name)):
+        with run_cache.using(run_cache.cache_path(project.out, batch_name(folder))):
             loaded = load_batch(folder)
             report = validate(loaded, as_of=as_of, overrides=project.overrides_for(folder))
     except InputError as exc:

@@ -87,6 +87,11 @@ class Batch:
         return {e.get("record"): e.get("item") for e in items if isinstance(e, dict)} if isinstance(items, list) else {}
 
 
+def batch_name(folder: Path) -> str:
+    """A batch is named by its folder: 'records/example/sub/..' is 'example'."""
+    return Path(os.path.normpath(folder)).resolve().name
+
+
 def display_path(path: Path) -> str:
     """Paths as a clerk reads them: relative to the working folder when inside it, else absolute."""
     absolute = Path(os.path.abspath(path))
@@ -173,7 +178,7 @@ def _load_batch(folder: Path) -> Batch:
                                      "add record files under partnerships/ or donations/"))
     if problems:
         raise InputError(problems)
-    return Batch(folder.resolve().name, folder, city, meeting, records)  # 'records/example/sub/..' is 'example'
+    return Batch(batch_name(folder), folder, city, meeting, records)
 
 
 def _read(path: Path, shown: str, problems: list, missing_fix: str = "") -> object:

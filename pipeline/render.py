@@ -90,14 +90,9 @@ def _referenced(env: jinja2.Environment, source: str) -> tuple:
     """The templates `source` names (None for a name computed at render time). Parsing a template
     costs more than anything else a rebuild with nothing to render does, so what a text names is
     kept between runs by the digest of the text (pipeline/run_cache.py)."""
-    cache = run_cache.active()
-    key = run_cache.digest(source)
-    found = cache.get("references", key, lambda value: isinstance(value, tuple) and all(
-        name is None or isinstance(name, str) for name in value))
-    if found is None:
-        found = tuple(jinja2.meta.find_referenced_templates(env.parse(source)))
-        cache.put("references", key, found or ("",))  # () would read as "not kept"
-    return tuple(name for name in found if name != "")
+    return run_cache.active().kept(
+        "references", run_cache.digest(source), lambda: tuple(jinja2.meta.find_referenced_templates(env.parse(source))),
+        lambda value: isinstance(value, tuple) and all(name is None or isinstance(name, str) for name in value))
 
 
 @lru_cache(maxsize=None)

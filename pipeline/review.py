@@ -172,14 +172,12 @@ def current(batch, record, overrides: Path | None = None, group: str = GROUP) ->
 def current_revision(batch, record, overrides: Path | None = None, group: str = GROUP) -> str:
     """The revision alone, for a text nobody keeps (an act not yet adopted): the run cache holds it
     by the hash of its inputs, so a rebuild that changed nothing renders no text to learn it."""
-    cache = run_cache.active()
-    wanted = inputs(batch, record, group, overrides)
-    found = cache.get("revision", wanted, lambda value: isinstance(value, str) and len(value) == 10 and value.isalnum())
-    if found is None:
-        made = current(batch, record, overrides, group)
-        found = made.revision if made else ""
-        cache.put("revision", wanted, found)
-    return found
+    def made() -> str:
+        text = current(batch, record, overrides, group)
+        return text.revision if text else ""
+
+    return run_cache.active().kept("revision", inputs(batch, record, group, overrides), made,
+                                   lambda value: isinstance(value, str) and len(value) == 10 and value.isalnum())
 
 
 def _is_snapshot(value) -> bool:

@@ -73,6 +73,16 @@ class RunCache:
         self._taken.add((table, key))
         return self.get(table, key, valid)
 
+    def kept(self, table: str, key: str, make: Callable[[], object], valid: Callable[[object], bool] = lambda value: True):
+        """The value kept under `key`, else `make()`, kept for the next run; with no key, made and not kept."""
+        if not key:
+            return make()
+        value = self.get(table, key, valid)
+        if value is None:
+            value = make()
+            self.put(table, key, value)
+        return value
+
     def put(self, table: str, key: str, value) -> None:
         """Keep `value` for this run and the next; a cache kept nowhere (no path) keeps nothing,
         so code run outside `using` always works everything out."""

@@ -76,16 +76,13 @@ def check_shape(record: Record, validators, context: Context, report: Report) ->
 
     What they find depends on the record's own text and the city's date order alone, so a record
     whose file did not change since the last run gets the findings kept then (pipeline/run_cache.py)."""
-    cache = run_cache.active()
+    def found() -> tuple:
+        collected = _Found()
+        _check_shape(record, validators[record.kind], context, collected)
+        return tuple(collected.items)
+
     key = f"{record.source}|{record.kind}|{context.date_order}" if record.source else ""
-    kept = cache.get("shape", key, _is_findings) if key else None
-    if kept is None:
-        found = _Found()
-        _check_shape(record, validators[record.kind], context, found)
-        kept = tuple(found.items)
-        if key:
-            cache.put("shape", key, kept)
-    for rule, path, message, fix in kept:
+    for rule, path, message, fix in run_cache.active().kept("shape", key, found, _is_findings):
         report.add(record, rule, path, message, fix)
 
 
