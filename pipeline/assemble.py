@@ -19,9 +19,10 @@ from typing import BinaryIO
 
 from pypdf import PdfReader
 
+from pipeline import run_cache
 from pipeline.context import ACT_NAMES, ContextBuilder
 from pipeline.documents import PROCESSES, process
-from pipeline.pdfjoin import OutlineEntry, PdfJoin, Stamp, StampFont
+from pipeline.pdfjoin import OutlineEntry, PdfJoin, Segment, Stamp, StampFont
 from pipeline.plan import Plan
 from pipeline.render import PdfOutput, RenderError, html_to_pdf, jinja_env
 from pipeline.rules.values import current_act, get
@@ -93,6 +94,7 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
             part.first_page, page = page, page + part.pages
     join = PdfJoin(handle)
     join.embed_font(STAMP_FONT, _stamp_font())
+    segments = run_cache.active().companion("segments")
     front = _front_matter(batch, items, revision, overrides)
     stamp = _page_stamp(front.pages)
     join.append(io.BytesIO(front.pdf), stamp)
@@ -103,15 +105,34 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
             continue
         entry = OutlineEntry(f"Item {item.number}: {item.subject}", front_pages + item.parts[0].first_page - 1)
         for part in item.parts:
-            first = join.append(folder / part.path, stamp)
+            data = (folder / part.path).read_bytes()
+            first = join.append_segment(_segment(join, data, segments), data, stamp)
             if first != front_pages + part.first_page - 1 or len(join.page_refs) - first != part.pages:
                 raise RenderError(f"{PACKET_ID}: {part.path} does not have the {part.pages} pages its manifest entry says")
             entry.children.append(OutlineEntry(part.label, first))
         outline.append(entry)
+    segments.save()
     meeting = ContextBuilder(batch).meeting.get("number", "")
     return join.finish(outline, {"Title": f"Council packet, meeting {meeting}", "Author": batch.city.data.get("name", ""),
                                  "Subject": f"{PACKET_ID}, rev. {revision}", "Producer": "sisterdocs"},
                        page_labels=[(0, "r"), (front_pages, "D")], identifier=revision.encode())
+
+
+def _segment(join: PdfJoin, data: bytes, kept: run_cache.RunCache) -> Segment:
+    """A source document's pages as the packet copies them: kept from an earlier build for the same
+    bytes (no parsing), else recorded now. Either way the packet's bytes are the same."""
+    key = run_cache.digest(hashlib.sha256(data).digest(), STAMP_FONT)
+    value = kept.get("segment", key, lambda value: _kept_segment(value, len(data)) is not None)
+    if value is not None:
+        return _kept_segment(value, len(data))
+    segment = join.segment(data, stamped=True)
+    kept.put("segment", key, segment.as_data())
+    return segment
+
+
+def _kept_segment(value, size: int) -> Segment | None:
+    segment = Segment.from_data(value, size)
+    return segment if segment is not None and segment.stamp_fonts == (STAMP_FONT,) else None
 
 
 def packet_page_label(index: int, front_pages: int) -> str:

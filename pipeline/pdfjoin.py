@@ -18,6 +18,7 @@ import hashlib
 import io
 import re
 from array import array
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -32,7 +33,7 @@ INHERITED = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
 DROPPED_PAGE_KEYS = {"/Parent", "/StructParents", "/B", "/Thumb", "/PieceInfo"}
 
 
-# What a stamp draws over a page (content-stream operators, or b"" for nothing), from the page's
+# What a stamp draws over a page (content-stream operators), from the page's
 # 0-based index in the joined file and its visible box (crop box, else media box; unrotated).
 Stamp = Callable[[int, tuple[float, float, float, float]], bytes]
 
@@ -141,98 +142,50 @@ class PdfJoin:
     def append(self, source, stamp: Stamp | None = None) -> int:
         """Copy every page of `source` (a path or binary stream), each with `stamp`'s content
         drawn over it if given; returns its first page's index."""
-        with PdfReader(source) as reader:  # closing it empties its object cache, which refers back to it
-            return self._copy(reader, stamp)
+        data = Path(source).read_bytes() if isinstance(source, (str, Path)) else source.read()
+        return self.append_segment(self.segment(data, stamped=stamp is not None), data, stamp)
+
+    def segment(self, data: bytes, stamped: bool = False) -> "Segment":
+        """`data`'s pages as this file would copy them (with room for a stamp if `stamped`),
+        numbered from 0: what `append_segment` writes, and what a caller may keep for the same bytes."""
+        return Segment.record(data, tuple(sorted(self.stamp_fonts)) if stamped else None)
+
+    def append_segment(self, segment: "Segment", data: bytes, stamp: Stamp | None = None) -> int:
+        """Write `segment`, recorded from `data`, with this file's object numbers and `stamp` drawn
+        over its pages; returns its first page's index."""
+        if segment.stamp_fonts is not None and segment.stamp_fonts != tuple(sorted(self.stamp_fonts)):
+            raise ValueError("the segment was recorded for other stamp fonts than this file embeds")
+        if (segment.stamp_fonts is not None) != (stamp is not None):
+            raise ValueError("a stamped segment needs a stamp, and a stamp a stamped segment")
+        if stamp is not None and self.save_state is None:
+            self.save_state = self._reserve()
+            self._object(self.save_state, _stream(b"q\n"))
+        base, first = len(self.offsets), len(self.page_refs)
+        self.offsets.extend(array("Q", bytes(8 * segment.size)))
+        self.page_refs.extend(array("Q", (base + number for number, _ in segment.pages)))
+        numbers = {"pages": self.pages, "save_state": self.save_state or 0,
+                   **{"font " + name: number for name, number in self.stamp_fonts.items()}}
+        overlays = dict(segment.overlays)
+        for number, parts in segment.writes:
+            if number in overlays:
+                page = overlays[number]
+                body = _stream(b"Q\n" + stamp(first + page, segment.pages[page][1]))
+            else:
+                body = b"".join(part if type(part) is bytes else b"%d" % (base + part) if type(part) is int
+                                else b"%d" % numbers[part] if type(part) is str else data[part[0]:part[1]]
+                                for part in parts)
+            self._object(base + number, body)
+        return first
 
     def embed_font(self, name: str, font: "StampFont") -> None:
         """Write `font` into the file once; stamped pages then have it as the font resource `name`."""
         with PdfReader(io.BytesIO(font.sample)) as reader:
-            renumber = _Renumbering(self._reserve)
-            number = renumber(IndirectObject(*font.key, reader))
-            self._copy_pending(renumber)
-        self.stamp_fonts[name] = number
-
-    def _copy(self, reader: PdfReader, stamp: Stamp | None) -> int:
-        first = len(self.page_refs)
-        renumber = _Renumbering(self._reserve)
-        pages = list(reader.pages)
-        for page in pages:  # pages first, so links and annotations that point at them are remapped
-            renumber.numbers[_key(page.indirect_reference)] = self._reserve()
-        for page in pages:
-            number = renumber.numbers[_key(page.indirect_reference)]
-            self.page_refs.append(number)
-            entries = {key: value for key, value in page.items() if key not in DROPPED_PAGE_KEYS}
-            if "/Annots" in entries:
-                entries["/Annots"] = _without_form_fields(entries["/Annots"])
-                if not entries["/Annots"]:
-                    del entries["/Annots"]
-            for key in INHERITED:
-                inherited = None if key in entries else page.get_inherited(key)
-                if inherited is not None:
-                    entries[key] = inherited
-            overlay = b""
-            if stamp is not None:
-                box = (entries.get("/CropBox") or entries["/MediaBox"]).get_object()
-                overlay = stamp(len(self.page_refs) - 1, tuple(float(x) for x in box))
-            body = self._dictionary(entries, renumber) if not overlay else self._stamped(entries, overlay, renumber)
-            self._object(number, body[:-2] + b"/Parent %d 0 R>>" % self.pages)
-        self._copy_pending(renumber)
-        return first
-
-    def _copy_pending(self, renumber: "_Renumbering") -> None:
-        """Write every source object numbered so far, and those they refer to in turn."""
-        while renumber.pending:
-            ref = renumber.pending.pop()
-            self._object(renumber.numbers[_key(ref)], self._serialize(ref.get_object(), renumber))
-
-    def _stamped(self, entries: dict, overlay: bytes, renumber: "_Renumbering") -> bytes:
-        """The page dictionary with `overlay` drawn after the page's own content, and the stamp
-        fonts added to its font resources. The own content is wrapped in q ... Q, so whatever
-        state it leaves behind (WeasyPrint flips the y axis) does not reach the stamp."""
-        if not self.stamp_fonts:
-            raise ValueError("embed_font() the stamp's font before appending stamped pages")
-        if self.save_state is None:
-            self.save_state = self._reserve()
-            self._object(self.save_state, _stream(b"q\n"))
-        drawn = self._reserve()
-        self._object(drawn, _stream(b"Q\n" + overlay))
-        own = self._content_refs(entries.get("/Contents"), renumber)
-        stamped = dict(entries)
-        stamped["/Contents"] = _Raw(b"[%d 0 R %s%d 0 R]" % (self.save_state, own, drawn))
-        stamped["/Resources"] = _Raw(self._resources_with_stamp_fonts(entries.get("/Resources"), renumber))
-        return self._dictionary(stamped, renumber)
-
-    def _content_refs(self, contents: PdfObject | None, renumber: "_Renumbering") -> bytes:
-        """The page's content streams as references, each followed by a space: /Contents is a
-        stream or an array of them."""
-        if contents is None:
-            return b""
-        resolved = contents.get_object()
-        parts = list(resolved) if isinstance(resolved, ArrayObject) else [contents]
-        return b"".join(self._serialize(part, renumber) + b" " for part in parts)
-
-    def _resources_with_stamp_fonts(self, resources: PdfObject | None, renumber: "_Renumbering") -> bytes:
-        resources = DictionaryObject() if resources is None else resources.get_object()
-        others = {key: value for key, value in resources.items() if key != "/Font"}
-        return self._dictionary(others, renumber)[:-2] + b"/Font " + self._fonts_with_stamp_fonts(
-            resources.get("/Font"), renumber) + b">>"
-
-    def _fonts_with_stamp_fonts(self, fonts: PdfObject | None, renumber: "_Renumbering") -> bytes:
-        """A page's font resources with the stamp fonts added. The pages of a WeasyPrint document
-        share one font dictionary: its stamped copy is written once, and each page refers to it."""
-        if isinstance(fonts, IndirectObject) and _key(fonts) in renumber.stamped_fonts:
-            return b"%d 0 R" % renumber.stamped_fonts[_key(fonts)]
-        own = DictionaryObject() if fonts is None else fonts.get_object()
-        clash = set(own) & set(self.stamp_fonts)
-        if clash:
-            raise ValueError(f"a page already names a font {sorted(clash)[0]}: choose another name for the stamp's font")
-        body = self._dictionary(own, renumber)[:-2] + b"".join(
-            _plain(NameObject(name)) + b" %d 0 R\n" % number for name, number in sorted(self.stamp_fonts.items())) + b">>"
-        if not isinstance(fonts, IndirectObject):
-            return body
-        number = renumber.stamped_fonts[_key(fonts)] = self._reserve()
-        self._object(number, body)
-        return b"%d 0 R" % number
+            recorder = _Recorder(reader, font.sample, None)
+            recorder.number_of(IndirectObject(*font.key, reader))
+            recorder.copy_pending()
+        base = len(self.offsets)
+        self.append_segment(recorder.segment(), font.sample)
+        self.stamp_fonts[name] = base  # the font dictionary: the first object the recorder numbered
 
     def finish(self, outline: list[OutlineEntry], info: dict[str, str], page_labels: list[tuple[int, str]] | None = None,
                identifier: bytes = b"") -> str:
@@ -251,8 +204,7 @@ class PdfJoin:
             _plain(NameObject(f"/{key}")) + b" " + _text(value) for key, value in info.items()) + b">>")
         xref = self.out.position
         self.out.write(b"xref\n0 %d\n0000000000 65535 f \n" % len(self.offsets))
-        for offset in self.offsets[1:]:
-            self.out.write(b"%010d 00000 n \n" % offset)
+        self.out.write(b"".join(b"%010d 00000 n \n" % offset for offset in self.offsets[1:]))
         ident = hashlib.md5(identifier or b"sisterdocs").hexdigest().encode()  # noqa: S324 - a file identifier, not security
         self.out.write(b"trailer\n<</Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>]>>\nstartxref\n%d\n%%%%EOF\n"
                        % (len(self.offsets), self.catalog, info_number, ident, ident, xref))
@@ -284,49 +236,254 @@ class PdfJoin:
         self.offsets[number] = self.out.position
         self.out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
 
-    def _serialize(self, value: PdfObject | None, number_of) -> bytes:
-        """`value` as PDF syntax, its indirect references renumbered into the joined file."""
-        if isinstance(value, _Raw):
-            return bytes(value)
-        if isinstance(value, IndirectObject):
-            return b"%d 0 R" % number_of(value)
-        if isinstance(value, StreamObject):
-            data = value._data  # the stream as stored (still encoded): copied, never decoded
-            head = self._dictionary({k: v for k, v in value.items() if k != "/Length"}, number_of)
-            return head[:-2] + b" /Length %d>>\nstream\n" % len(data) + data + b"\nendstream"
-        if isinstance(value, DictionaryObject):
-            return self._dictionary(value, number_of)
-        if isinstance(value, ArrayObject):
-            return b"[" + b" ".join(self._serialize(item, number_of) for item in value) + b"]"
-        if value is None:
-            value = NullObject()
-        return _plain(value)
 
-    def _dictionary(self, entries, number_of) -> bytes:
-        return b"<<" + b"".join(_plain(NameObject(key)) + b" " + self._serialize(item, number_of) + b"\n"
-                                for key, item in entries.items()) + b">>"
+# A segment's object bodies are tuples of parts, written one after another:
+#   bytes       PDF syntax as it is;
+#   int         an object of the segment, by its number in the segment (the joined file adds its base);
+#   str         an object of the joined file: "pages" (the page tree), "save_state" (the stamp's "q"
+#               stream), "font /Name" (a stamp font);
+#   (int, int)  a range of the source's own bytes (a stream's data, copied, never decoded).
+Part = bytes | int | str | tuple[int, int]
 
 
-class _Renumbering:
-    """The joined file's object numbers for one source's objects, and the objects still to copy:
-    called with a reference, it returns that object's number in the joined file."""
+@dataclass(frozen=True)
+class Segment:
+    """One source's pages and the objects they use, serialized once with the joined file's object
+    numbers left open: writing a segment is joining bytes, so a segment kept from an earlier join
+    of the same source bytes costs no parsing, and gives the same file as one recorded now."""
 
-    def __init__(self, reserve: Callable[[], int]):
-        self.reserve = reserve
+    size: int  # object numbers the segment takes, counted from the first free one
+    pages: tuple[tuple[int, tuple[float, float, float, float]], ...]  # (page object, visible box) in order
+    writes: tuple[tuple[int, tuple[Part, ...]], ...]  # (object, body parts) in the order written
+    overlays: tuple[tuple[int, int], ...] = ()  # (stamp content object, index of its page in `pages`)
+    stamp_fonts: tuple[str, ...] | None = None  # the stamp fonts' names it was recorded for; None: unstamped
+
+    @classmethod
+    def record(cls, data: bytes, stamp_fonts: tuple[str, ...] | None = None) -> "Segment":
+        with PdfReader(io.BytesIO(data)) as reader:  # closing it empties its object cache, which refers back to it
+            recorder = _Recorder(reader, data, stamp_fonts)
+            recorder.copy_pages()
+            return recorder.segment()
+
+    def as_data(self) -> tuple:
+        return (self.size, self.pages, self.writes, self.overlays, self.stamp_fonts)
+
+    @classmethod
+    def from_data(cls, value, source_size: int) -> "Segment | None":
+        """A segment from `as_data`'s tuple, for a source of `source_size` bytes, or None if it is
+        not of that shape (a damaged or forged cache entry: the caller records the segment again)."""
+        if not _is_tuple(value) or len(value) != 5 or type(value[0]) is not int:
+            return None
+        try:
+            size, pages, writes, overlays, fonts = value
+            numbers = range(size)
+            ok = (_is_tuple(pages) and _is_tuple(writes) and _is_tuple(overlays)
+                  and (fonts is None or (_is_tuple(fonts) and all(type(f) is str for f in fonts)))
+                  and all(_is_tuple(p) and len(p) == 2 and p[0] in numbers and _is_tuple(p[1]) and len(p[1]) == 4
+                          and all(type(x) is float for x in p[1]) for p in pages)
+                  and all(_is_tuple(o) and len(o) == 2 and o[0] in numbers and o[1] in range(len(pages)) for o in overlays)
+                  and all(_is_tuple(w) and len(w) == 2 and w[0] in numbers and _is_tuple(w[1])
+                          and all(_is_part(part, numbers, fonts, source_size) for part in w[1]) for w in writes))
+        except (TypeError, ValueError):
+            return None
+        return cls(size, pages, writes, overlays, fonts) if ok else None
+
+
+def _is_tuple(value) -> bool:
+    return type(value) is tuple
+
+
+def _is_part(part, numbers: range, fonts, source_size: int) -> bool:
+    kind = type(part)
+    if kind is bytes:
+        return True
+    if kind is int:
+        return part in numbers
+    if kind is str:
+        return part in ("pages", "save_state") or (fonts is not None and part.removeprefix("font ") in fonts)
+    return kind is tuple and len(part) == 2 and all(type(x) is int for x in part) and 0 <= part[0] <= part[1] <= source_size
+
+
+class _Recorder:
+    """Serializes one source's objects into a Segment: the source's object numbers become the
+    segment's own (0, 1, ...), in the order they are met, pages first."""
+
+    def __init__(self, reader: PdfReader, data: bytes, stamp_fonts: tuple[str, ...] | None):
+        self.reader, self.data, self.stamp_fonts = reader, data, stamp_fonts
+        self.size = 0
         self.numbers: dict[tuple[int, int], int] = {}
         self.pending: list[IndirectObject] = []
         self.stamped_fonts: dict[tuple[int, int], int] = {}  # a source font dictionary -> its copy with the stamp fonts
+        self.pages: list[tuple[int, tuple[float, float, float, float]]] = []
+        self.writes: list[tuple[int, tuple[Part, ...]]] = []
+        self.overlays: list[tuple[int, int]] = []
 
-    def __call__(self, ref: IndirectObject) -> int:
+    def segment(self) -> Segment:
+        return Segment(self.size, tuple(self.pages), tuple(self.writes), tuple(self.overlays), self.stamp_fonts)
+
+    def reserve(self) -> int:
+        self.size += 1
+        return self.size - 1
+
+    def number_of(self, ref: IndirectObject) -> int:
         key = _key(ref)
         if key not in self.numbers:
             self.numbers[key] = self.reserve()
             self.pending.append(ref)
         return self.numbers[key]
 
+    def write(self, number: int, parts: list) -> None:
+        self.writes.append((number, _merged(parts)))
 
-class _Raw(bytes):
-    """PDF syntax already written out, to go into a dictionary as it is."""
+    def copy_pages(self) -> None:
+        pages = list(self.reader.pages)
+        for page in pages:  # pages first, so links and annotations that point at them are remapped
+            self.numbers[_key(page.indirect_reference)] = self.reserve()
+        for page in pages:
+            number = self.numbers[_key(page.indirect_reference)]
+            entries = {key: value for key, value in page.items() if key not in DROPPED_PAGE_KEYS}
+            if "/Annots" in entries:
+                entries["/Annots"] = _without_form_fields(entries["/Annots"])
+                if not entries["/Annots"]:
+                    del entries["/Annots"]
+            for key in INHERITED:
+                inherited = None if key in entries else page.get_inherited(key)
+                if inherited is not None:
+                    entries[key] = inherited
+            box = (0.0, 0.0, 0.0, 0.0)
+            if self.stamp_fonts is not None:  # where the stamp goes: the visible box (crop box, else media box)
+                box = tuple(float(x) for x in (entries.get("/CropBox") or entries["/MediaBox"]).get_object())
+            self.pages.append((number, box))
+            if self.stamp_fonts is not None:
+                entries = self._stamped(entries, len(self.pages) - 1)
+            parts: list = []
+            self._entries(entries, parts, close=False)
+            self.write(number, parts + [b"/Parent ", "pages", b" 0 R>>"])
+        self.copy_pending()
+
+    def copy_pending(self) -> None:
+        """Write every source object numbered so far, and those they refer to in turn."""
+        while self.pending:
+            ref = self.pending.pop()
+            value, parts = ref.get_object(), []
+            if isinstance(value, StreamObject):
+                self._stream(value, ref, parts)
+            else:
+                self._put(value, parts)
+            self.write(self.numbers[_key(ref)], parts)
+
+    def _stamped(self, entries: dict, page: int) -> dict:
+        """The page dictionary with the stamp drawn after the page's own content, and the stamp
+        fonts added to its font resources. The own content is wrapped in q ... Q, so whatever
+        state it leaves behind (WeasyPrint flips the y axis) does not reach the stamp."""
+        if not self.stamp_fonts:
+            raise ValueError("embed_font() the stamp's font before appending stamped pages")
+        drawn = self.reserve()
+        self.overlays.append((drawn, page))
+        self.writes.append((drawn, ()))  # its body is the stamp, drawn when the page's place is known
+        own = self._content_refs(entries.get("/Contents"))
+        stamped = dict(entries)
+        stamped["/Contents"] = _Parts([b"[", "save_state", b" 0 R ", *own, drawn, b" 0 R]"])
+        stamped["/Resources"] = _Parts(self._resources_with_stamp_fonts(entries.get("/Resources")))
+        return stamped
+
+    def _content_refs(self, contents: PdfObject | None) -> list:
+        """The page's content streams as references, each followed by a space: /Contents is a
+        stream or an array of them."""
+        if contents is None:
+            return []
+        resolved = contents.get_object()
+        parts: list = []
+        for part in (list(resolved) if isinstance(resolved, ArrayObject) else [contents]):
+            self._put(part, parts)
+            parts.append(b" ")
+        return parts
+
+    def _resources_with_stamp_fonts(self, resources: PdfObject | None) -> list:
+        resources = DictionaryObject() if resources is None else resources.get_object()
+        parts: list = []
+        self._entries({key: value for key, value in resources.items() if key != "/Font"}, parts, close=False)
+        return parts + [b"/Font ", *self._fonts_with_stamp_fonts(resources.get("/Font")), b">>"]
+
+    def _fonts_with_stamp_fonts(self, fonts: PdfObject | None) -> list:
+        """A page's font resources with the stamp fonts added. The pages of a WeasyPrint document
+        share one font dictionary: its stamped copy is written once, and each page refers to it."""
+        if isinstance(fonts, IndirectObject) and _key(fonts) in self.stamped_fonts:
+            return [self.stamped_fonts[_key(fonts)], b" 0 R"]
+        own = DictionaryObject() if fonts is None else fonts.get_object()
+        clash = set(own) & set(self.stamp_fonts)
+        if clash:
+            raise ValueError(f"a page already names a font {sorted(clash)[0]}: choose another name for the stamp's font")
+        body: list = []
+        self._entries(own, body, close=False)
+        for name in self.stamp_fonts:
+            body += [_plain(NameObject(name)) + b" ", "font " + name, b" 0 R\n"]
+        body.append(b">>")
+        if not isinstance(fonts, IndirectObject):
+            return body
+        number = self.stamped_fonts[_key(fonts)] = self.reserve()
+        self.write(number, body)
+        return [number, b" 0 R"]
+
+    def _stream(self, value: StreamObject, ref: IndirectObject, parts: list) -> None:
+        """A stream as stored (still encoded): its data is a range of the source's bytes where it
+        can be found there (it always can in an unencrypted file), else the bytes themselves."""
+        data = value._data
+        self._entries({k: v for k, v in value.items() if k != "/Length"}, parts, close=False)
+        parts.append(b" /Length %d>>\nstream\n" % len(data))
+        offset = self.reader.xref.get(ref.generation, {}).get(ref.idnum)
+        start = self.data.find(data, offset) if isinstance(offset, int) and data else -1
+        parts += [(start, start + len(data)) if start >= 0 else data, b"\nendstream"]
+
+    def _put(self, value: PdfObject | None, parts: list) -> None:
+        """`value` as PDF syntax, its indirect references numbered in the segment."""
+        if isinstance(value, _Parts):
+            parts.extend(value)
+        elif isinstance(value, IndirectObject):
+            parts += [self.number_of(value), b" 0 R"]
+        elif isinstance(value, StreamObject):
+            raise ValueError("a stream inside another object: not a valid PDF")
+        elif isinstance(value, DictionaryObject):
+            self._entries(value, parts)
+        elif isinstance(value, ArrayObject):
+            parts.append(b"[")
+            for i, item in enumerate(value):
+                if i:
+                    parts.append(b" ")
+                self._put(item, parts)
+            parts.append(b"]")
+        else:
+            parts.append(_plain(NullObject() if value is None else value))
+
+    def _entries(self, entries, parts: list, close: bool = True) -> None:
+        parts.append(b"<<")
+        for key, item in entries.items():
+            parts.append(_plain(NameObject(key)) + b" ")
+            self._put(item, parts)
+            parts.append(b"\n")
+        if close:
+            parts.append(b">>")
+
+
+class _Parts(list):
+    """PDF syntax already recorded as parts, to go into a dictionary as it is."""
+
+
+def _merged(parts: list) -> tuple[Part, ...]:
+    """`parts` with neighbouring bytes joined into one."""
+    merged: list = []
+    run: list[bytes] = []
+    for part in parts:
+        if type(part) is bytes:
+            run.append(part)
+            continue
+        if run:
+            merged.append(b"".join(run))
+            run = []
+        merged.append(part)
+    if run:
+        merged.append(b"".join(run))
+    return tuple(merged)
 
 
 def _without_form_fields(annots: PdfObject) -> ArrayObject:

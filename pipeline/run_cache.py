@@ -42,7 +42,7 @@ class RunCache:
     """Tables of digest → value, loaded from `path` (None: nothing kept between runs)."""
 
     def __init__(self, path: Path | None = None, read: bool = True):
-        self.path = path
+        self.path, self.read = path, read
         self.stats: Counter = Counter()  # (table, "hit" | "miss") → count: what tests and benchmarks read
         self._old: dict[str, dict] = _load(path) if path and read else {}
         self._new: dict[str, dict] = {}
@@ -90,7 +90,13 @@ class RunCache:
         if self.path is not None:
             self._new.setdefault(table, {})[key] = value
 
-
+    def companion(self, name: str) -> "RunCache":
+        """A cache in its own file beside this one, for a table too big to load on every run (the
+        council packet's segments): read by the run that needs it, and saved by it. Its work
+        counts with this cache's."""
+        other = RunCache(self.path.with_name(f"{self.path.name}.{name}") if self.path else None, self.read)
+        other.stats = self.stats
+        return other
 
     def save(self) -> None:
         """Write what this run used (and the tables it never looked at), atomically, readable by

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import output as output_module
+from pipeline.assemble import packet_sources
 from pipeline.build import STOP_AFTER_WRITES, build
 from pipeline.cli import cli
 from tests.conftest import AFTER_MEETING, ROOT, BatchCopy, approve_donations
@@ -240,8 +241,15 @@ def test_a_rebuild_works_out_again_only_what_depends_on_the_changed_record(examp
 
     example.replace("partnerships/laredo-saltillo.yaml", "One forum a year with at least forty companies",
                     "One forum a year with at least fifty companies")
+    before = {f["path"]: f["sha256"] for f in packet_sources(manifest(out)["files"])}
     changed = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
     assert (missed(changed, "parsed"), missed(changed, "shape")) == (1, 1)  # that file alone is read and checked again
+    # The packet is joined again, parsing only the documents whose bytes changed (pipeline/pdfjoin.py's segments).
+    after = {f["path"]: f["sha256"] for f in packet_sources(manifest(out)["files"])}
+    new_bytes = [path for path, sha in after.items() if before.get(path) != sha]
+    assert new_bytes and all(path.startswith(SAL) for path in new_bytes)
+    joined = first.work["segment", "miss"]  # every part of the packet, recorded once by the first build
+    assert joined > 5 and (missed(changed, "segment"), changed.work["segment", "hit"]) == (len(new_bytes), joined - len(new_bytes))
     assert changed.rendered and all(doc.startswith("laredo-saltillo/") for doc in changed.rendered)
     saltillo = {doc for doc in first.rendered if doc.startswith("laredo-saltillo/")}
     # Contexts are built again for that record's documents, and for those that read every record
@@ -323,3 +331,31 @@ def test_force_starts_afresh_and_a_check_keeps_what_the_build_kept(example, tmp_
     assert checked.exit_code in (0, 1), checked.output
     again = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
     assert again.rendered == [] and again.contexts_built == []  # the check left the documents' entries alone
+
+
+def test_forged_packet_segments_are_misses_and_the_packet_stays_the_same(example, tmp_path):
+    """The packet's kept segments (their own file beside the cache) of shapes this program never
+    writes, or recorded for another stamp font: each is recorded again from its source."""
+    import pickle
+
+    from pipeline import run_cache
+
+    out = tmp_path / "out"
+    first = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    segments = run_cache.cache_path(out, "example").with_name(run_cache.cache_path(out, "example").name + ".segments")
+    kept = run_cache._load(segments)["segment"]
+    assert len(kept) == first.work["segment", "miss"] > 5 and segments.stat().st_mode & 0o077 == 0
+    forged = {}
+    for n, (key, (size, pages, writes, overlays, fonts)) in enumerate(sorted(kept.items())):
+        if n % 2:  # bytes beyond the source's end, an object of the packet a segment may not name
+            writes = tuple((number, (b"forged", (0, 1 << 40), "catalog")) for number, _ in writes)
+        else:  # well formed, for a stamp font the packet does not embed
+            fonts = ("/Other",)
+        forged[key] = (size, pages, writes, overlays, fonts)
+    segments.write_bytes(pickle.dumps({"format": 1, "code": run_cache.code_digest(), "tables": {"segment": forged}}))
+    example.replace("partnerships/laredo-saltillo.yaml", "One forum a year with at least forty companies",
+                    "One forum a year with at least fifty companies")
+    result = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    assert result.work["segment", "hit"] == 0 and result.work["segment", "miss"] == len(kept)
+    build(example.folder, tmp_path / "full", as_of=AFTER_MEETING, jobs=2, force=True)
+    assert hashes(out) == hashes(tmp_path / "full")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import pickle
 import tracemalloc
 
 import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, FloatObject, NameObject, NumberObject
 
-from pipeline.pdfjoin import OutlineEntry, PdfJoin, StampFont
+from pipeline.pdfjoin import OutlineEntry, PdfJoin, Segment, StampFont
 from pipeline.render import html_to_pdf
 from tests.conftest import DOS
 
@@ -135,6 +136,54 @@ def test_a_stamp_refuses_characters_its_font_lacks_and_font_names_a_page_already
     joiner.embed_font(page_font, font)
     with pytest.raises(ValueError, match="already names a font"):
         joiner.append(io.BytesIO(document("Alpha", 1)), corner_stamp(font))
+
+
+def test_a_kept_segment_joins_to_the_same_bytes_wherever_it_goes_in_the_file():
+    """A source's segment recorded in another join (other object numbers, other page indices),
+    kept as plain data and written behind another document: the file a fresh join makes."""
+    a, b = document("Alpha", 2), document("Beta", 3)
+    font = sample_font()
+    for stamped in (False, True):
+        stamp = corner_stamp(font) if stamped else None
+        fresh, _ = join([a, b], stamp_font=font if stamped else None)
+        alone = PdfJoin(io.BytesIO())
+        if stamped:
+            alone.embed_font("/Stamp", font)
+        kept = pickle.loads(pickle.dumps(alone.segment(b, stamped=stamped).as_data()))
+        after_stream = [parts[i + 1] for _, parts in kept[2] for i, part in enumerate(parts[:-1])
+                        if type(part) is bytes and part.endswith(b"\nstream\n")]
+        assert after_stream and all(type(part) is tuple for part in after_stream)  # data: ranges of the source, not copies
+        buffer = io.BytesIO()
+        joiner = PdfJoin(buffer)
+        if stamped:
+            joiner.embed_font("/Stamp", font)
+        joiner.append(io.BytesIO(a), stamp)
+        assert joiner.append_segment(Segment.from_data(kept, len(b)), b, stamp) == 2
+        joiner.finish([], {"Title": "Paquete — Packet"}, identifier=b"test")
+        assert buffer.getvalue() == fresh
+        with pytest.raises(ValueError, match="stamped segment needs a stamp"):
+            joiner.append_segment(Segment.from_data(kept, len(b)), b, None if stamped else corner_stamp(font))
+
+
+def test_a_kept_segment_of_another_shape_is_refused():
+    """What a damaged or forged cache could hold: never written, so never a crash or a foreign byte."""
+    b = document("Beta", 1)
+    data = PdfJoin(io.BytesIO()).segment(b).as_data()
+    size, pages, writes, overlays, fonts = data
+    assert Segment.from_data(data, len(b)) is not None
+    refused = [
+        "segment", (size, pages, writes), (str(size), pages, writes, overlays, fonts),
+        (size, pages, writes + ((size, (b"x",)),), overlays, fonts),  # an object beyond the segment's numbers
+        (size, pages, ((0, ((0, len(b) + 1),)),), overlays, fonts),  # bytes beyond the source's end
+        (size, pages, ((0, ((5, 4),)),), overlays, fonts),
+        (size, pages, ((0, ("catalog",)),), overlays, fonts),  # an object of the joined file it may not name
+        (size, pages, ((0, ("font /Stamp",)),), overlays, fonts),  # a stamp font, in an unstamped segment
+        (size, pages, ((0, (-1,)),), overlays, fonts), (size, pages, ((0, (1.5,)),), overlays, fonts),
+        (size, ((0, (0, 0, 1, "2")),), writes, overlays, fonts), (size, ((size, (0.0, 0.0, 1.0, 2.0)),), writes, overlays, fonts),
+        (size, pages, writes, ((0, 7),), fonts), (size, pages, writes, overlays, ("/Stamp", 3)),
+        [size, pages, writes, overlays, fonts],
+    ]
+    assert [value for value in refused if Segment.from_data(value, len(b)) is not None] == []
 
 
 def test_memory_does_not_grow_with_the_number_of_documents():
