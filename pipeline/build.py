@@ -263,6 +263,7 @@ def _packet(generation: Generation, batch, result: BuildResult, files: list[dict
                       template_digest(("en", "council/council_packet.html"), overrides=overrides), __version__])
     if _took_over(generation, previous, [PACKET], inputs, force):
         return previous[PACKET]
+    generation.link_carried()  # the packet reads its documents back from the staging folder
     with generation.open(PACKET) as handle:
         sha = council_packet(handle, generation.staging, batch, result.plan, documents, overrides)
         size = handle.tell()

@@ -18,10 +18,13 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from pipeline import run_cache
 from pipeline.errors import InputError, InputProblem
 from pipeline.yamlsource import Document, SourceError, parse, read_text
+
+T = TypeVar("T")
 
 RECORD_FOLDERS = {"partnerships": "partnership", "donations": "donation"}
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -65,14 +68,21 @@ class Batch:
 
     def positions(self) -> dict[str, list[tuple[int, "Record"]]]:
         """Record id → (position in the batch, record) of each record with that id (one, unless the
-        check reports a duplicate). Made once: a batch is never changed after loading."""
-        found = self.__dict__.get("_positions")
-        if found is None:
-            found = {}
+        check reports a duplicate)."""
+        def made() -> dict:
+            found: dict = {}
             for position, record in enumerate(self.records):
                 found.setdefault(record.id, []).append((position, record))
-            self.__dict__["_positions"] = found
-        return found
+            return found
+        return self.kept("positions", made)
+
+    def kept(self, name, make: Callable[[], T]) -> T:
+        """`make()`, worked out once for this batch under `name` (any hashable): a batch is never
+        changed after loading."""
+        memo = self.__dict__.setdefault("_kept", {})
+        if name not in memo:
+            memo[name] = make()
+        return memo[name]
 
     def of_kind(self, kind: str) -> list[Record]:
         return [r for r in self.records if r.kind == kind]

@@ -202,16 +202,42 @@ def inputs(batch, record, group: str = GROUP, overrides: Path | None = None, tem
     """What the text is made from, hashed without rendering it: the record as reviewed, the records
     it names, the city, the meeting, the templates and this program's version. Two equal hashes
     mean the same words, so `check` renders only what changed since the revision it compares with."""
+    if templates is None:  # asked by the check and by the build alike: worked out once per batch
+        kept_for, hashed = batch.kept(("review.inputs", id(record), group, str(overrides)), lambda: (
+            record, inputs(batch, record, group, overrides, _templates(_plans(record, group), overrides))))
+        if kept_for is record:  # (not another record since made at the same address)
+            return hashed
+        templates = _templates(_plans(record, group), overrides)
     from pipeline import __version__
 
     shown = reviewed_record(record) if group == GROUP else record
     positions = batch.positions()
-    named = {value for value in _flatten(record.data, "").values() if isinstance(value, str) and value in positions}
+    named = {value for value in _strings(record.data) if value in positions}
     named.discard(record.id)
     others = [r.data for _, r in sorted((hit for value in named for hit in positions[value]), key=lambda hit: hit[0])]
-    templates = templates if templates is not None else _templates(_plans(record, group), overrides)
-    payload = [group, shown.data, others, batch.city.data, batch.meeting.data, templates, __version__]
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8")).hexdigest()
+    # json.dumps([group, shown.data, others, city, meeting, templates, version]), with the city and the
+    # meeting (its agenda names every record) written once per batch, not once per text.
+    settings = batch.kept("review.settings", lambda: f"{_json(batch.city.data)}, {_json(batch.meeting.data)}")
+    payload = f"[{_json(group)}, {_json(shown.data)}, {_json(others)}, {settings}, {_json(templates)}, {_json(__version__)}]"
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _json(value) -> str:
+    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def _strings(value) -> list[str]:
+    """Every text in a record's data, at any depth."""
+    found, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _plans(record, group: str) -> list:

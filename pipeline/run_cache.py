@@ -104,7 +104,7 @@ class RunCache:
         if self.path is None:
             return
         tables = {**{name: rows for name, rows in self._old.items() if name not in self._looked_at}, **self._new}
-        if not tables:
+        if not tables or self._same_as_read(tables):
             return
         temporary = None
         try:
@@ -120,6 +120,13 @@ class RunCache:
                     os.unlink(temporary)
                 except OSError:
                     pass
+
+
+    def _same_as_read(self, tables: dict) -> bool:
+        """True if `tables` holds the very entries the file holds: a run that found everything it
+        looked for and used all of it (a rebuild with nothing changed) leaves the file alone.
+        Equal keys are equal values: a key is the digest of what its value is made from."""
+        return set(tables) == set(self._old) and all(tables[name].keys() == self._old[name].keys() for name in tables)
 
 
 _ACTIVE: list[RunCache] = [RunCache()]

@@ -51,12 +51,17 @@ def test_a_rebuild_with_nothing_changed_renders_nothing_and_changes_no_byte(exam
     out = tmp_path / "out"
     first = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
     before = hashes(out)
+    generation = os.readlink(out / "example")
     again = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
     assert again.rendered == [] and len(again.reused) == len(first.rendered)
     assert hashes(out) == before
     assert_complete(out)
+    # Nothing to change: the current generation stays, and no other is made beside it.
+    assert os.readlink(out / "example") == generation
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".example.")) == sorted([".example.lock", generation])
     forced = build(example.folder, out, as_of=AFTER_MEETING, jobs=2, force=True)
     assert len(forced.rendered) == len(first.rendered) and hashes(out) == before
+    assert os.readlink(out / "example") != generation  # written anew: a new generation, the same bytes
 
 
 def test_one_changed_record_rerenders_only_its_documents(example, tmp_path):
