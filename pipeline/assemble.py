@@ -11,7 +11,6 @@ index and the page labels number it, so a council member holding paper page 14 f
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +23,7 @@ from pipeline.context import ACT_NAMES, ContextBuilder
 from pipeline.documents import PROCESSES, process
 from pipeline.pdfjoin import OutlineEntry, PdfJoin, Segment, Stamp, StampFont
 from pipeline.plan import Plan
-from pipeline.render import PdfOutput, RenderError, html_to_pdf, jinja_env
+from pipeline.render import RenderError, html_to_pdf, jinja_env, template_digest
 from pipeline.rules.values import current_act, get
 
 PACKET = "council-packet.pdf"
@@ -37,9 +36,26 @@ STAMP_TEXT = "Packet page {label}"
 STAMP_SAMPLE = "Packet page 0123456789 ivxlcdm"  # every character a stamp can need
 STAMP_FONT = "/PacketStamp"  # the stamp font's resource name on every page
 STAMP_SIZE = 9.0  # points, bold: a little above the 8.5 pt running head and footer
-STAMP_RIGHT = 2.3 / 2.54 * 72  # the documents' right margin (pipeline/assets/style.css)
+SIDE_MARGIN = 2.3 / 2.54 * 72  # the documents' left and right margins (pipeline/assets/style.css)
 STAMP_BASELINE = 32.6  # points below the top edge: where WeasyPrint puts the running head's baseline
 STAMP_COLOUR = b"0.067 g\n"  # the documents' text colour, #111
+
+# The cover and index's footer, stamped too (its pages are laid out without it, so that a page
+# whose rows did not change is the same page however the packet's revision and length change):
+# where and how WeasyPrint writes every document's footer.
+FOOTER_TEXT = "Cover and index, page {page} of {pages}"
+FOOTER_ID = "{id} · rev. {revision}"
+FOOTER_SAMPLE = "council-packet.en · rev. 0123456789abcdef Cover and index, page of ivxlcdm"
+FOOTER_FONT = "/PacketFooter"
+FOOTER_SIZE = 8.5  # points, regular
+FOOTER_BASELINE = 31.15  # points above the bottom edge
+FOOTER_COLOUR = b"0.2 g\n"  # #333
+STAMP_FONTS = (FOOTER_FONT, STAMP_FONT)  # sorted: the fonts every packet page has beside its own
+
+# The index is laid out a page at a time: the rows the page before held and three more (this
+# many on the first page), twice as many while they all fit. What a page shows depends on those
+# rows alone, so a page whose rows did not change is taken from the run cache as it was laid out.
+INDEX_ROWS = 8
 
 
 @dataclass
@@ -94,10 +110,12 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
             part.first_page, page = page, page + part.pages
     join = PdfJoin(handle)
     join.embed_font(STAMP_FONT, _stamp_font())
+    join.embed_font(FOOTER_FONT, _footer_font())
     segments = run_cache.active().companion("segments")
-    front = _front_matter(batch, items, revision, overrides)
-    stamp = _page_stamp(front.pages)
-    join.append(io.BytesIO(front.pdf), stamp)
+    front = _front_matter(batch, items, overrides, segments)
+    stamp = _page_stamp(sum(pages for _, pages in front), revision)
+    for pdf, _ in front:
+        join.append_segment(_segment(join, pdf, segments), pdf, stamp)
     front_pages = len(join.page_refs)
     outline = [OutlineEntry("Cover and index", 0)]
     for item in items:
@@ -132,7 +150,7 @@ def _segment(join: PdfJoin, data: bytes, kept: run_cache.RunCache) -> Segment:
 
 def _kept_segment(value, size: int) -> Segment | None:
     segment = Segment.from_data(value, size)
-    return segment if segment is not None and segment.stamp_fonts == (STAMP_FONT,) else None
+    return segment if segment is not None and segment.stamp_fonts == STAMP_FONTS else None
 
 
 def packet_page_label(index: int, front_pages: int) -> str:
@@ -154,20 +172,37 @@ def _roman(number: int) -> str:
 def _stamp_font() -> StampFont:
     """The documents' bold Liberation Serif, laid out once per process by WeasyPrint in a one-line
     sample: every packet embeds the same small subset, and the stamps are written, not rendered."""
-    html = ('<html><head><style>@font-face { font-family: "Doc Serif"; font-weight: bold; '
-            'src: url(fonts/LiberationSerif-Bold.ttf); } body { font: bold 9pt "Doc Serif"; }</style></head>'
-            f'<body>{STAMP_SAMPLE}</body></html>')
+    return _sample_font("LiberationSerif-Bold.ttf", "bold", 9, STAMP_SAMPLE)
+
+
+@lru_cache(maxsize=1)
+def _footer_font() -> StampFont:
+    """The documents' regular Liberation Serif, for the cover and index's stamped footer."""
+    return _sample_font("LiberationSerif-Regular.ttf", "normal", FOOTER_SIZE, FOOTER_SAMPLE)
+
+
+def _sample_font(file: str, weight: str, size: float, sample: str) -> StampFont:
+    html = (f'<html><head><style>@font-face {{ font-family: "Doc Serif"; font-weight: {weight}; src: url(fonts/{file}); }} '
+            f'body {{ font: {weight} {size}pt "Doc Serif"; }}</style></head><body>{sample}</body></html>')
     return StampFont.from_sample(html_to_pdf(html, f"{PACKET_ID}.stamp").pdf)
 
 
-def _page_stamp(front_pages: int) -> Stamp:
-    """Draws "Packet page N" right-aligned at the top of each packet page."""
-    font = _stamp_font()
+def _page_stamp(front_pages: int, revision: str) -> Stamp:
+    """Draws "Packet page N" right-aligned at the top of each packet page, and the cover and
+    index's own footer on its pages."""
+    font, footer = _stamp_font(), _footer_font()
+    docid = FOOTER_ID.format(id=PACKET_ID, revision=revision)
 
     def draw(index: int, box: tuple[float, float, float, float]) -> bytes:
         text = STAMP_TEXT.format(label=packet_page_label(index, front_pages))
-        x = box[2] - STAMP_RIGHT - font.width(text, STAMP_SIZE)
-        return STAMP_COLOUR + font.show(STAMP_FONT, text, STAMP_SIZE, x, box[3] - STAMP_BASELINE)
+        x = box[2] - SIDE_MARGIN - font.width(text, STAMP_SIZE)
+        drawn = STAMP_COLOUR + font.show(STAMP_FONT, text, STAMP_SIZE, x, box[3] - STAMP_BASELINE)
+        if index < front_pages:
+            count = FOOTER_TEXT.format(page=_roman(index + 1), pages=_roman(front_pages))
+            y = box[1] + FOOTER_BASELINE
+            drawn += FOOTER_COLOUR + footer.show(FOOTER_FONT, docid, FOOTER_SIZE, box[0] + SIDE_MARGIN, y) + footer.show(
+                FOOTER_FONT, count, FOOTER_SIZE, box[2] - SIDE_MARGIN - footer.width(count, FOOTER_SIZE), y)
+        return drawn
     return draw
 
 
@@ -207,18 +242,72 @@ def _subject(record, contexts: ContextBuilder) -> str:
     return process(record.kind).agenda_subject(contexts.view(record, "en"))
 
 
-def _front_matter(batch, items: list[PacketItem], revision: str, overrides: Path | None = None) -> PdfOutput:
+def _front_matter(batch, items: list[PacketItem], overrides: Path | None, kept: run_cache.RunCache) -> list[tuple[bytes, int]]:
+    """The cover and index as (PDF, pages), a page at a time: each page shows the rows that fit
+    whole below the cover (on the first) or the table's head, and the closing note after the last
+    row. The rows a page is laid out with decide it; a page laid out before from the same rows is
+    taken from the run cache, so after one record changed only its row's page is laid out again
+    (and the pages after it, if its row moved where a page ends or its documents' page counts changed)."""
     contexts = ContextBuilder(batch)
     meeting = contexts.meeting
-    total_pages = sum(part.pages for item in items for part in item.parts)
-    context = {
+    base = {
         "city": contexts.city("en"),
         "meeting": {"date": contexts.date(contexts.meeting_date, "en"), "number": meeting.get("number", ""),
                     "kind": meeting.get("kind", ""), "place": meeting.get("place", "")},
-        "items": items,
         "act": _act(contexts),
-        "total_pages": total_pages,
-        "doc": {"id": PACKET_ID, "revision": revision, "title": "Council packet", "final": True, "variant": "", "lang": "en"},
+        "total_pages": sum(part.pages for item in items for part in item.parts),
+        "doc": {"id": PACKET_ID, "revision": "", "title": "Council packet", "final": True, "variant": "", "lang": "en"},
     }
-    html = jinja_env("en", overrides).get_template("council/council_packet.html").render(context)
-    return html_to_pdf(html, PACKET_ID, overrides=overrides)
+    template = jinja_env("en", overrides).get_template("council/council_packet.html")
+    templates = template_digest(("en", "council/council_packet.html"), overrides=overrides)
+    pages: list[tuple[bytes, int]] = []
+    start, cover, size = 0, True, INDEX_ROWS
+    while True:
+        while True:
+            window = items[start:start + size]
+            closing = start + size >= len(items)
+            html = template.render({**base, "items": window, "cover": cover, "closing": closing})
+            rows, closed, pdf, count = kept.kept("front", run_cache.digest(templates, html),
+                                                 lambda: _index_page(html, len(window), closing, overrides),
+                                                 run_cache.is_tuple_of(int, bool, bytes, int))
+            if rows < len(window) or closing:
+                break
+            size *= 2  # every row fit: the page ends further on
+        if not (rows or closed or window):
+            raise RenderError(f"{PACKET_ID}: the index's closing note does not fit on a page")
+        pages.append((pdf, count))
+        start, cover, size = start + rows, False, rows + 3
+        if closed:
+            return pages
+
+
+def _index_page(html: str, rows: int, closing: bool, overrides: Path | None) -> tuple[int, bool, bytes, int]:
+    """(rows shown whole, whether the closing note is shown whole, the PDF, its pages) of the first
+    page of `html`: more rows than fit, or the last ones."""
+    found = {}
+
+    def first_pages(document) -> int:
+        shown = [_row_ids(page) for page in document.pages]
+        later = set().union(*shown[1:])
+        whole = [f"row-{n}" in shown[0] and f"row-{n}" not in later for n in range(rows)] + [False]
+        fit = whole.index(False)
+        if rows and not fit:  # a row taller than a page: every page it is on
+            found.update(rows=1, closed=False)
+            return 1 + max(k for k, ids in enumerate(shown) if "row-0" in ids)
+        found.update(rows=fit, closed=closing and fit == rows and "closing" in shown[0] and "closing" not in later)
+        return 1
+
+    output = html_to_pdf(html, f"{PACKET_ID}.index", overrides=overrides, first_pages=first_pages)
+    return found["rows"], found["closed"], output.pdf, output.pages
+
+
+def _row_ids(page) -> set[str]:
+    """The ids of the index rows and the closing note a laid-out page shows (a row a page break
+    splits is on both pages)."""
+    ids = set()
+    for box in page._page_box.descendants():
+        element = getattr(box, "element", None)
+        name = element.get("id") if element is not None else None
+        if name and (name.startswith("row-") or name == "closing"):
+            ids.add(name)
+    return ids

@@ -14,6 +14,7 @@ import io
 import logging
 import mimetypes
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -254,14 +255,15 @@ def lay_out(html: str, overrides: Path | None = None):
 
 
 def html_to_pdf(html: str, document_id: str, archival: Archival | None = None, overrides: Path | None = None,
-                signature_fields: bool = False) -> PdfOutput:
+                signature_fields: bool = False, first_pages: Callable[[object], int] | None = None) -> PdfOutput:
     """PDF bytes (and, if asked, a PDF/A-3b copy from the same layout) and WeasyPrint's warnings.
 
     An error WeasyPrint only logs (a missing stylesheet, font or image) fails the document
     instead of silently dropping the letterhead. The /ID comes from the document id, so the
     same HTML gives the same bytes. With `signature_fields` (a final document), every line the
     template marks with data-signatory gets an empty signature field in the regular PDF; the
-    archival copy stays as laid out.
+    archival copy stays as laid out. `first_pages`, given the laid-out document, says how many of
+    its first pages to write (the council packet's index, laid out a page at a time).
     """
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
@@ -272,6 +274,8 @@ def html_to_pdf(html: str, document_id: str, archival: Archival | None = None, o
     options = {"pdf_identifier": hashlib.sha256(document_id.encode()).hexdigest()[:32].encode(), "custom_metadata": True}
     try:
         document = lay_out(html, overrides)
+        if first_pages is not None:
+            document = document.copy(document.pages[:first_pages(document)])
         pdf = document.write_pdf(**options)
         if signature_fields:
             pdf = add_signature_fields(pdf, signature_lines(document))

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from pipeline import assemble
 from pipeline.build import build
 from pipeline.records import load_batch
-from tests.conftest import AFTER_MEETING, BOMB, BUS, DOS, MON, PW, SAL, BatchCopy, approve_donations, pdf_text
+from tests.conftest import AFTER_MEETING, BOMB, BUS, DOS, MON, PW, ROOT, SAL, BatchCopy, approve_donations, pdf_text
 
 # The example packet's documents in agenda order, and each agenda item's first document with its act's number.
 # Each item opens with its agenda item memo, then the resolution (and, for an agreement, the
@@ -362,3 +362,67 @@ def test_a_large_report_is_laid_out_in_parts_and_numbered_as_one(built, monkeypa
     assert text.count("Compliance report: City of Laredo") == 1
     for record in data["records"]:
         assert text.count(f"{record['id']} ({record['kind']}") == 1, record["id"]
+
+
+# --- the index, a page at a time ------------------------------------------------------------------
+
+def index_items(subjects: dict[int, str] | None = None, count: int = 40) -> list:
+    """`count` agenda items of two two-page parts each, numbered as the packet numbers them."""
+    items, page = [], 1
+    for n in range(count):
+        subject = (subjects or {}).get(n, f"Sister city agreement number {n} with a partner city in Mexico")
+        item = assemble.PacketItem(f"10.{n + 1}", f"rec-{n}", subject, f"2026-R-{n:03d}")
+        for label in ("Agenda item memo", "Resolution"):
+            item.parts.append(assemble.PacketPart(label, "x.pdf", 2, page))
+            page += 2
+        items.append(item)
+    return items
+
+
+def index_pages(items, cache=None) -> list[tuple[bytes, int]]:
+    from pipeline import run_cache
+
+    return assemble._front_matter(load_batch(ROOT / "records" / "example"), items, None,
+                                  cache if cache is not None else run_cache.RunCache())
+
+
+def index_text(pages) -> list[str]:
+    return [flat(page.extract_text()) for pdf, _ in pages for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_the_index_shows_every_row_once_in_order_a_page_at_a_time_with_the_closing_note_last():
+    pages = index_pages(index_items())
+    text = index_text(pages)
+    assert len(pages) >= 3 and [count for _, count in pages] == [1] * len(pages)
+    shown = re.findall(r"(?:^| )(10\.\d+) Sister city agreement number (\d+) ", " ".join(text))
+    assert shown == [(f"10.{k + 1}", str(k)) for k in range(40)]
+    assert "CITY COUNCIL" in text[0] and all("CITY COUNCIL" not in page for page in text[1:])
+    assert all(page.count("Item Subject Resolution Documents Page") == 1 for page in text)  # each page heads its table
+    assert "160 pages of documents follow this index" in text[-1] and all("follow this index" not in p for p in text[:-1])
+    assert all("rev." not in page for page in text)  # the footer is stamped on when the packet is joined
+
+
+def test_a_changed_row_lays_out_again_only_the_pages_it_could_be_on_and_the_same_bytes_as_afresh(tmp_path):
+    from pipeline import run_cache
+
+    kept = tmp_path / "index.cache"
+    with run_cache.using(kept) as cache:
+        before = index_pages(index_items(), cache)
+    laid_out = cache.stats["front", "miss"]
+    assert laid_out >= len(before)
+    changed = {20: "Sister city agreement number 20 with a partner city in Mexicx"}  # same length, same lines
+    with run_cache.using(kept) as cache:
+        after = index_pages(index_items(changed), cache)
+    # Row 20's page, and any page before it whose first try at laying out reached row 20.
+    assert 1 <= cache.stats["front", "miss"] <= 3 and cache.stats["front", "hit"] >= len(after) - 3
+    assert after == index_pages(index_items(changed))  # as a layout without the run cache makes it, byte for byte
+    assert [pdf for pdf, _ in after] != [pdf for pdf, _ in before]
+
+
+def test_a_row_taller_than_a_page_goes_on_over_pages_and_the_rows_after_it_follow():
+    hostile = {3: " ".join(["Sister city agreement with an endless name"] * 120)}
+    pages = index_pages(index_items(hostile, count=8))
+    text = " ".join(index_text(pages))
+    assert any(count > 1 for _, count in pages)
+    assert re.findall(r"(10\.\d+) Sister city agreement", text)[:8] == [f"10.{k + 1}" for k in range(8)]
+    assert "32 pages of documents follow this index" in text
