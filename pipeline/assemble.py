@@ -45,7 +45,7 @@ STAMP_COLOUR = b"0.067 g\n"  # the documents' text colour, #111
 # where and how WeasyPrint writes every document's footer.
 FOOTER_TEXT = "Cover and index, page {page} of {pages}"
 FOOTER_ID = "{id} · rev. {revision}"
-FOOTER_SAMPLE = "council-packet.en · rev. 0123456789abcdef Cover and index, page of ivxlcdm"
+FOOTER_SAMPLE = "council-packet.en · rev. 0123456789abcdef Cover and index, Page of ivxlcdm"  # the report's "Page 3 of 9" too
 FOOTER_FONT = "/PacketFooter"
 FOOTER_SIZE = 8.5  # points, regular
 FOOTER_BASELINE = 31.15  # points above the bottom edge
@@ -110,12 +110,15 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
             part.first_page, page = page, page + part.pages
     join = PdfJoin(handle)
     join.embed_font(STAMP_FONT, _stamp_font())
-    join.embed_font(FOOTER_FONT, _footer_font())
+    join.embed_font(FOOTER_FONT, footer_font())
     segments = run_cache.active().companion("segments")
-    front = _front_matter(batch, items, overrides, segments)
-    stamp = _page_stamp(sum(pages for _, pages in front), revision)
-    for pdf, _ in front:
-        join.append_segment(_segment(join, pdf, segments), pdf, stamp)
+    try:
+        front = [(_segment(join, pdf, segments), pdf) for pdf in _front_matter(batch, items, overrides, segments)]
+    except ValueError:  # pypdf's, reading an index page a damaged or forged cache entry holds: laid out afresh
+        front = [(join.segment(pdf, stamped=True), pdf) for pdf in _front_matter(batch, items, overrides, run_cache.RunCache())]
+    stamp = _page_stamp(sum(len(segment.pages) for segment, _ in front), revision)
+    for segment, pdf in front:
+        join.append_segment(segment, pdf, stamp)
     front_pages = len(join.page_refs)
     outline = [OutlineEntry("Cover and index", 0)]
     for item in items:
@@ -176,8 +179,9 @@ def _stamp_font() -> StampFont:
 
 
 @lru_cache(maxsize=1)
-def _footer_font() -> StampFont:
-    """The documents' regular Liberation Serif, for the cover and index's stamped footer."""
+def footer_font() -> StampFont:
+    """The documents' regular Liberation Serif, for stamped footers (the cover and index's, the
+    compliance report's)."""
     return _sample_font("LiberationSerif-Regular.ttf", "normal", FOOTER_SIZE, FOOTER_SAMPLE)
 
 
@@ -190,7 +194,7 @@ def _sample_font(file: str, weight: str, size: float, sample: str) -> StampFont:
 def _page_stamp(front_pages: int, revision: str) -> Stamp:
     """Draws "Packet page N" right-aligned at the top of each packet page, and the cover and
     index's own footer on its pages."""
-    font, footer = _stamp_font(), _footer_font()
+    font, footer = _stamp_font(), footer_font()
     docid = FOOTER_ID.format(id=PACKET_ID, revision=revision)
 
     def draw(index: int, box: tuple[float, float, float, float]) -> bytes:
@@ -242,8 +246,8 @@ def _subject(record, contexts: ContextBuilder) -> str:
     return process(record.kind).agenda_subject(contexts.view(record, "en"))
 
 
-def _front_matter(batch, items: list[PacketItem], overrides: Path | None, kept: run_cache.RunCache) -> list[tuple[bytes, int]]:
-    """The cover and index as (PDF, pages), a page at a time: each page shows the rows that fit
+def _front_matter(batch, items: list[PacketItem], overrides: Path | None, kept: run_cache.RunCache) -> list[bytes]:
+    """The cover and index as PDFs, a page at a time (one PDF for a row longer than a page): each page shows the rows that fit
     whole below the cover (on the first) or the table's head, and the closing note after the last
     row. The rows a page is laid out with decide it; a page laid out before from the same rows is
     taken from the run cache, so after one record changed only its row's page is laid out again
@@ -260,45 +264,67 @@ def _front_matter(batch, items: list[PacketItem], overrides: Path | None, kept: 
     }
     template = jinja_env("en", overrides).get_template("council/council_packet.html")
     templates = template_digest(("en", "council/council_packet.html"), overrides=overrides)
-    pages: list[tuple[bytes, int]] = []
+    pages: list[bytes] = []
     start, cover, size = 0, True, INDEX_ROWS
+
+    def page(window: list, closing: bool, alone: bool = False) -> tuple[int, bool, bytes]:
+        html = template.render({**base, "items": window, "cover": cover, "closing": closing})
+        return kept.kept("front" if not alone else "front row", run_cache.digest(templates, html),
+                         lambda: _index_page(html, len(window), closing, overrides, alone),
+                         lambda value: _is_index_page(value, len(window), closing, alone))
+
     while True:
         while True:
             window = items[start:start + size]
             closing = start + size >= len(items)
-            html = template.render({**base, "items": window, "cover": cover, "closing": closing})
-            rows, closed, pdf, count = kept.kept("front", run_cache.digest(templates, html),
-                                                 lambda: _index_page(html, len(window), closing, overrides),
-                                                 run_cache.is_tuple_of(int, bool, bytes, int))
+            rows, closed, pdf = page(window, closing)
             if rows < len(window) or closing:
                 break
             size *= 2  # every row fit: the page ends further on
-        if not (rows or closed or window):
-            raise RenderError(f"{PACKET_ID}: the index's closing note does not fit on a page")
-        pages.append((pdf, count))
-        start, cover, size = start + rows, False, rows + 3
+        if rows == NOT_STARTED and cover:  # the first row does not start below the cover: the cover alone
+            rows = 0
+        elif rows <= 0 and window:  # a row taller than the room it starts in: laid out alone, over as many pages as it takes
+            rows, closed, pdf = page(window[:1], start + 1 >= len(items), alone=True)
+        pages.append(pdf)
+        start, cover, size = start + rows, False, max(rows, 1) + 3
         if closed:
             return pages
 
 
-def _index_page(html: str, rows: int, closing: bool, overrides: Path | None) -> tuple[int, bool, bytes, int]:
-    """(rows shown whole, whether the closing note is shown whole, the PDF, its pages) of the first
-    page of `html`: more rows than fit, or the last ones."""
+NOT_STARTED = -1  # an index page whose first row starts on the page after it
+
+
+def _index_page(html: str, rows: int, closing: bool, overrides: Path | None, alone: bool = False) -> tuple[int, bool, bytes]:
+    """(rows shown whole, whether the closing note is shown whole, the PDF) of the first page of
+    `html`, laid out with more rows than fit, or the last ones. A first row not whole on that
+    page is 0 rows (NOT_STARTED if it starts on a later page); `alone`, one row and every page."""
     found = {}
 
     def first_pages(document) -> int:
         shown = [_row_ids(page) for page in document.pages]
+        if alone:
+            found.update(rows=rows, closed=closing and "closing" in set().union(*shown))
+            return len(document.pages)
         later = set().union(*shown[1:])
         whole = [f"row-{n}" in shown[0] and f"row-{n}" not in later for n in range(rows)] + [False]
         fit = whole.index(False)
-        if rows and not fit:  # a row taller than a page: every page it is on
-            found.update(rows=1, closed=False)
-            return 1 + max(k for k, ids in enumerate(shown) if "row-0" in ids)
-        found.update(rows=fit, closed=closing and fit == rows and "closing" in shown[0] and "closing" not in later)
+        found.update(rows=fit if fit or not rows or "row-0" in shown[0] else NOT_STARTED,
+                     closed=closing and fit == rows and "closing" in shown[0] and "closing" not in later)
         return 1
 
     output = html_to_pdf(html, f"{PACKET_ID}.index", overrides=overrides, first_pages=first_pages)
-    return found["rows"], found["closed"], output.pdf, output.pages
+    return found["rows"], found["closed"], output.pdf
+
+
+def _is_index_page(value, rows: int, closing: bool, alone: bool) -> bool:
+    """A kept index page as _index_page makes them: no page that shows no row and ends nothing,
+    no more rows than it was laid out with (a damaged or forged entry is laid out again)."""
+    if not run_cache.is_tuple_of(int, bool, bytes)(value) or not value[2].startswith(b"%PDF-"):
+        return False
+    shown, closed = value[0], value[1]
+    if alone:
+        return shown == rows == 1 and (closing or not closed)
+    return NOT_STARTED <= shown <= rows and (closing or not closed) and (rows > 0 or closed)
 
 
 def _row_ids(page) -> set[str]:

@@ -27,7 +27,8 @@ import yaml
 
 from pipeline import __version__, hand_edits, review, run_cache
 from pipeline.assemble import PACKET, PACKET_ID, council_packet, is_packet_source, packet_sources
-from pipeline.compliance import REPORT_FILES, REPORT_ID, compliance_data, render_report, report_context
+from pipeline.compliance import (REPORT_FILES, REPORT_ID, compliance_data, lay_out_parts, render_report, report_context,
+                                 report_parts)
 from pipeline.context import ContextBuilder
 from pipeline.documents import council, process
 from pipeline.executor import in_order, open_executor
@@ -166,9 +167,14 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
     work = len(stale) + (report is None)
     with open_executor(executor if work else None, jobs or os.cpu_count() or 1, work, overrides) as (pool, window):
         pending_report = None
-        if report is None:
+        if report is None:  # its PDF's parts not kept from an earlier build are laid out in the pool
             context = report_context(batch, report_data)
-            pending_report = pool.submit(render_report, context, overrides) if pool else context
+            kept_parts = run_cache.active().companion("report")
+            layout = template_digest(("en", "compliance_report.html"), overrides=overrides)
+            parts = [(html, run_cache.digest(layout, html)) for html in report_parts(context, overrides)]
+            found = [kept_parts.get("report part", key, _is_pdf) for _, key in parts]
+            missing = [html for (html, _), pdf in zip(parts, found) if pdf is None]
+            pending_report = pool.submit(lay_out_parts, missing, overrides) if pool and missing else missing
         packet = None
         results = in_order(pool, render, stale, window)  # streamed back to be written while the workers go on
         for done, (task, output) in enumerate(zip(stale, results), start=1):
@@ -191,7 +197,16 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
         if packet is None:
             packet = _packet(generation, batch, result, files, previous, force, overrides)
         if report is None:
-            rendered = pending_report.result() if pool else render_report(pending_report, overrides)
+            made = iter(pending_report.result() if pool and missing else lay_out_parts(missing, overrides))
+            pdfs = [pdf if pdf is not None else next(made) for pdf in found]
+            try:
+                rendered = render_report(context, overrides, pdfs)
+            except ValueError:  # pypdf's, reading a part a damaged or forged cache entry held: laid out afresh
+                pdfs = lay_out_parts([html for html, _ in parts], overrides)
+                rendered = render_report(context, overrides, pdfs)
+            for (_, key), pdf in zip(parts, pdfs):
+                kept_parts.put("report part", key, pdf)
+            kept_parts.save()
             report = [_entry(name, generation.write(name, data), len(data), report_inputs, format=name.rsplit(".", 1)[1],
                              document_id=REPORT_ID, template="templates_en/compliance_report.html",
                              revision=report_inputs[:10], record="*", final=True) for name, data in rendered.items()]
@@ -284,6 +299,10 @@ def manifest(batch, result: BuildResult) -> dict:
 
 def _entry(path: str, sha: str, size: int, inputs: str, **facts) -> dict:
     return {"path": path, "sha256": sha, "bytes": size, "inputs": inputs, **facts}
+
+
+def _is_pdf(value) -> bool:
+    return isinstance(value, bytes) and value.startswith(b"%PDF-")
 
 
 def _took_over(generation: Generation, previous: dict, paths, inputs: str, force: bool) -> bool:

@@ -169,42 +169,77 @@ def report_context(batch, data: dict) -> dict:
     }
 
 
-def render_report(context: dict, overrides: Path | None = None) -> dict[str, bytes]:
-    """{file name: bytes} for the JSON, HTML and PDF forms of the report."""
-    template = jinja_env("en", overrides).get_template("compliance_report.html")
-    context = {**context, "report_css": Markup((ASSETS / "report.css").read_text(encoding="utf-8"))}  # our asset, not record text
+def render_report(context: dict, overrides: Path | None = None, parts_pdf: list[bytes] | None = None) -> dict[str, bytes]:
+    """{file name: bytes} for the JSON, HTML and PDF forms of the report; `parts_pdf`, the PDF's
+    parts already laid out (`report_parts`, `lay_out_parts`)."""
+    template = report_template(overrides)
+    context = {**context, "report_css": _report_css()}
+    if parts_pdf is None:
+        parts_pdf = lay_out_parts(report_parts(context, overrides), overrides)
     # Links to the documents help in a browser; in the PDF they would carry this machine's paths.
     return {
         "compliance-report.json": (json.dumps(context["report"], indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
         "compliance-report.html": template.render(context, links=True, part=None).encode("utf-8"),
-        "compliance-report.pdf": _report_pdf(template, context, overrides),
+        "compliance-report.pdf": _joined(context, parts_pdf),
     }
 
 
-def _report_pdf(template, context: dict, overrides: Path | None = None) -> bytes:
-    """The PDF, laid out PART_RECORDS records at a time when the batch is larger: WeasyPrint
-    holds a whole document's layout, and a 1,000-record report in one piece took 500 MB. The
-    parts are laid out twice (once to count their pages, for "Page X of Y"), one at a time,
-    and joined (pipeline/pdfjoin.py)."""
+def report_template(overrides: Path | None = None):
+    return jinja_env("en", overrides).get_template("compliance_report.html")
+
+
+def _report_css() -> Markup:
+    return Markup((ASSETS / "report.css").read_text(encoding="utf-8"))  # our asset, not record text
+
+
+def report_parts(context: dict, overrides: Path | None = None) -> list[str]:
+    """The PDF's parts as HTML, PART_RECORDS records each: WeasyPrint holds a whole document's
+    layout (a 1,000-record report in one piece took 500 MB), and a part whose records did not
+    change is the same part, kept in the run cache as it was laid out (pipeline/build.py). Their
+    "Page 3 of 9" is stamped on as they are joined, so no part depends on another's length."""
+    template = report_template(overrides)
+    context = {**context, "report_css": _report_css()}
     records = context["report"]["records"]
-    if len(records) <= PART_RECORDS:
-        return html_to_pdf(template.render(context, links=False, part=None), REPORT_ID, overrides=overrides).pdf
-    parts = [records[i:i + PART_RECORDS] for i in range(0, len(records), PART_RECORDS)]
+    parts = [records[i:i + PART_RECORDS] for i in range(0, len(records), PART_RECORDS)] or [[]]
+    return [template.render(context, links=False, part={"records": records, "first": index == 0})
+            for index, records in enumerate(parts)]
 
-    def laid_out(index: int, first_page: int, total: int):
-        part = {"records": parts[index], "first": index == 0, "first_page": first_page, "total": total}
-        return html_to_pdf(template.render(context, links=False, part=part), f"{REPORT_ID}.part{index + 1}",
-                           overrides=overrides)
 
-    counts = [laid_out(index, 1, 0).pages for index in range(len(parts))]
+def lay_out_parts(htmls: list[str], overrides: Path | None = None) -> list[bytes]:
+    """The parts' PDFs (in a worker process, beside the documents)."""
+    return [html_to_pdf(html, f"{REPORT_ID}.part", overrides=overrides).pdf for html in htmls]
+
+
+def _joined(context: dict, parts_pdf: list[bytes]) -> bytes:
+    from pipeline.assemble import FOOTER_FONT, footer_font
+
+    font = footer_font()
+
+    def page_of(total: int):
+        def draw(index: int, box) -> bytes:
+            text = REPORT_PAGE.format(page=index + 1, pages=total)
+            x = box[2] - REPORT_MARGIN - font.width(text, REPORT_FOOTER_SIZE)
+            return b"0.2 g\n" + font.show(FOOTER_FONT, text, REPORT_FOOTER_SIZE, x, box[1] + REPORT_FOOTER_BASELINE)
+        return draw
+
     buffer = io.BytesIO()
     join = PdfJoin(buffer)
-    for index in range(len(parts)):
-        join.append(io.BytesIO(laid_out(index, 1 + sum(counts[:index]), sum(counts)).pdf))
+    join.embed_font(FOOTER_FONT, font)
+    segments = [join.segment(pdf, stamped=True) for pdf in parts_pdf]
+    stamp = page_of(sum(len(segment.pages) for segment in segments))
+    for segment, pdf in zip(segments, parts_pdf):
+        join.append_segment(segment, pdf, stamp)
     join.finish([], {"Title": f"Compliance report: {context['city']['legal_name']}, batch {context['report']['batch']}",
                      "Author": context["city"]["legal_name"], "Subject": f"{REPORT_ID}, as of {context['report']['as_of']}"},
                 identifier=REPORT_ID.encode() + context["report"]["as_of"].encode())
     return buffer.getvalue()
+
+
+# "Page 3 of 9" at the report's bottom right, where WeasyPrint writes the bottom-left "as of" line.
+REPORT_PAGE = "Page {page} of {pages}"
+REPORT_MARGIN = 1.8 / 2.54 * 72  # the report's side margins (templates_en/compliance_report.html)
+REPORT_FOOTER_SIZE = 8.0
+REPORT_FOOTER_BASELINE = 22.81  # points above the bottom edge
 
 
 def _date(value, batch) -> dt.date | None:

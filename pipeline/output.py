@@ -260,7 +260,7 @@ class Generation:
             if self.current is not None:
                 try:
                     found = os.stat(self._path(str(self.current), relative))
-                except (OSError, OutputPathError):
+                except (OSError, ValueError):  # not there, outside the folder (OutputPathError), a NUL in the path
                     pass
             self._current_files[relative] = found if found is not None and stat.S_ISREG(found.st_mode) else None
         return self._current_files[relative]
@@ -332,8 +332,9 @@ class Generation:
         return self.final
 
     def _unchanged(self, manifest: dict) -> bool:
-        if self.written or self.current is None or not self.output.folder.is_symlink():
-            return False  # an output from before generations is moved into one by a commit
+        if self.written or self.current is None or not self.output.folder.is_symlink() \
+                or self.output.folder.resolve() != self.current:
+            return False  # an output from before generations, or a link to a generation gone, is committed anew
         try:
             kept = json.loads((self.current / MANIFEST).read_bytes())
         except (OSError, ValueError):

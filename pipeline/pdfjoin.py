@@ -274,23 +274,29 @@ class Segment:
         not of that shape (a damaged or forged cache entry: the caller records the segment again)."""
         if not _is_tuple(value) or len(value) != 5 or type(value[0]) is not int:
             return None
-        try:
-            size, pages, writes, overlays, fonts = value
-            numbers = range(size)
-            ok = (_is_tuple(pages) and _is_tuple(writes) and _is_tuple(overlays)
-                  and (fonts is None or (_is_tuple(fonts) and all(type(f) is str for f in fonts)))
-                  and all(_is_tuple(p) and len(p) == 2 and p[0] in numbers and _is_tuple(p[1]) and len(p[1]) == 4
-                          and all(type(x) is float for x in p[1]) for p in pages)
-                  and all(_is_tuple(o) and len(o) == 2 and o[0] in numbers and o[1] in range(len(pages)) for o in overlays)
-                  and all(_is_tuple(w) and len(w) == 2 and w[0] in numbers and _is_tuple(w[1])
-                          and all(_is_part(part, numbers, fonts, source_size) for part in w[1]) for w in writes))
-        except (TypeError, ValueError):
+        size, pages, writes, overlays, fonts = value
+        if not (_is_tuple(pages) and _is_tuple(writes) and _is_tuple(overlays) and len(writes) == size):
             return None
+        numbers = range(size)
+        ok = ((fonts is None or (_is_tuple(fonts) and all(type(f) is str for f in fonts)))
+              and all(_is_tuple(w) and len(w) == 2 and _is_number(w[0], numbers) and _is_tuple(w[1])
+                      and all(_is_part(part, numbers, fonts, source_size) for part in w[1]) for w in writes)
+              and sorted(w[0] for w in writes) == list(numbers)  # every object written, once
+              and all(_is_tuple(p) and len(p) == 2 and _is_number(p[0], numbers) and _is_tuple(p[1]) and len(p[1]) == 4
+                      and all(type(x) is float for x in p[1]) for p in pages)
+              and len({p[0] for p in pages}) == len(pages)
+              and all(_is_tuple(o) and len(o) == 2 and _is_number(o[0], numbers) and _is_number(o[1], range(len(pages)))
+                      for o in overlays)
+              and sorted(o[1] for o in overlays) == (list(range(len(pages))) if fonts is not None else []))  # a stamp a page
         return cls(size, pages, writes, overlays, fonts) if ok else None
 
 
 def _is_tuple(value) -> bool:
     return type(value) is tuple
+
+
+def _is_number(value, numbers: range) -> bool:
+    return type(value) is int and value in numbers
 
 
 def _is_part(part, numbers: range, fonts, source_size: int) -> bool:
@@ -300,7 +306,7 @@ def _is_part(part, numbers: range, fonts, source_size: int) -> bool:
     if kind is int:
         return part in numbers
     if kind is str:
-        return part in ("pages", "save_state") or (fonts is not None and part.removeprefix("font ") in fonts)
+        return part in ("pages", "save_state") or (fonts is not None and part.startswith("font ") and part[5:] in fonts)
     return kind is tuple and len(part) == 2 and all(type(x) is int for x in part) and 0 <= part[0] <= part[1] <= source_size
 
 

@@ -227,16 +227,16 @@ def _json(value) -> str:
 
 
 def _strings(value) -> list[str]:
-    """Every text in a record's data, at any depth."""
+    """Every value in a record's data, at any depth, as text (as _flatten shows it)."""
     found, stack = [], [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, dict):
+        if isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+        else:
+            found.append("" if item is None else str(item))
     return found
 
 

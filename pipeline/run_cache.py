@@ -48,6 +48,7 @@ class RunCache:
         self._new: dict[str, dict] = {}
         self._taken: set = set()
         self._looked_at: set[str] = set()
+        self._replaced = False
 
     def get(self, table: str, key: str, valid: Callable[[object], bool] = lambda value: True):
         """The value kept under `key`, or None. A value `valid` refuses (not of the shape this
@@ -89,6 +90,7 @@ class RunCache:
         self._looked_at.add(table)
         if self.path is not None:
             self._new.setdefault(table, {})[key] = value
+            self._replaced |= key in self._old.get(table, {})  # the file's entry was refused: write the new one
 
     def companion(self, name: str) -> "RunCache":
         """A cache in its own file beside this one, for a table too big to load on every run (the
@@ -126,7 +128,7 @@ class RunCache:
         """True if `tables` holds the very entries the file holds: a run that found everything it
         looked for and used all of it (a rebuild with nothing changed) leaves the file alone.
         Equal keys are equal values: a key is the digest of what its value is made from."""
-        return set(tables) == set(self._old) and all(tables[name].keys() == self._old[name].keys() for name in tables)
+        return not self._replaced and set(tables) == set(self._old) and all(tables[name].keys() == self._old[name].keys() for name in tables)
 
 
 _ACTIVE: list[RunCache] = [RunCache()]
@@ -185,7 +187,7 @@ def code_digest() -> str:
     for path in files:
         h.update(path.as_posix().encode() + b"\0" + path.read_bytes())
     for name in ("cerberus", "PyYAML", "python-stdnum", "pycountry", "vininfo", "babel", "jinja2", "fonttools",
-                 "python-dateutil"):
+                 "python-dateutil", "weasyprint", "pydyf", "pypdf"):
         try:
             h.update(f"{name}={version(name)}".encode())
         except PackageNotFoundError:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 from pipeline import output as output_module
 from pipeline.assemble import packet_sources
@@ -366,3 +367,25 @@ def test_forged_packet_segments_are_misses_and_the_packet_stays_the_same(example
     assert result.work["segment", "hit"] == 0 and result.work["segment", "miss"] == len(kept)
     build(example.folder, tmp_path / "full", as_of=AFTER_MEETING, jobs=2, force=True)
     assert hashes(out) == hashes(tmp_path / "full")
+
+
+def test_the_report_lays_out_again_only_its_parts_whose_records_changed(example, tmp_path, monkeypatch):
+    """The compliance report's PDF is laid out in parts of PART_RECORDS records, each kept under
+    its HTML; "Page 3 of 9" is stamped on when they are joined, so the other parts stay the same."""
+    from pipeline import compliance
+
+    monkeypatch.setattr(compliance, "PART_RECORDS", 2)
+    out = tmp_path / "out"
+    first = build(example.folder, out, as_of=AFTER_MEETING, jobs=2, keep_going=True)
+    parts = first.work["report part", "miss"]
+    assert parts >= 3 and first.work["report part", "hit"] == 0
+    example.replace("partnerships/laredo-saltillo.yaml", "status: proposed", "status: propossed")  # one error more
+    changed = build(example.folder, out, as_of=AFTER_MEETING, jobs=2, keep_going=True)
+    # Saltillo's part, and the first part, whose summary counts the errors.
+    assert "compliance-report.pdf" in {f["path"] for f in manifest(out)["files"]}
+    assert 1 <= changed.work["report part", "miss"] <= 2 and changed.work["report part", "hit"] == parts - changed.work["report part", "miss"]
+    build(example.folder, tmp_path / "full", as_of=AFTER_MEETING, jobs=2, keep_going=True, force=True)
+    assert hashes(out)["compliance-report.pdf"] == hashes(tmp_path / "full")["compliance-report.pdf"]
+    text = " ".join(page.extract_text() for page in PdfReader(out / "example" / "compliance-report.pdf").pages)
+    total = len(PdfReader(out / "example" / "compliance-report.pdf").pages)
+    assert [f"Page {n} of {total}" in text for n in range(1, total + 1)] == [True] * total

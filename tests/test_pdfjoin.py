@@ -182,6 +182,21 @@ def test_a_kept_segment_of_another_shape_is_refused():
         (size, ((0, (0, 0, 1, "2")),), writes, overlays, fonts), (size, ((size, (0.0, 0.0, 1.0, 2.0)),), writes, overlays, fonts),
         (size, pages, writes, ((0, 7),), fonts), (size, pages, writes, overlays, ("/Stamp", 3)),
         [size, pages, writes, overlays, fonts],
+        (size, ((0.0, (0.0, 0.0, 1.0, 2.0)),), writes, overlays, fonts),  # a number that is a float
+        (size, pages, ((0, (1.0,)),) + writes[1:], overlays, fonts),
+        (size, pages, writes, overlays, ("/Stamp",)),  # stamped, and no stamp on its page
+        (-1, (), (), (), None), (size + 1, pages, writes, overlays, fonts),  # an object never written
+        (size, pages, writes[:1] + writes[:1] + writes[2:], overlays, fonts),  # one written twice, one never
+        (size, pages + pages[:1], writes, overlays, fonts),  # a page twice
+    ]
+    assert [value for value in refused if Segment.from_data(value, len(b)) is not None] == []
+    stamped = PdfJoin(io.BytesIO())
+    stamped.embed_font("/Stamp", sample_font())
+    size, pages, writes, overlays, fonts = stamped.segment(b, stamped=True).as_data()
+    refused = [
+        (size, pages, tuple((n, tuple("/Stamp" if part == "font /Stamp" else part for part in parts)) for n, parts in writes),
+         overlays, fonts),
+        (size, pages, writes, overlays, None),  # overlays in an unstamped segment
     ]
     assert [value for value in refused if Segment.from_data(value, len(b)) is not None] == []
 
