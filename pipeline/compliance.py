@@ -26,7 +26,7 @@ from pipeline.rules.values import current_act, get
 REPORT_ID = "compliance-report.en"
 REPORT_FILES = ("compliance-report.json", "compliance-report.html", "compliance-report.pdf")
 EVALUATION_WINDOW = dt.timedelta(days=90)
-PART_RECORDS = 200  # records per laid-out piece of the PDF: bounds WeasyPrint's memory
+PART_RECORDS = 50  # records per laid-out piece of the PDF: bounds WeasyPrint's memory, and what a change lays out again
 
 
 def compliance_data(batch, report, the_plan: Plan, files: list[dict], as_of: dt.date) -> dict:
@@ -200,7 +200,10 @@ def report_parts(context: dict, overrides: Path | None = None) -> list[str]:
     template = report_template(overrides)
     context = {**context, "report_css": _report_css()}
     records = context["report"]["records"]
-    parts = [records[i:i + PART_RECORDS] for i in range(0, len(records), PART_RECORDS)] or [[]]
+    if len(records) <= PART_RECORDS:
+        return [template.render(context, links=False, part={"records": records, "first": True})]
+    # The summary and its tables alone first: a change to one record's details leaves it as it was.
+    parts = [[]] + [records[i:i + PART_RECORDS] for i in range(0, len(records), PART_RECORDS)]
     return [template.render(context, links=False, part={"records": records, "first": index == 0})
             for index, records in enumerate(parts)]
 
