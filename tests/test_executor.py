@@ -34,7 +34,7 @@ def test_a_dask_cluster_makes_the_same_bytes_as_the_local_pool(built, tmp_path):
         result = build(records / "example", tmp_path / "out", as_of=AFTER_MEETING, executor=f"dask://{address}")
         on_workers = {name: prefix.state_counts["memory"] for name, prefix in cluster.scheduler.task_prefixes.items()}
     assert result.report.errors == [] and len(result.rendered) > 30
-    assert on_workers == {"render": len(result.rendered), "render_report": 1}  # every document made on the cluster
+    assert on_workers == {"render": len(result.rendered), "lay_out_parts": 1}  # every document, and the report, made on the cluster
     local, remote = files_of(local_out), files_of(tmp_path / "out" / "example")
     assert sorted(remote) == sorted(local)
     assert [path for path in local if remote[path] != local[path]] == []
