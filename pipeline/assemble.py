@@ -285,6 +285,8 @@ def _front_matter(batch, items: list[PacketItem], overrides: Path | None, kept: 
             rows = 0
         elif rows <= 0 and window:  # a row taller than the room it starts in: laid out alone, over as many pages as it takes
             rows, closed, pdf = page(window[:1], start + 1 >= len(items), alone=True)
+        elif not (window or closed or cover):
+            raise RenderError(f"{PACKET_ID}: the index's closing note does not fit on a page")
         pages.append(pdf)
         start, cover, size = start + rows, False, max(rows, 1) + 3
         if closed:
