@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from pipeline import run_cache
 from pipeline.context import ACT_NAMES, ContextBuilder
 from pipeline.documents import PROCESSES, process
+from pipeline.paginate import lay_out_by_page
 from pipeline.pdfjoin import OutlineEntry, PdfJoin, Segment, Stamp, StampFont
 from pipeline.plan import Plan
 from pipeline.render import RenderError, html_to_pdf, jinja_env, template_digest
@@ -51,11 +52,6 @@ FOOTER_SIZE = 8.5  # points, regular
 FOOTER_BASELINE = 31.15  # points above the bottom edge
 FOOTER_COLOUR = b"0.2 g\n"  # #333
 STAMP_FONTS = (FOOTER_FONT, STAMP_FONT)  # sorted: the fonts every packet page has beside its own
-
-# The index is laid out a page at a time: the rows the page before held and three more (this
-# many on the first page), twice as many while they all fit. What a page shows depends on those
-# rows alone, so a page whose rows did not change is taken from the run cache as it was laid out.
-INDEX_ROWS = 8
 
 
 @dataclass
@@ -143,9 +139,17 @@ def _segment(join: PdfJoin, data: bytes, kept: run_cache.RunCache) -> Segment:
     """A source document's pages as the packet copies them: kept from an earlier build for the same
     bytes (no parsing), else recorded now. Either way the packet's bytes are the same."""
     key = run_cache.digest(hashlib.sha256(data).digest(), STAMP_FONT)
-    value = kept.get("segment", key, lambda value: _kept_segment(value, len(data)) is not None)
+    checked: list[Segment] = []  # the shape check's own result: a kept segment is converted once
+
+    def valid(value) -> bool:
+        segment = _kept_segment(value, len(data))
+        checked[:] = [segment] if segment is not None else []
+        return segment is not None
+
+    value = kept.get("segment", key, valid)
     if value is not None:
-        return _kept_segment(value, len(data))
+        # A hit the file held was checked just now; one this run put there was made by join.segment.
+        return checked[0] if checked else _kept_segment(value, len(data))
     segment = join.segment(data, stamped=True)
     kept.put("segment", key, segment.as_data())
     return segment
@@ -199,13 +203,12 @@ def _page_stamp(front_pages: int, revision: str) -> Stamp:
 
     def draw(index: int, box: tuple[float, float, float, float]) -> bytes:
         text = STAMP_TEXT.format(label=packet_page_label(index, front_pages))
-        x = box[2] - SIDE_MARGIN - font.width(text, STAMP_SIZE)
-        drawn = STAMP_COLOUR + font.show(STAMP_FONT, text, STAMP_SIZE, x, box[3] - STAMP_BASELINE)
+        drawn = STAMP_COLOUR + font.show_right(STAMP_FONT, text, STAMP_SIZE, box[2] - SIDE_MARGIN, box[3] - STAMP_BASELINE)
         if index < front_pages:
             count = FOOTER_TEXT.format(page=_roman(index + 1), pages=_roman(front_pages))
             y = box[1] + FOOTER_BASELINE
-            drawn += FOOTER_COLOUR + footer.show(FOOTER_FONT, docid, FOOTER_SIZE, box[0] + SIDE_MARGIN, y) + footer.show(
-                FOOTER_FONT, count, FOOTER_SIZE, box[2] - SIDE_MARGIN - footer.width(count, FOOTER_SIZE), y)
+            drawn += FOOTER_COLOUR + footer.show(FOOTER_FONT, docid, FOOTER_SIZE, box[0] + SIDE_MARGIN, y) + footer.show_right(
+                FOOTER_FONT, count, FOOTER_SIZE, box[2] - SIDE_MARGIN, y)
         return drawn
     return draw
 
@@ -247,11 +250,9 @@ def _subject(record, contexts: ContextBuilder) -> str:
 
 
 def _front_matter(batch, items: list[PacketItem], overrides: Path | None, kept: run_cache.RunCache) -> list[bytes]:
-    """The cover and index as PDFs, a page at a time (one PDF for a row longer than a page): each page shows the rows that fit
-    whole below the cover (on the first) or the table's head, and the closing note after the last
-    row. The rows a page is laid out with decide it; a page laid out before from the same rows is
-    taken from the run cache, so after one record changed only its row's page is laid out again
-    (and the pages after it, if its row moved where a page ends or its documents' page counts changed)."""
+    """The cover and index as PDFs, a page at a time (pipeline/paginate.py): after one record
+    changed only its row's page is laid out again (and the pages after it, if its row moved
+    where a page ends or its documents' page counts changed)."""
     contexts = ContextBuilder(batch)
     meeting = contexts.meeting
     base = {
@@ -263,79 +264,10 @@ def _front_matter(batch, items: list[PacketItem], overrides: Path | None, kept: 
         "doc": {"id": PACKET_ID, "revision": "", "title": "Council packet", "final": True, "variant": "", "lang": "en"},
     }
     template = jinja_env("en", overrides).get_template("council/council_packet.html")
-    templates = template_digest(("en", "council/council_packet.html"), overrides=overrides)
-    pages: list[bytes] = []
-    start, cover, size = 0, True, INDEX_ROWS
 
-    def page(window: list, closing: bool, alone: bool = False) -> tuple[int, bool, bytes]:
-        html = template.render({**base, "items": window, "cover": cover, "closing": closing})
-        return kept.kept("front" if not alone else "front row", run_cache.digest(templates, html),
-                         lambda: _index_page(html, len(window), closing, overrides, alone),
-                         lambda value: _is_index_page(value, len(window), closing, alone))
+    def page_html(start: int, stop: int, first: bool, closing: bool) -> str:
+        return template.render({**base, "items": items[start:stop], "cover": first, "closing": closing})
 
-    while True:
-        while True:
-            window = items[start:start + size]
-            closing = start + size >= len(items)
-            rows, closed, pdf = page(window, closing)
-            if rows < len(window) or closing:
-                break
-            size *= 2  # every row fit: the page ends further on
-        if rows == NOT_STARTED and cover:  # the first row does not start below the cover: the cover alone
-            rows = 0
-        elif rows <= 0 and window:  # a row taller than the room it starts in: laid out alone, over as many pages as it takes
-            rows, closed, pdf = page(window[:1], start + 1 >= len(items), alone=True)
-        elif not (window or closed or cover):
-            raise RenderError(f"{PACKET_ID}: the index's closing note does not fit on a page")
-        pages.append(pdf)
-        start, cover, size = start + rows, False, max(rows, 1) + 3
-        if closed:
-            return pages
-
-
-NOT_STARTED = -1  # an index page whose first row starts on the page after it
-
-
-def _index_page(html: str, rows: int, closing: bool, overrides: Path | None, alone: bool = False) -> tuple[int, bool, bytes]:
-    """(rows shown whole, whether the closing note is shown whole, the PDF) of the first page of
-    `html`, laid out with more rows than fit, or the last ones. A first row not whole on that
-    page is 0 rows (NOT_STARTED if it starts on a later page); `alone`, one row and every page."""
-    found = {}
-
-    def first_pages(document) -> int:
-        shown = [_row_ids(page) for page in document.pages]
-        if alone:
-            found.update(rows=rows, closed=closing and "closing" in set().union(*shown))
-            return len(document.pages)
-        later = set().union(*shown[1:])
-        whole = [f"row-{n}" in shown[0] and f"row-{n}" not in later for n in range(rows)] + [False]
-        fit = whole.index(False)
-        found.update(rows=fit if fit or not rows or "row-0" in shown[0] else NOT_STARTED,
-                     closed=closing and fit == rows and "closing" in shown[0] and "closing" not in later)
-        return 1
-
-    output = html_to_pdf(html, f"{PACKET_ID}.index", overrides=overrides, first_pages=first_pages)
-    return found["rows"], found["closed"], output.pdf
-
-
-def _is_index_page(value, rows: int, closing: bool, alone: bool) -> bool:
-    """A kept index page as _index_page makes them: no page that shows no row and ends nothing,
-    no more rows than it was laid out with (a damaged or forged entry is laid out again)."""
-    if not run_cache.is_tuple_of(int, bool, bytes)(value) or not value[2].startswith(b"%PDF-"):
-        return False
-    shown, closed = value[0], value[1]
-    if alone:
-        return shown == rows == 1 and (closing or not closed)
-    return NOT_STARTED <= shown <= rows and (closing or not closed) and (rows > 0 or closed)
-
-
-def _row_ids(page) -> set[str]:
-    """The ids of the index rows and the closing note a laid-out page shows (a row a page break
-    splits is on both pages)."""
-    ids = set()
-    for box in page._page_box.descendants():
-        element = getattr(box, "element", None)
-        name = element.get("id") if element is not None else None
-        if name and (name.startswith("row-") or name == "closing"):
-            ids.add(name)
-    return ids
+    return lay_out_by_page(len(items), page_html, document_id=f"{PACKET_ID}.index", table="front", kept=kept,
+                           templates=template_digest(("en", "council/council_packet.html"), overrides=overrides),
+                           overrides=overrides)

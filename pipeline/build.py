@@ -28,7 +28,7 @@ import yaml
 from pipeline import __version__, hand_edits, review, run_cache
 from pipeline.assemble import PACKET, PACKET_ID, council_packet, is_packet_source, packet_sources
 from pipeline.compliance import (REPORT_FILES, REPORT_ID, compliance_data, lay_out_parts, render_report, report_context,
-                                 report_parts)
+                                 report_parts, summary_pages)
 from pipeline.context import ContextBuilder
 from pipeline.documents import council, process
 from pipeline.executor import in_order, open_executor
@@ -199,11 +199,11 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
         if report is None:
             made = iter(pending_report.result() if pool and missing else lay_out_parts(missing, overrides))
             pdfs = [pdf if pdf is not None else next(made) for pdf in found]
-            try:
-                rendered = render_report(context, overrides, pdfs)
+            try:  # a long report's summary is laid out here, a page at a time, while the pool finishes
+                rendered = render_report(context, overrides, summary_pages(context, kept_parts, overrides) + pdfs)
             except ValueError:  # pypdf's, reading a part a damaged or forged cache entry held: laid out afresh
                 pdfs = lay_out_parts([html for html, _ in parts], overrides)
-                rendered = render_report(context, overrides, pdfs)
+                rendered = render_report(context, overrides, summary_pages(context, run_cache.RunCache(), overrides) + pdfs)
             for (_, key), pdf in zip(parts, pdfs):
                 kept_parts.put("report part", key, pdf)
             kept_parts.save()

@@ -13,13 +13,16 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from pipeline import run_cache
+from pipeline.assemble import FOOTER_COLOUR, FOOTER_FONT, footer_font
 from pipeline.context import ContextBuilder
 from pipeline.dates import parse_date
 from pipeline.documents import process
 from pipeline.documents.council import adopted
+from pipeline.paginate import lay_out_by_page
 from pipeline.pdfjoin import PdfJoin
 from pipeline.plan import Plan
-from pipeline.render import ASSETS, html_to_pdf, jinja_env
+from pipeline.render import ASSETS, html_to_pdf, jinja_env, template_digest
 from pipeline.rules.partnership import SCI_REGISTERED
 from pipeline.rules.values import current_act, get
 
@@ -171,15 +174,17 @@ def report_context(batch, data: dict) -> dict:
 
 def render_report(context: dict, overrides: Path | None = None, parts_pdf: list[bytes] | None = None) -> dict[str, bytes]:
     """{file name: bytes} for the JSON, HTML and PDF forms of the report; `parts_pdf`, the PDF's
-    parts already laid out (`report_parts`, `lay_out_parts`)."""
-    template = report_template(overrides)
-    context = {**context, "report_css": _report_css()}
+    parts already laid out (`summary_pages`, then `report_parts` through `lay_out_parts`)."""
     if parts_pdf is None:
-        parts_pdf = lay_out_parts(report_parts(context, overrides), overrides)
+        parts_pdf = (summary_pages(context, run_cache.RunCache(), overrides)
+                     + lay_out_parts(report_parts(context, overrides), overrides))
+    rows = _summary_rows(context["report"])
     # Links to the documents help in a browser; in the PDF they would carry this machine's paths.
+    html = _report_html(report_template(overrides), context, _summary(rows, 0, len(rows), True),
+                        context["report"]["records"], links=True, stamped=False)
     return {
         "compliance-report.json": (json.dumps(context["report"], indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
-        "compliance-report.html": template.render(context, links=True, part=None).encode("utf-8"),
+        "compliance-report.html": html.encode("utf-8"),
         "compliance-report.pdf": _joined(context, parts_pdf),
     }
 
@@ -192,20 +197,67 @@ def _report_css() -> Markup:
     return Markup((ASSETS / "report.css").read_text(encoding="utf-8"))  # our asset, not record text
 
 
+def _report_html(template, context: dict, summary: dict | None, details: list[dict], links: bool = False,
+                 stamped: bool = True) -> str:
+    return template.render(context, report_css=_report_css(), summary=summary, details=details, links=links,
+                           stamped=stamped)
+
+
+def is_paged(context: dict) -> bool:
+    """Whether the PDF's summary is laid out a page at a time, apart from the records' details:
+    a report of a few records is one part, summary and details together."""
+    return len(context["report"]["records"]) > PART_RECORDS
+
+
 def report_parts(context: dict, overrides: Path | None = None) -> list[str]:
-    """The PDF's parts as HTML, PART_RECORDS records each: WeasyPrint holds a whole document's
-    layout (a 1,000-record report in one piece took 500 MB), and a part whose records did not
-    change is the same part, kept in the run cache as it was laid out (pipeline/build.py). Their
-    "Page 3 of 9" is stamped on as they are joined, so no part depends on another's length."""
+    """The records' details as HTML, PART_RECORDS records a part: WeasyPrint holds a whole
+    document's layout (a 1,000-record report in one piece took 500 MB), and a part whose records
+    did not change is the same part, kept in the run cache as it was laid out
+    (pipeline/build.py). Their "Page 3 of 9" is stamped on as they are joined, so no part
+    depends on another's length. A short report is one part, its summary included."""
     template = report_template(overrides)
-    context = {**context, "report_css": _report_css()}
     records = context["report"]["records"]
-    if len(records) <= PART_RECORDS:
-        return [template.render(context, links=False, part={"records": records, "first": True})]
-    # The summary and its tables alone first: a change to one record's details leaves it as it was.
-    parts = [[]] + [records[i:i + PART_RECORDS] for i in range(0, len(records), PART_RECORDS)]
-    return [template.render(context, links=False, part={"records": records, "first": index == 0})
-            for index, records in enumerate(parts)]
+    if not is_paged(context):
+        rows = _summary_rows(context["report"])
+        return [_report_html(template, context, _summary(rows, 0, len(rows), True), records)]
+    return [_report_html(template, context, None, records[i:i + PART_RECORDS])
+            for i in range(0, len(records), PART_RECORDS)]
+
+
+def summary_pages(context: dict, kept: run_cache.RunCache, overrides: Path | None = None) -> list[bytes]:
+    """A long report's summary (its deadlines, donation log and records tables, a row per record
+    and per request), laid out a page at a time (pipeline/paginate.py): after one record
+    changed, only the page of its row is laid out again. None for a short report (report_parts)."""
+    if not is_paged(context):
+        return []
+    template = report_template(overrides)
+    rows = _summary_rows(context["report"])
+
+    def page_html(start: int, stop: int, first: bool, closing: bool) -> str:
+        return _report_html(template, context, _summary(rows, start, stop, first), [])
+
+    return lay_out_by_page(len(rows), page_html, document_id=f"{REPORT_ID}.summary", table="summary page",
+                           templates=template_digest(("en", "compliance_report.html"), overrides=overrides),
+                           kept=kept, overrides=overrides, closing_note=False)
+
+
+def _summary_rows(report: dict) -> list[dict]:
+    """The summary's tables as one run of rows: a page may end inside any of them."""
+    rows = [{"section": "deadlines", "row": d} for d in report["deadlines"]] or [{"section": "deadlines", "row": None}]
+    rows += [{"section": "donations", "row": d} for d in report["donation_log"]]
+    return rows + [{"section": "records", "row": r} for r in report["records"]]
+
+
+def _summary(rows: list[dict], start: int, stop: int, first: bool) -> dict:
+    """Rows [start, stop) grouped by table, each table saying whether it opens here or goes on
+    from the page before; "row-N" counts from the page's first row."""
+    sections: list[dict] = []
+    for n, row in enumerate(rows[start:stop]):
+        if not sections or sections[-1]["name"] != row["section"]:
+            opens = start + n == 0 or rows[start + n - 1]["section"] != row["section"]
+            sections.append({"name": row["section"], "opens": opens, "rows": []})
+        sections[-1]["rows"].append({"n": n, "row": row["row"]})
+    return {"first": first, "sections": sections}
 
 
 def lay_out_parts(htmls: list[str], overrides: Path | None = None) -> list[bytes]:
@@ -214,15 +266,13 @@ def lay_out_parts(htmls: list[str], overrides: Path | None = None) -> list[bytes
 
 
 def _joined(context: dict, parts_pdf: list[bytes]) -> bytes:
-    from pipeline.assemble import FOOTER_FONT, footer_font
-
     font = footer_font()
 
     def page_of(total: int):
         def draw(index: int, box) -> bytes:
             text = REPORT_PAGE.format(page=index + 1, pages=total)
-            x = box[2] - REPORT_MARGIN - font.width(text, REPORT_FOOTER_SIZE)
-            return b"0.2 g\n" + font.show(FOOTER_FONT, text, REPORT_FOOTER_SIZE, x, box[1] + REPORT_FOOTER_BASELINE)
+            return FOOTER_COLOUR + font.show_right(FOOTER_FONT, text, REPORT_FOOTER_SIZE, box[2] - REPORT_MARGIN,
+                                                   box[1] + REPORT_FOOTER_BASELINE)
         return draw
 
     buffer = io.BytesIO()

@@ -83,6 +83,10 @@ class StampFont:
         codes = b"".join(b"%04x" % self._glyph(char)[0] for char in text)
         return b"BT\n%s %.2f Tf\n%.2f %.2f Td\n<%s> Tj\nET\n" % (_plain(NameObject(name)), size, x, y, codes)
 
+    def show_right(self, name: str, text: str, size: float, right: float, y: float) -> bytes:
+        """`show`, with the text ending at x = `right` (a footer's or running head's right margin)."""
+        return self.show(name, text, size, right - self.width(text, size), y)
+
     def _glyph(self, char: str) -> tuple[int, float]:
         if char not in self.glyphs:
             raise ValueError(f"the stamp's font has no glyph for {char!r}: add it to the sample text")

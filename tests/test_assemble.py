@@ -364,6 +364,65 @@ def test_a_large_report_is_laid_out_in_parts_and_numbered_as_one(built, monkeypa
         assert text.count(f"{record['id']} ({record['kind']}") == 1, record["id"]
 
 
+def long_report(built, records: int = 120, held_back: dict[int, int] | None = None) -> dict:
+    """The example's report context, its records repeated to `records` (numbered "-k") and half as
+    many donation requests: past PART_RECORDS, so its summary is laid out a page at a time."""
+    import copy
+
+    from pipeline import compliance
+
+    _, out = built
+    data = json.loads((out / "compliance-report.json").read_text(encoding="utf-8"))
+    rows = []
+    for k in range(records):
+        row = copy.deepcopy(data["records"][k % len(data["records"])])
+        row["id"] = f"{row['id']}-{k}"
+        row["held_back"] = row["held_back"][:(held_back or {}).get(k, len(row["held_back"]))]
+        rows.append(row)
+    data["records"] = rows
+    data["donation_log"] = [dict(data["donation_log"][0], id=f"req-{k}") for k in range(records // 2)]
+    return compliance.report_context(load_batch(ROOT / "records" / "example"), data)
+
+
+def summary_text(pages) -> list[str]:
+    return [flat(page.extract_text()) for pdf in pages for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_a_long_reports_summary_shows_every_row_once_in_order_a_page_at_a_time(built):
+    from pipeline import compliance, run_cache
+
+    context = long_report(built)
+    pages = compliance.summary_pages(context, run_cache.RunCache())
+    text = summary_text(pages)
+    assert len(pages) >= 5 and [len(PdfReader(io.BytesIO(pdf)).pages) for pdf in pages] == [1] * len(pages)
+    assert re.findall(r"\b(req-\d+) Municipio", " ".join(text)) == [f"req-{k}" for k in range(60)]
+    records = re.findall(r"([a-z0-9-]+-\d+) (?:partnership|donation) ", " ".join(text))
+    assert records == [row["id"] for row in context["report"]["records"]]
+    assert "Compliance report: City of Laredo" in text[0] and all("Compliance report" not in page for page in text[1:])
+    for heading, opens in (("Donation requests, in order of priority", "Tier 1: neighbouring"), ("Records", None)):
+        shown = [page for page in text if f"{heading} " in page]
+        assert len(shown) >= 2 and f"{heading} (continued)" not in shown[0], heading
+        assert all(f"{heading} (continued)" in page for page in shown[1:]), heading  # a page that goes on says so
+        if opens:
+            assert [opens in page for page in shown] == [True] + [False] * (len(shown) - 1)
+    assert not any(f"{row['id']} ({row['kind']}" in page for row in context["report"]["records"] for page in text)  # no details
+
+
+def test_a_changed_summary_row_lays_out_again_only_its_page_and_the_same_bytes_as_afresh(built, tmp_path):
+    from pipeline import compliance, run_cache
+
+    kept = tmp_path / "summary.cache"
+    with run_cache.using(kept) as cache:
+        before = compliance.summary_pages(long_report(built), cache)
+    assert cache.stats["summary page", "miss"] >= len(before) and cache.stats["summary page", "hit"] == 0
+    changed = long_report(built, held_back={100: 0})  # record 100's "Held back" count drops to 0
+    with run_cache.using(kept) as cache:
+        after = compliance.summary_pages(changed, cache)
+    assert 1 <= cache.stats["summary page", "miss"] <= 3 and cache.stats["summary page", "hit"] >= len(after) - 3
+    assert after == compliance.summary_pages(changed, run_cache.RunCache())
+    assert after != before and len(after) == len(before)
+
+
 # --- the index, a page at a time ------------------------------------------------------------------
 
 def index_items(subjects: dict[int, str] | None = None, count: int = 40) -> list:
