@@ -210,16 +210,37 @@ def inputs(batch, record, group: str = GROUP, overrides: Path | None = None, tem
         templates = _templates(_plans(record, group), overrides)
     from pipeline import __version__
 
-    shown = reviewed_record(record) if group == GROUP else record
+    shown = _without(record.data, FILLED_AFTER_REVIEW) if group == GROUP else record.data
     positions = batch.positions()
     named = {value for value in _strings(record.data) if value in positions}
     named.discard(record.id)
     others = [r.data for _, r in sorted((hit for value in named for hit in positions[value]), key=lambda hit: hit[0])]
-    # json.dumps([group, shown.data, others, city, meeting, templates, version]), with the city and the
-    # meeting (its agenda names every record) written once per batch, not once per text.
-    settings = batch.kept("review.settings", lambda: f"{_json(batch.city.data)}, {_json(batch.meeting.data)}")
-    payload = f"[{_json(group)}, {_json(shown.data)}, {_json(others)}, {settings}, {_json(templates)}, {_json(__version__)}]"
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    # The sha-256 of json.dumps([group, shown, others, city, meeting, templates, version]) (the kept
+    # revisions' made_from), with the city and the meeting (its agenda names every record) written
+    # and encoded once per batch, not once per text.
+    settings = batch.kept("review.settings", lambda: f"{_json(batch.city.data)}, {_json(batch.meeting.data)}".encode("utf-8"))
+    digest = hashlib.sha256(f"[{_json(group)}, {_json(shown)}, {_json(others)}, ".encode("utf-8"))
+    digest.update(settings)
+    digest.update(f", {_json(templates)}, {_json(__version__)}]".encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _without(data, paths) -> object:
+    """`data` without the fields at `paths` (as reviewed_record leaves them out), copying only the
+    mappings on those paths: the rest is shared, for hashing, not for changing."""
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for *parents, key in paths:
+        holder = out
+        for name in parents:
+            child = holder.get(name)
+            if not isinstance(child, dict):
+                break
+            holder[name] = holder = dict(child)
+        else:
+            holder.pop(key, None)
+    return out
 
 
 def _json(value) -> str:
