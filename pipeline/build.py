@@ -221,9 +221,10 @@ def _explain_hand_edits(generation: Generation, result: BuildResult, shown: Path
             pass
         where = f"paragraph{'s' if len(edit.paragraphs) != 1 else ''} {', '.join(map(str, edit.paragraphs[:10]))}" \
             if edit.paragraphs else "its formatting or properties"
+        differs = "it is no longer a DOCX Word or python-docx can read" if edit.unreadable else \
+            f"{where} differ{'s' if len(edit.paragraphs) == 1 else ''}{f' (“{edit.sample}”)' if edit.sample else ''}"
         result.warnings.append(
-            f"{display_path(shown / edit.path)}: edited by hand after the build that made it (rev. {edit.revision}): {where} "
-            f"differ{'s' if len(edit.paragraphs) == 1 else ''}{f' (“{edit.sample}”)' if edit.sample else ''}; the edited "
+            f"{display_path(shown / edit.path)}: edited by hand after the build that made it (rev. {edit.revision}): {differs}; the edited "
             f"file is kept as {display_path(shown / edit.kept_as)} and the document was made again from the records  → put the change "
             "in the record or in a template override, so the next build keeps it")
 

@@ -26,6 +26,7 @@ class HandEdit:
     kept_as: str = ""
     paragraphs: list[int] = field(default_factory=list)  # 1-based, in the document as rendered
     sample: str = ""
+    unreadable: bool = False  # the edited file is no longer a DOCX python-docx can read
 
     def as_data(self) -> dict:
         return {"path": self.path, "record": self.record, "revision": self.revision, "kept_as": self.kept_as,
@@ -41,12 +42,32 @@ def find(current: Path | None, previous: dict) -> list[HandEdit]:
         if entry.get("format") != "docx":
             continue
         try:
-            data = (current / path).read_bytes()
+            sha, data = _file_sha(current / path, path)
         except OSError:
             continue  # gone: nothing to keep
-        if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        if sha != entry.get("sha256"):
+            data = data if data is not None else (current / path).read_bytes()
             edits.append(HandEdit(path, str(entry.get("record", "")), str(entry.get("revision", "")), data))
     return edits
+
+
+def _file_sha(file: Path, path: str) -> tuple[str, bytes | None]:
+    """(sha-256, the bytes if read) of a generated file. Its hash is kept in the run cache under
+    the file's identity and change time as `stat` tells them (device, inode, size, modification
+    time in nanoseconds), as git's index keeps a file's: a file saved again, by Word or any
+    editor, has a new modification time, so it is read and hashed again."""
+    from pipeline import run_cache
+
+    status = file.stat()
+    key = run_cache.digest(path, f"{status.st_dev}:{status.st_ino}:{status.st_size}:{status.st_mtime_ns}")
+    cache = run_cache.active()
+    sha = cache.get("file sha", key, lambda value: isinstance(value, str) and len(value) == 64)
+    if sha is not None:
+        return sha, None
+    data = file.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    cache.put("file sha", key, sha)
+    return sha, data
 
 
 def kept_name(edit: HandEdit) -> str:
@@ -56,7 +77,12 @@ def kept_name(edit: HandEdit) -> str:
 
 def compare(edit: HandEdit, rendered: bytes) -> None:
     """Which paragraphs of the document as rendered the edit changed, removed or added beside."""
-    before, after = docx_paragraphs(rendered), docx_paragraphs(edit.edited)
+    before = docx_paragraphs(rendered)
+    try:
+        after = docx_paragraphs(edit.edited)
+    except ValueError:
+        edit.unreadable = True
+        raise
     changed: list[int] = []
     for op, a0, a1, b0, b1 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
         if op != "equal":
@@ -67,10 +93,14 @@ def compare(edit: HandEdit, rendered: bytes) -> None:
 
 
 def docx_paragraphs(data: bytes) -> list[str]:
-    """The body's paragraphs in order, table cells included, as Word shows them."""
+    """The body's paragraphs in order, table cells included, as Word shows them; ValueError for
+    bytes that are not a readable DOCX (a damaged zip, broken XML, a missing part)."""
     from docx import Document
 
-    document = Document(io.BytesIO(data))
+    try:
+        document = Document(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - zipfile's, lxml's and python-docx's own errors alike
+        raise ValueError(f"not a readable DOCX ({exc})") from None
     body = document.element.body
     found = []
     for paragraph in body.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"):

@@ -136,9 +136,12 @@ def _file_sha(path: Path) -> bytes:
 def reread_templates() -> None:
     """Forget the template hashes of an earlier build in this process: a clerk may have edited
     or added a template since (the hashes are cached only for the length of one build)."""
+    from pipeline.review import _template_hashes
+
     template_digest.cache_clear()
     template_files.cache_clear()
     _file_sha.cache_clear()
+    _template_hashes.cache_clear()
 
 
 def render_html(task: RenderTask) -> str:

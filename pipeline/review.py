@@ -22,6 +22,7 @@ import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from pipeline import run_cache
@@ -272,10 +273,16 @@ def _plans(record, group: str) -> list:
 
 
 def _templates(plans, overrides: Path | None) -> dict[str, str]:
+    return dict(sorted(item for doc in plans for item in _template_hashes(doc.lang, f"{doc.template}.html", overrides)))
+
+
+@lru_cache(maxsize=256)
+def _template_hashes(lang: str, name: str, overrides: Path | None) -> tuple[tuple[str, str], ...]:
+    """(name, sha-256) of a template and those it includes: the same for every record of a kind,
+    so worked out once per build (pipeline.render.reread_templates forgets them)."""
     from pipeline.render import _file_sha, template_files
 
-    return dict(sorted((_template_name(path, overrides), _file_sha(path).hex())
-                       for doc in plans for path in template_files(doc.lang, f"{doc.template}.html", overrides)))
+    return tuple((_template_name(path, overrides), _file_sha(path).hex()) for path in template_files(lang, name, overrides))
 
 
 def _template_name(path: Path, overrides: Path | None) -> str:

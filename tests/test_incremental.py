@@ -93,6 +93,35 @@ def test_a_file_edited_by_hand_in_the_output_is_rendered_again(example, tmp_path
     assert edited.read_bytes() == original
 
 
+def test_a_docx_edited_in_place_after_its_hash_was_kept_is_found_edited(example, tmp_path):
+    """A rebuild takes a DOCX's hash from the run cache while the file's inode, size and
+    modification time are those it was hashed with; an edit saved over the same file changes them."""
+    import os
+
+    out = tmp_path / "out"
+    build(example.folder, out, as_of=AFTER_MEETING, jobs=1)
+    first = build(example.folder, out, as_of=AFTER_MEETING, jobs=1)  # hashes every DOCX once
+    again = build(example.folder, out, as_of=AFTER_MEETING, jobs=1)
+    docx = first.work["file sha", "miss"]
+    assert docx >= 20 and first.work["file sha", "hit"] == 0
+    assert again.work["file sha", "hit"] == docx and again.work["file sha", "miss"] == 0 and again.rendered == []
+    edited = out / "example" / SAL / "agreement.en.docx"
+    original = edited.read_bytes()
+    status = edited.stat()
+    with open(edited, "r+b") as handle:  # in place: the same inode, the same size
+        handle.seek(len(original) // 2)
+        handle.write(bytes([original[len(original) // 2] ^ 1]))
+    os.utime(edited, ns=(status.st_atime_ns, status.st_mtime_ns + 1))  # saved a nanosecond later
+    result = build(example.folder, out, as_of=AFTER_MEETING, jobs=1)
+    assert [edit.path for edit in result.hand_edits] == [SAL + "agreement.en.docx"]
+    assert result.rendered == [f"{SAL.split('/')[1]}/agreement.en"]
+    # One flipped bit breaks the zip's checksum: the build still keeps the file and says so, in one line.
+    assert edited.read_bytes() == original
+    assert any("agreement.en.docx: edited by hand" in w and "no longer a DOCX Word or python-docx can read" in w
+               for w in result.warnings), result.warnings
+    assert (out / "example" / result.hand_edits[0].kept_as).is_file()
+
+
 def test_files_no_build_made_survive_a_rebuild_and_stale_ones_go(example, tmp_path):
     out = tmp_path / "out"
     build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
