@@ -109,7 +109,7 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
     join.embed_font(FOOTER_FONT, footer_font())
     segments = run_cache.active().companion("segments")
     try:
-        front = [(_segment(join, pdf, segments), pdf) for pdf in _front_matter(batch, items, overrides, segments)]
+        front = [(kept_segment(join, pdf, segments), pdf) for pdf in _front_matter(batch, items, overrides, segments)]
     except ValueError:  # pypdf's, reading an index page a damaged or forged cache entry holds: laid out afresh
         front = [(join.segment(pdf, stamped=True), pdf) for pdf in _front_matter(batch, items, overrides, run_cache.RunCache())]
     stamp = _page_stamp(sum(len(segment.pages) for segment, _ in front), revision)
@@ -123,7 +123,7 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
         entry = OutlineEntry(f"Item {item.number}: {item.subject}", front_pages + item.parts[0].first_page - 1)
         for part in item.parts:
             data = (folder / part.path).read_bytes()
-            first = join.append_segment(_segment(join, data, segments), data, stamp)
+            first = join.append_segment(kept_segment(join, data, segments), data, stamp)
             if first != front_pages + part.first_page - 1 or len(join.page_refs) - first != part.pages:
                 raise RenderError(f"{PACKET_ID}: {part.path} does not have the {part.pages} pages its manifest entry says")
             entry.children.append(OutlineEntry(part.label, first))
@@ -135,29 +135,31 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
                        page_labels=[(0, "r"), (front_pages, "D")], identifier=revision.encode())
 
 
-def _segment(join: PdfJoin, data: bytes, kept: run_cache.RunCache) -> Segment:
-    """A source document's pages as the packet copies them: kept from an earlier build for the same
-    bytes (no parsing), else recorded now. Either way the packet's bytes are the same."""
-    key = run_cache.digest(hashlib.sha256(data).digest(), STAMP_FONT)
+def kept_segment(join: PdfJoin, data: bytes, kept: run_cache.RunCache, fonts: tuple[str, ...] = STAMP_FONTS,
+                 table: str = "segment") -> Segment:
+    """A source PDF's pages as a stamped join copies them (the packet's documents, the compliance
+    report's parts; `fonts`, the stamp fonts the join embeds): kept in `table` from an earlier
+    build for the same bytes (no parsing), else recorded now. Either way the joined bytes are the same."""
+    key = run_cache.digest(hashlib.sha256(data).digest(), *fonts)
     checked: list[Segment] = []  # the shape check's own result: a kept segment is converted once
 
     def valid(value) -> bool:
-        segment = _kept_segment(value, len(data))
+        segment = _kept_segment(value, len(data), fonts)
         checked[:] = [segment] if segment is not None else []
         return segment is not None
 
-    value = kept.get("segment", key, valid)
+    value = kept.get(table, key, valid)
     if value is not None:
         # A hit the file held was checked just now; one this run put there was made by join.segment.
-        return checked[0] if checked else _kept_segment(value, len(data))
+        return checked[0] if checked else _kept_segment(value, len(data), fonts)
     segment = join.segment(data, stamped=True)
-    kept.put("segment", key, segment.as_data())
+    kept.put(table, key, segment.as_data())
     return segment
 
 
-def _kept_segment(value, size: int) -> Segment | None:
+def _kept_segment(value, size: int, fonts: tuple[str, ...]) -> Segment | None:
     segment = Segment.from_data(value, size)
-    return segment if segment is not None and segment.stamp_fonts == STAMP_FONTS else None
+    return segment if segment is not None and segment.stamp_fonts == fonts else None
 
 
 def packet_page_label(index: int, front_pages: int) -> str:

@@ -183,7 +183,10 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
             for fmt in task.plan.formats:
                 path = task.plan.path(fmt)
                 pages = {"pages": output["pages"]} if fmt in ("pdf", ARCHIVAL) else {}
-                files.append(_entry(path, generation.write(path, output[fmt]), len(output[fmt]), task.inputs,
+                sha = generation.write(path, output[fmt])
+                if fmt == "docx":
+                    hand_edits.remember(generation.target(path), path, sha)
+                files.append(_entry(path, sha, len(output[fmt]), task.inputs,
                                     record=task.plan.record_id, format=fmt, document_id=task.plan.doc_id,
                                     template=f"templates_{task.plan.lang}/{task.plan.template}.{'docx' if fmt == 'docx' else 'html'}",
                                     revision=task.revision, final=task.plan.final, **pages))
@@ -200,7 +203,7 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
             made = iter(pending_report.result() if pool and missing else lay_out_parts(missing, overrides))
             pdfs = [pdf if pdf is not None else next(made) for pdf in found]
             try:  # a long report's summary is laid out here, a page at a time, while the pool finishes
-                rendered = render_report(context, overrides, summary_pages(context, kept_parts, overrides) + pdfs)
+                rendered = render_report(context, overrides, summary_pages(context, kept_parts, overrides) + pdfs, kept_parts)
             except ValueError:  # pypdf's, reading a part a damaged or forged cache entry held: laid out afresh
                 pdfs = lay_out_parts([html for html, _ in parts], overrides)
                 rendered = render_report(context, overrides, summary_pages(context, run_cache.RunCache(), overrides) + pdfs)

@@ -14,7 +14,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from pipeline import run_cache
-from pipeline.assemble import FOOTER_COLOUR, FOOTER_FONT, footer_font
+from pipeline.assemble import FOOTER_COLOUR, FOOTER_FONT, footer_font, kept_segment
 from pipeline.context import ContextBuilder
 from pipeline.dates import parse_date
 from pipeline.documents import process
@@ -172,9 +172,11 @@ def report_context(batch, data: dict) -> dict:
     }
 
 
-def render_report(context: dict, overrides: Path | None = None, parts_pdf: list[bytes] | None = None) -> dict[str, bytes]:
+def render_report(context: dict, overrides: Path | None = None, parts_pdf: list[bytes] | None = None,
+                  kept: run_cache.RunCache | None = None) -> dict[str, bytes]:
     """{file name: bytes} for the JSON, HTML and PDF forms of the report; `parts_pdf`, the PDF's
-    parts already laid out (`summary_pages`, then `report_parts` through `lay_out_parts`)."""
+    parts already laid out (`summary_pages`, then `report_parts` through `lay_out_parts`); `kept`,
+    where the parts' segments are kept between builds (pipeline/build.py)."""
     if parts_pdf is None:
         parts_pdf = (summary_pages(context, run_cache.RunCache(), overrides)
                      + lay_out_parts(report_parts(context, overrides), overrides))
@@ -185,7 +187,7 @@ def render_report(context: dict, overrides: Path | None = None, parts_pdf: list[
     return {
         "compliance-report.json": (json.dumps(context["report"], indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
         "compliance-report.html": html.encode("utf-8"),
-        "compliance-report.pdf": _joined(context, parts_pdf),
+        "compliance-report.pdf": _joined(context, parts_pdf, kept if kept is not None else run_cache.RunCache()),
     }
 
 
@@ -265,7 +267,7 @@ def lay_out_parts(htmls: list[str], overrides: Path | None = None) -> list[bytes
     return [html_to_pdf(html, f"{REPORT_ID}.part", overrides=overrides).pdf for html in htmls]
 
 
-def _joined(context: dict, parts_pdf: list[bytes]) -> bytes:
+def _joined(context: dict, parts_pdf: list[bytes], kept: run_cache.RunCache) -> bytes:
     font = footer_font()
 
     def page_of(total: int):
@@ -278,7 +280,7 @@ def _joined(context: dict, parts_pdf: list[bytes]) -> bytes:
     buffer = io.BytesIO()
     join = PdfJoin(buffer)
     join.embed_font(FOOTER_FONT, font)
-    segments = [join.segment(pdf, stamped=True) for pdf in parts_pdf]
+    segments = [kept_segment(join, pdf, kept, (FOOTER_FONT,), "report segment") for pdf in parts_pdf]
     stamp = page_of(sum(len(segment.pages) for segment in segments))
     for segment, pdf in zip(segments, parts_pdf):
         join.append_segment(segment, pdf, stamp)

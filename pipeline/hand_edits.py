@@ -14,6 +14,8 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import run_cache
+
 EDITED = "edited"
 
 
@@ -56,18 +58,25 @@ def _file_sha(file: Path, path: str) -> tuple[str, bytes | None]:
     the file's identity and change time as `stat` tells them (device, inode, size, modification
     time in nanoseconds), as git's index keeps a file's: a file saved again, by Word or any
     editor, has a new modification time, so it is read and hashed again."""
-    from pipeline import run_cache
-
-    status = file.stat()
-    key = run_cache.digest(path, f"{status.st_dev}:{status.st_ino}:{status.st_size}:{status.st_mtime_ns}")
-    cache = run_cache.active()
-    sha = cache.get("file sha", key, lambda value: isinstance(value, str) and len(value) == 64)
+    key = _stat_key(file, path)
+    sha = run_cache.active().get("file sha", key, lambda value: isinstance(value, str) and len(value) == 64)
     if sha is not None:
         return sha, None
     data = file.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    cache.put("file sha", key, sha)
+    run_cache.active().put("file sha", key, sha)
     return sha, data
+
+
+def remember(file: Path, path: str, sha: str) -> None:
+    """A DOCX the build just wrote (at `file`, shown as `path`): the next build knows its hash
+    without reading it (the new generation keeps the file's inode when it is moved into place)."""
+    run_cache.active().put("file sha", _stat_key(file, path), sha)
+
+
+def _stat_key(file: Path, path: str) -> str:
+    status = file.stat()
+    return run_cache.digest(path, f"{status.st_dev}:{status.st_ino}:{status.st_size}:{status.st_mtime_ns}")
 
 
 def kept_name(edit: HandEdit) -> str:
