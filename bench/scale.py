@@ -18,7 +18,7 @@ full build within 20% of bare rendering. Issue 18's: one record changed ≤ chec
 ≤ 1.2 × check (1,000 records); check of 10,000 records ≤ 10 s and ≤ 400 MB.
 
     python bench/scale.py [--records 1000] [--one-job-records N] [--workdir DIR] [--edit-loop-only]
-                          [--repeat 3] [--check-records 10000]
+                          [--repeat 3] [--check-records 10000] [--check-only]
 
 --workdir keeps the generated batch and its output between runs (a full build of 1,000 records
 takes over an hour on two cores); --edit-loop-only skips the full-build, bare and efficiency
@@ -146,10 +146,14 @@ def main() -> None:
     parser.add_argument("--edit-loop-only", action="store_true", help="only the edit loop, on the batch built in --workdir")
     parser.add_argument("--repeat", type=int, default=3, help="runs per edit-loop figure (medians)")
     parser.add_argument("--check-records", type=int, default=0, help="also time check on a batch this size")
+    parser.add_argument("--check-only", action="store_true", help="only the check of --check-records records")
     args = parser.parse_args()
     jobs = 2
     tmp = args.workdir or Path(tempfile.mkdtemp(prefix="sisterdocs-scale-"))
     try:
+        if args.check_only:
+            check_at_scale(args.check_records or 10000, tmp, args.repeat)
+            return
         folder = tmp / "scale"
         if not folder.exists():
             generate(folder, args.records, approved=True)
