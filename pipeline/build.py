@@ -343,6 +343,8 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.d
     cache = run_cache.active()
     whole_batch = run_cache.digest(*(f"{r.kind}\0{Path(r.file).name}\0{r.index}\0{r.id}\0{r.source}"
                                      for r in batch.all_records())) if lazy else ""  # what a context reading every record depends on
+    settings = run_cache.digest(run_cache.code_digest(), batch.city.source, batch.meeting.source, issued_on.isoformat(),
+                                __version__)  # hashed once, not once per document: the meeting's agenda names every record
     tasks = []
     for doc in the_plan.documents:
         record = records[doc.record_id]
@@ -362,8 +364,7 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.d
             [(doc.lang, f"{doc.template}.docx")] if "docx" in doc.formats else []), overrides=overrides)
         known = None
         if lazy and record.source and batch.city.source and batch.meeting.source:
-            known = run_cache.digest(run_cache.code_digest(), record.source, batch.city.source, batch.meeting.source,
-                                     _digest(doc.__dict__), issued_on.isoformat(), templates, text_revision, __version__)
+            known = run_cache.digest(settings, record.source, _digest(doc.__dict__), templates, text_revision)
             kept = cache.get("inputs", known, run_cache.is_tuple_of(str, str))
             if kept is not None and kept[1] in ("", whole_batch):
                 tasks.append(RenderTask(doc, None, text_revision or kept[0][:10], archival, kept[0], overrides))

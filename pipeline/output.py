@@ -239,8 +239,6 @@ class Generation:
         current = str(self.current)
         for relative in self._carried:
             target = self._path(str(self.staging), relative)
-            if os.path.lexists(target):
-                continue
             parent = os.path.dirname(target)
             if parent not in self._made_dirs:
                 os.makedirs(parent, exist_ok=True)
@@ -248,8 +246,11 @@ class Generation:
             source = self._path(current, relative)
             try:
                 os.link(source, target)
-            except OSError:
-                shutil.copy2(source, target)
+            except FileExistsError:  # written since it was taken over
+                continue
+            except OSError:  # a file system without hard links
+                if not os.path.lexists(target):
+                    shutil.copy2(source, target)
         self._carried.clear()
 
     def _current_file(self, relative: str) -> os.stat_result | None:
