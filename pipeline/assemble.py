@@ -110,8 +110,10 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
     segments = run_cache.active().companion("segments")
     try:
         front = [(kept_segment(join, pdf, segments), pdf) for pdf in _front_matter(batch, items, overrides, segments)]
-    except ValueError:  # pypdf's, reading an index page a damaged or forged cache entry holds: laid out afresh
-        front = [(join.segment(pdf, stamped=True), pdf) for pdf in _front_matter(batch, items, overrides, run_cache.RunCache())]
+    except ValueError:  # pypdf's, reading an index page a damaged or forged cache entry holds: laid out afresh, and kept in its place
+        for table in ("front", "front row"):
+            segments.drop(table)
+        front = [(join.segment(pdf, stamped=True), pdf) for pdf in _front_matter(batch, items, overrides, segments)]
     stamp = _page_stamp(sum(len(segment.pages) for segment, _ in front), revision)
     for segment, pdf in front:
         join.append_segment(segment, pdf, stamp)

@@ -202,11 +202,13 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
         if report is None:
             made = iter(pending_report.result() if pool and missing else lay_out_parts(missing, overrides))
             pdfs = [pdf if pdf is not None else next(made) for pdf in found]
-            try:  # a long report's summary is laid out here, a page at a time, while the pool finishes
+            try:  # a long report's summary is laid out here, a page at a time, once the documents are written
                 rendered = render_report(context, overrides, summary_pages(context, kept_parts, overrides) + pdfs, kept_parts)
             except ValueError:  # pypdf's, reading a part a damaged or forged cache entry held: laid out afresh
                 pdfs = lay_out_parts([html for html, _ in parts], overrides)
-                rendered = render_report(context, overrides, summary_pages(context, run_cache.RunCache(), overrides) + pdfs)
+                for table in ("summary page", "summary page row", "report segment"):
+                    kept_parts.drop(table)  # replaced by what is laid out now, so the next build is whole again
+                rendered = render_report(context, overrides, summary_pages(context, kept_parts, overrides) + pdfs, kept_parts)
             for (_, key), pdf in zip(parts, pdfs):
                 kept_parts.put("report part", key, pdf)
             kept_parts.save()
@@ -251,7 +253,10 @@ def write_redlines(generation: Generation, batch, pairs: list, previous: dict, f
             data = made[name]
             lang, fmt = name.rsplit(".", 2)[-2:]
             pages = {"pages": pdf_pages(data)} if fmt == "pdf" else {}
-            files.append(_entry(name, generation.write(name, data), len(data), inputs, record=new.record_id, format=fmt,
+            sha = generation.write(name, data)
+            if fmt == "docx":
+                hand_edits.remember(generation.target(name), name, sha)
+            files.append(_entry(name, sha, len(data), inputs, record=new.record_id, format=fmt,
                                 document_id=f"{new.record_id}/{REDLINE}.{lang}", template="pipeline/redline.py",
                                 revision=new.revision, final=False, **pages))
     return files

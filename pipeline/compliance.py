@@ -229,7 +229,8 @@ def report_parts(context: dict, overrides: Path | None = None) -> list[str]:
 def summary_pages(context: dict, kept: run_cache.RunCache, overrides: Path | None = None) -> list[bytes]:
     """A long report's summary (its deadlines, donation log and records tables, a row per record
     and per request), laid out a page at a time (pipeline/paginate.py): after one record
-    changed, only the page of its row is laid out again. None for a short report (report_parts)."""
+    changed, only the page of its row is laid out again. None ([]) for a short report, whose
+    one part holds its summary (report_parts)."""
     if not is_paged(context):
         return []
     template = report_template(overrides)

@@ -44,7 +44,7 @@ def find(current: Path | None, previous: dict) -> list[HandEdit]:
         if entry.get("format") != "docx":
             continue
         try:
-            sha, data = _file_sha(current / path, path)
+            sha, data = _docx_sha(current / path, path)
         except OSError:
             continue  # gone: nothing to keep
         if sha != entry.get("sha256"):
@@ -53,11 +53,14 @@ def find(current: Path | None, previous: dict) -> list[HandEdit]:
     return edits
 
 
-def _file_sha(file: Path, path: str) -> tuple[str, bytes | None]:
+def _docx_sha(file: Path, path: str) -> tuple[str, bytes | None]:
     """(sha-256, the bytes if read) of a generated file. Its hash is kept in the run cache under
     the file's identity and change time as `stat` tells them (device, inode, size, modification
-    time in nanoseconds), as git's index keeps a file's: a file saved again, by Word or any
-    editor, has a new modification time, so it is read and hashed again."""
+    time in nanoseconds): a file saved again, by Word or any editor, has a new modification
+    time, so it is read and hashed again. Not its ctime, which every build's hard link changes.
+    What this cannot see: bytes rewritten in place at the same size with the old modification
+    time put back (`cp -p` over the file, `touch -r`), or within one tick of a file system that
+    keeps coarse times (FAT, some network shares); `build --force` reads every file."""
     key = _stat_key(file, path)
     sha = run_cache.active().get("file sha", key, lambda value: isinstance(value, str) and len(value) == 64)
     if sha is not None:
@@ -107,14 +110,13 @@ def docx_paragraphs(data: bytes) -> list[str]:
     from docx import Document
 
     try:
-        document = Document(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - zipfile's, lxml's and python-docx's own errors alike
+        body = Document(io.BytesIO(data)).element.body
+        found = []
+        for paragraph in body.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"):
+            text = "".join(node.text or "" for node in paragraph.iter(
+                "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"))
+            if text.strip():
+                found.append(" ".join(text.split()))
+    except Exception as exc:  # noqa: BLE001 - zipfile's, lxml's and python-docx's own errors, a document without a body
         raise ValueError(f"not a readable DOCX ({exc})") from None
-    body = document.element.body
-    found = []
-    for paragraph in body.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"):
-        text = "".join(node.text or "" for node in paragraph.iter(
-            "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"))
-        if text.strip():
-            found.append(" ".join(text.split()))
     return found

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 from pypdf.generic import (ArrayObject, DictionaryObject, IndirectObject, NameObject, NullObject, PdfObject,
                            StreamObject, TextStringObject)
 
@@ -264,10 +265,14 @@ class Segment:
 
     @classmethod
     def record(cls, data: bytes, stamp_fonts: tuple[str, ...] | None = None) -> "Segment":
-        with PdfReader(io.BytesIO(data)) as reader:  # closing it empties its object cache, which refers back to it
-            recorder = _Recorder(reader, data, stamp_fonts)
-            recorder.copy_pages()
-            return recorder.segment()
+        """ValueError for bytes pypdf cannot read as a PDF (whatever pypdf's own error)."""
+        try:
+            with PdfReader(io.BytesIO(data)) as reader:  # closing it empties its object cache, which refers back to it
+                recorder = _Recorder(reader, data, stamp_fonts)
+                recorder.copy_pages()
+                return recorder.segment()
+        except PyPdfError as exc:
+            raise ValueError(f"not a readable PDF ({exc})") from None
 
     def as_data(self) -> tuple:
         return (self.size, self.pages, self.writes, self.overlays, self.stamp_fonts)

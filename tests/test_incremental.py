@@ -397,6 +397,32 @@ def test_forged_packet_segments_are_misses_and_the_packet_stays_the_same(example
     assert hashes(out) == hashes(tmp_path / "full")
 
 
+def test_damaged_summary_pages_are_laid_out_afresh_once_and_replaced(example, tmp_path, monkeypatch):
+    """Kept summary pages of the right shape whose bytes pypdf cannot read: the build lays the
+    report out afresh, keeps what it laid out in their place, and the next build is whole again."""
+    import pickle
+
+    from pipeline import compliance, run_cache
+
+    monkeypatch.setattr(compliance, "PART_RECORDS", 2)
+    out = tmp_path / "out"
+    first = build(example.folder, out, as_of=AFTER_MEETING, jobs=2, keep_going=True)
+    assert first.work["summary page", "miss"] >= 1
+    report = run_cache.cache_path(out, "example").with_name(run_cache.cache_path(out, "example").name + ".report")
+    tables = run_cache._load(report)
+    tables["summary page"] = {key: (rows, closed, b"%PDF-damaged") for key, (rows, closed, _) in tables["summary page"].items()}
+    report.write_bytes(pickle.dumps({"format": 1, "code": run_cache.code_digest(), "tables": tables}))
+    (out / "example" / "compliance-report.pdf").unlink()  # made again, from the same pages
+    damaged = build(example.folder, out, as_of=AFTER_MEETING, jobs=2, keep_going=True)
+    assert damaged.work["summary page", "hit"] >= 1  # taken, then refused by pypdf: all laid out again
+    build(example.folder, tmp_path / "full", as_of=AFTER_MEETING, jobs=2, keep_going=True, force=True)
+    assert hashes(out)["compliance-report.pdf"] == hashes(tmp_path / "full")["compliance-report.pdf"]
+    (out / "example" / "compliance-report.pdf").unlink()
+    healed = build(example.folder, out, as_of=AFTER_MEETING, jobs=2, keep_going=True)
+    assert healed.work["summary page", "miss"] == 0 and healed.work["report part", "miss"] == 0  # no second fallback
+    assert all(value[2] != b"%PDF-damaged" for value in run_cache._load(report)["summary page"].values())
+
+
 def test_the_report_lays_out_again_only_its_parts_whose_records_changed(example, tmp_path, monkeypatch):
     """The compliance report's PDF is laid out in parts (its summary a page at a time, its details
     PART_RECORDS records a part), each kept under its HTML; "Page 3 of 9" is stamped on when they
