@@ -160,7 +160,8 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
     planned = [{"record": t.plan.record_id, "path": t.plan.path(fmt), "document_id": t.plan.doc_id}
                for t in tasks for fmt in t.plan.formats]
     report_data = compliance_data(batch, result.report, result.plan, planned, as_of)
-    report_inputs = _digest([report_data, template_digest(("en", "compliance_report.html"), overrides=overrides), __version__])
+    context = report_context(batch, report_data)  # the data, and the city and meeting the report prints beside it
+    report_inputs = _digest([context, template_digest(("en", "compliance_report.html"), overrides=overrides), __version__])
     report = [previous[name] for name in REPORT_FILES] if _took_over(
         generation, previous, REPORT_FILES, report_inputs, force) else None
 
@@ -168,7 +169,6 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
     with open_executor(executor if work else None, jobs or os.cpu_count() or 1, work, overrides) as (pool, window):
         pending_report = None
         if report is None:  # its PDF's parts not kept from an earlier build are laid out in the pool
-            context = report_context(batch, report_data)
             kept_parts = run_cache.active().companion("report")
             layout = template_digest(("en", "compliance_report.html"), overrides=overrides)
             parts = [(html, run_cache.digest(layout, html)) for html in report_parts(context, overrides)]
