@@ -183,9 +183,7 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
             for fmt in task.plan.formats:
                 path = task.plan.path(fmt)
                 pages = {"pages": output["pages"]} if fmt in ("pdf", ARCHIVAL) else {}
-                sha = generation.write(path, output[fmt])
-                if fmt == "docx":
-                    hand_edits.remember(generation.target(path), path, sha)
+                sha = _write_output(generation, path, output[fmt], fmt)
                 files.append(_entry(path, sha, len(output[fmt]), task.inputs,
                                     record=task.plan.record_id, format=fmt, document_id=task.plan.doc_id,
                                     template=f"templates_{task.plan.lang}/{task.plan.template}.{'docx' if fmt == 'docx' else 'html'}",
@@ -253,9 +251,7 @@ def write_redlines(generation: Generation, batch, pairs: list, previous: dict, f
             data = made[name]
             lang, fmt = name.rsplit(".", 2)[-2:]
             pages = {"pages": pdf_pages(data)} if fmt == "pdf" else {}
-            sha = generation.write(name, data)
-            if fmt == "docx":
-                hand_edits.remember(generation.target(name), name, sha)
+            sha = _write_output(generation, name, data, fmt)
             files.append(_entry(name, sha, len(data), inputs, record=new.record_id, format=fmt,
                                 document_id=f"{new.record_id}/{REDLINE}.{lang}", template="pipeline/redline.py",
                                 revision=new.revision, final=False, **pages))
@@ -421,6 +417,15 @@ def archival_source(record, issued: dt.date) -> Archival:
     data = run_cache.active().kept("archival", record.source, lambda: _archival_yaml(record),
                                    lambda value: isinstance(value, bytes))
     return Archival(f"{record.id}.yaml", data, when)
+
+
+def _write_output(generation, name: str, data: bytes, fmt: str) -> str:
+    """Writes one output; a DOCX's hash is kept by its file's stat, so hand-edit detection need not
+    read it again until someone saves it."""
+    sha = generation.write(name, data)
+    if fmt == "docx":
+        hand_edits.remember(generation.target(name), name, sha)
+    return sha
 
 
 def _archival_yaml(record) -> bytes:

@@ -200,9 +200,10 @@ def _report_css() -> Markup:
 
 
 def _report_html(template, context: dict, summary: dict | None, details: list[dict], links: bool = False,
-                 stamped: bool = True) -> str:
-    return template.render(context, report_css=_report_css(), summary=summary, details=details, links=links,
-                           stamped=stamped)
+                 stamped: bool = True, css: Markup | None = None) -> str:
+    """`css`, the stylesheet already read, for a caller that renders many pages of one report."""
+    return template.render(context, report_css=css if css is not None else _report_css(), summary=summary,
+                           details=details, links=links, stamped=stamped)
 
 
 def is_paged(context: dict) -> bool:
@@ -222,7 +223,8 @@ def report_parts(context: dict, overrides: Path | None = None) -> list[str]:
     if not is_paged(context):
         rows = _summary_rows(context["report"])
         return [_report_html(template, context, _summary(rows, 0, len(rows), True), records)]
-    return [_report_html(template, context, None, records[i:i + PART_RECORDS])
+    css = _report_css()
+    return [_report_html(template, context, None, records[i:i + PART_RECORDS], css=css)
             for i in range(0, len(records), PART_RECORDS)]
 
 
@@ -235,9 +237,10 @@ def summary_pages(context: dict, kept: run_cache.RunCache, overrides: Path | Non
         return []
     template = report_template(overrides)
     rows = _summary_rows(context["report"])
+    css = _report_css()
 
     def page_html(start: int, stop: int, first: bool, closing: bool) -> str:
-        return _report_html(template, context, _summary(rows, start, stop, first), [])
+        return _report_html(template, context, _summary(rows, start, stop, first), [], css=css)
 
     return lay_out_by_page(len(rows), page_html, document_id=f"{REPORT_ID}.summary", table="summary page",
                            templates=template_digest(("en", "compliance_report.html"), overrides=overrides),

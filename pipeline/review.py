@@ -107,11 +107,7 @@ def paragraphs(html: str) -> list[str]:
 
 def reviewed_record(record):
     """The record as the legal office reviews it: what is filled in later left blank."""
-    data = copy.deepcopy(record.data)
-    for *parents, key in FILLED_AFTER_REVIEW:
-        holder = get(data, *parents)
-        if isinstance(holder, dict):
-            holder.pop(key, None)
+    data = copy.deepcopy(_without(record.data, FILLED_AFTER_REVIEW))
     return dataclasses.replace(record, data=data, source="")  # no longer the file's text
 
 
