@@ -87,10 +87,12 @@ class BatchCopy:
             self.replace(relative, "legal_review:\n", f"legal_review:\n  revision: {revision}\n")
         return revision
 
-    def line_of(self, relative: str, needle: str) -> int:
+    def line_of(self, relative: str, needle: str, after: str = "") -> int:
+        """The line `needle` is on (its first after `after`, if given)."""
         text = self.path(relative).read_text(encoding="utf-8")
-        assert needle in text, f"{needle!r} not in {relative}"
-        return text[: text.index(needle)].count("\n") + 1
+        start = text.index(after) if after else 0
+        assert needle in text[start:], f"{needle!r} not in {relative}"
+        return text[: text.index(needle, start)].count("\n") + 1
 
     def write(self, relative: str, text: str) -> Path:
         path = self.path(relative)

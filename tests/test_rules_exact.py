@@ -59,6 +59,12 @@ def test_the_fund_is_named_in_english_whether_bilingual_or_plain(batch, fund, na
                                               "take the item off this request; Finance decides which funds allow donations")
 
 
+def test_a_fund_not_named_at_all_is_shown_as_a_question_mark(batch):
+    batch.replace(FLEET, "fund_source: {en: General Fund 101, es: Fondo General 101}\n    fund_allows_donation: true",
+                  "fund_allows_donation: false")
+    assert only(batch.check(), "equipment.fund").message == "the fund '?' does not allow donations"
+
+
 def test_an_unknown_agenda_record_nothing_like_any_id_gets_the_plain_fix(batch):
     batch.replace("batch.yaml", "    record: laredo-saltillo\n", "    record: zzzz\n")
     finding = only(batch.check(), "batch.reference")
@@ -635,3 +641,183 @@ def test_a_country_of_the_wrong_shape_is_a_schema_finding_and_the_state_is_not_j
     report = batch.check()
     assert [(f.rule, f.field) for f in report.findings if f.record == "don-2026-nld-bomberos" and f.rule.startswith(
         ("schema", "place"))] == [("schema.type", "recipient.country")]
+
+
+# --- a donation's recipient: its RFC and SAT authorization, who is written to and who signs ---------------------
+
+BOMBEROS = "donations/don-2026-nld-bomberos.yaml"  # a donataria autorizada, acting through a legal representative
+AUTHORIZATION = '  authorization:\n    reference: "SAT 600-04-02-2024-11873"\n    date: 2024-03-15\n'
+
+
+@pytest.mark.parametrize("old, new, field, message, fix", [  # the line: the field's, else its nearest parent's
+    ("  rfc: PBN850312QJ2\n", "", "recipient.rfc", "a donataria autorizada must give its RFC",
+     "add 'rfc:' with the 12-character RFC from its constancia de situación fiscal"),
+    (AUTHORIZATION, "", "recipient.authorization",
+     "a donataria autorizada must give its SAT authorization to receive deductible donations",
+     "add 'authorization:' with 'reference:' (the SAT oficio number or DOF listing) and 'date:'"),
+    (AUTHORIZATION, "  authorization:\n    date: 2024-03-15\n", "recipient.authorization",
+     "a donataria autorizada must give its SAT authorization to receive deductible donations",
+     "add 'authorization:' with 'reference:' (the SAT oficio number or DOF listing) and 'date:'"),
+])
+def test_a_donataria_autorizada_gives_its_rfc_and_its_sat_authorization(batch, old, new, field, message, fix):
+    batch.replace(BOMBEROS, old, new)
+    finding = only(batch.check(), "donee.authorization")
+    at = "  authorization:" if "authorization:" in new else "recipient:"
+    assert whole(finding) == (f"records/example/{BOMBEROS}", batch.line_of(BOMBEROS, at), "don-2026-nld-bomberos",
+                              field, "error", message, fix)
+
+
+def test_a_recipient_that_is_not_a_donataria_autorizada_needs_no_sat_authorization(batch):
+    batch.replace(BOMBEROS, "entity_type: donataria_autorizada", "entity_type: municipality")
+    batch.replace(BOMBEROS, "  rfc: PBN850312QJ2\n", "")
+    batch.replace(BOMBEROS, AUTHORIZATION, "")
+    assert "donee.authorization" not in rules_of(batch.check())
+
+
+@pytest.mark.parametrize("key, what", [
+    ("head", "the head of the receiving body, to whom the letters are addressed"),
+    ("representative", "the legal representative who signs the release and binds the recipient"),
+])
+def test_a_recipient_without_its_head_or_its_representative_is_refused(batch, key, what):
+    text = batch.path(BOMBEROS).read_text(encoding="utf-8")
+    start = text.index(f"  {key}:")
+    end = text.index("\npurpose:", start) if key == "representative" else text.index("\n", start)
+    batch.write(BOMBEROS, text[:start] + text[end + 1:])
+    finding = only(batch.check(), "donation.signatory", f"recipient.{key}")
+    assert (finding.record, finding.severity, finding.message, finding.fix) == (
+        "don-2026-nld-bomberos", "warning", f"{what} is not named", f"add recipient.{key} with name, office and gender")
+
+
+@pytest.mark.parametrize("key, title, reported", [("head", "", True), ("representative", "", True),
+                                                  ("head", "title: {en: Chair, es: Presidente}", False)])
+def test_a_signatory_of_office_other_has_its_title_written_out(batch, key, title, reported):
+    if key == "head":
+        batch.replace(BOMBEROS, "office: president, gender: male}", f"office: other, gender: male{', ' + title if title else ''}}}")
+    else:
+        batch.replace(BOMBEROS, "    office: legal_representative\n", "    office: other\n")
+    found = [(f.field, f.severity, f.message, f.fix) for f in batch.check().findings if f.rule == "donation.signatory"]
+    assert found == ([(f"recipient.{key}.title", "warning", "office is 'other', so the title must be written out",
+                       "add 'title:' with en: and es:")] if reported else [])
+
+
+@pytest.mark.parametrize("office, power, reported", [
+    ("legal_representative", "", True),
+    ("legal_representative", "    power_of_attorney: '45,218'\n", True),
+    ("president", "", False),
+])
+def test_a_legal_representative_binds_the_recipient_only_under_a_power_of_attorney(batch, office, power, reported):
+    text = batch.path(BOMBEROS).read_text(encoding="utf-8")
+    start = text.index("    power_of_attorney:")
+    batch.write(BOMBEROS, text[:start] + power + text[text.index("\n", start) + 1:])
+    batch.replace(BOMBEROS, "    office: legal_representative\n", f"    office: {office}\n")
+    found = [whole(f) for f in batch.check().findings if f.rule == "donation.signatory"]
+    at = "    power_of_attorney:" if power else "  representative:"
+    assert found == ([(f"records/example/{BOMBEROS}", batch.line_of(BOMBEROS, at), "don-2026-nld-bomberos",
+                       "recipient.representative.power_of_attorney", "warning",
+                       "a legal representative binds the recipient only under a power of attorney, which is not given",
+                       "add power_of_attorney with the public deed's reference, date and notary")] if reported else [])
+
+
+# --- what customs needs from an approved donation's items ------------------------------------------------------
+
+SCHOOL_BUS = "donations/don-2026-nld-school-bus.yaml"  # picked up: its donation letter for customs is made
+
+
+def test_an_approved_donation_gives_customs_each_items_estimated_value_and_serial_number(batch):
+    batch.replace(SCHOOL_BUS, "    estimated_value: 9500\n", "")
+    text = batch.path(SCHOOL_BUS).read_text(encoding="utf-8")
+    serial = next(line for line in text.splitlines() if "serial_number:" in line)
+    batch.replace(SCHOOL_BUS, serial + "\n", "")
+    report = batch.check(AFTER_MEETING)
+    value, serial_number = only(report, "customs.value"), only(report, "customs.serial")
+    assert whole(value) == (
+        f"records/example/{SCHOOL_BUS}", batch.line_of(SCHOOL_BUS, '  - unit_number: "3307"'), "don-2026-nld-school-bus",
+        "items[0].estimated_value", "warning",
+        "the donation letter for customs gives no estimated value for this item, only its book value of $0.00, which "
+        "leaves the customs broker nothing to declare",
+        "add estimated_value: the item's market value in its present condition (a good-faith estimate)")
+    assert whole(serial_number) == (
+        f"records/example/{SCHOOL_BUS}", batch.line_of(SCHOOL_BUS, '  - unit_number: "IT-18840"'), "don-2026-nld-school-bus",
+        "items[1].serial_number", "error",
+        "the donation letter for customs names every piece by its serial number, and this item has none",
+        "add serial_number: (for a lot, every serial or the range, e.g. 7QK2MX1 to 7QK2MY2)")
+
+
+@pytest.mark.parametrize("items", ["", "items: 5\n", "items: null\n"])
+def test_a_donation_without_a_list_of_items_is_a_finding_not_a_crash(batch, items):
+    text = batch.path(FLEET).read_text(encoding="utf-8")
+    start = text.index("items:\n")
+    end = text.index("\npickup:", start) + 1  # the next key after the list
+    batch.write(FLEET, text[:start] + items + text[end:])
+    report = batch.check(AFTER_MEETING)
+    assert [f.field for f in report.errors if f.record == "don-2026-nld-public-works" and f.field.startswith("items")] == ["items"]
+
+
+# --- an item the city may not give yet ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("old, new, rule, field, severity, message, fix", [
+    ("    book_value: 0\n", "    book_value: 1250.5\n", "equipment.book_value", "book_value", "error",
+     "the book value is $1,250.50; only fully depreciated equipment (book value exactly $0.00) can be donated",
+     "take the item off this request, or correct the value from the asset register"),
+    ("    in_use: false\n", "    in_use: true\n", "equipment.in_use", "in_use", "error",
+     "the item is still in use by its department", "donate it only once the department has released it (in_use: false)"),
+    ("    auctioned: true\n", "    auctioned: false\n", "equipment.auctioned", "auctioned", "error",
+     "the item has not been through the auction process", "send it through auction first; donate only what did not sell"),
+    ("    vin: 1FVHG3DV7BHAZ7781\n", "", "vehicle.vin", "vin", "error", "a vehicle needs its VIN",
+     "add 'vin:' with the 17 characters from the title"),
+    ("    title_holder: {en: City of Laredo, es: Ciudad de Laredo}\n", "", "vehicle.title_holder", "title_holder", "error",
+     "a vehicle needs its title holder",
+     "add 'title_holder:' as printed on the title (Fleet gets management's signature on it)"),
+])
+def test_an_item_the_city_may_not_give_yet_is_named_with_the_reason_and_the_way_out(batch, old, new, rule, field, severity,
+                                                                                     message, fix):
+    batch.replace(BOMBEROS, old, new)
+    finding = only(batch.check(), rule)
+    at = batch.line_of(BOMBEROS, new) if new else batch.line_of(BOMBEROS, '  - unit_number: "F-117"')
+    assert whole(finding) == (f"records/example/{BOMBEROS}", at, "don-2026-nld-bomberos", f"items[0].{field}",
+                              severity, message, fix)
+
+
+# --- a department's notice is named after it: two names must never make one file ---------------------------------
+
+DEPARTMENT_FIX = "write the department's English name as the City's organization chart has it"
+
+
+@pytest.mark.parametrize("truck, computers, item, message, fix", [
+    ("'¡¡!!'", "Information Technology", 0,
+     "the department name '¡¡!!' has no Latin letter or digit to name its notice after", DEPARTMENT_FIX),
+    ("FLEET", "Information Technology", 0,
+     "the department name 'FLEET' makes the file name of the notice to Fleet Management about this donation's vehicle "
+     "titles (notice-fleet.en.pdf)",
+     "write the department's full name as the City's organization chart has it (e.g. 'Fleet Services Division')"),
+    ("Solid Waste Services", "solid waste  services!", 1,
+     "'solid waste  services!' and 'Solid Waste Services' are written differently but name one department's notice "
+     "(notice-solid-waste-services.en.pdf)", "write the same department the same way on every item"),
+    ("''", "Information Technology", None, "", ""),  # no name: nothing to name a notice after, nothing to compare
+])
+def test_a_department_name_that_cannot_name_its_own_notice_is_refused(batch, truck, computers, item, message, fix):
+    batch.replace(FLEET, "department: {en: Solid Waste Services, es: Servicios de Residuos Sólidos}",
+                  f"department: {{en: {truck}, es: Servicios de Residuos Sólidos}}")
+    batch.replace(FLEET, "department: {en: Information Technology,", f"department: {{en: '{computers}',")
+    found = [whole(f) for f in batch.check().findings if f.rule == "donation.department"]
+    unit = ('  - unit_number: "4521"', '  - unit_number: "IT-20931"')[item or 0]
+    at = batch.line_of(FLEET, "department:", after=unit) if item is not None else 0
+    assert found == ([(f"records/example/{FLEET}", at, "don-2026-nld-public-works", f"items[{item}].department", "error",
+                       message, fix)] if item is not None else [])
+
+
+def test_a_department_named_fleet_is_its_own_when_no_vehicle_is_donated(batch):
+    text = batch.path(FLEET).read_text(encoding="utf-8")
+    start, end = text.index('  - unit_number: "4521"'), text.index('  - unit_number: "IT-20931"')
+    batch.write(FLEET, text[:start] + text[end:])  # the garbage truck off the request: no notice about titles
+    batch.replace(FLEET, "department: {en: Information Technology,", "department: {en: Fleet,")
+    assert "donation.department" not in rules_of(batch.check())
+
+
+def test_an_item_without_a_department_does_not_end_the_comparison_of_the_items_after_it(batch):
+    text = batch.path(FLEET).read_text(encoding="utf-8")
+    start = text.index('  - unit_number: "IT-20931"')
+    batch.write(FLEET, text[:start] + '  - unit_number: "X-1"\n    description: {en: a chair, es: una silla}\n'
+                + text[start:].replace("department: {en: Information Technology,", "department: {en: solid waste services,"))
+    finding = only(batch.check(), "donation.department")
+    assert finding.field == "items[2].department" and finding.message.startswith("'solid waste services' and 'Solid Waste")
