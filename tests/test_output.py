@@ -344,3 +344,61 @@ def test_the_manifest_is_json_with_sorted_keys_and_a_line_per_file(tmp_path):
     assert json.loads(text) == manifest
     assert text.splitlines() == ['{', '  "batch": "ñ",', '  "count": 2,', '  "files": [', '    {"path": "b.pdf", "sha256": "2"},',
                                  '    {"path": "a.pdf", "sha256": "1"}', '  ],', '  "held_back": []', '}']
+
+
+def test_the_output_folder_is_made_with_every_folder_above_it(tmp_path):
+    folder = tmp_path / "a" / "b" / "out" / "batch"
+    generation = OutputFolder(folder).begin()
+    assert generation.staging.parent == folder.parent and generation.staging.name.startswith(".batch.next-")
+    generation.abort()
+
+
+def test_a_dangling_link_where_the_output_folder_should_be_is_one_line(tmp_path):
+    (tmp_path / "out").symlink_to(tmp_path / "gone")
+    with pytest.raises(OutputError) as refused:
+        OutputFolder(tmp_path / "out" / "batch").begin()
+    assert str(refused.value) == (f"{tmp_path / 'out'}: is a file where the output folder {tmp_path / 'out'} should be  "
+                                  "→ move it aside, or give another --out")
+
+
+@pytest.mark.parametrize("where", ["mkdir", "mkdtemp"])
+def test_a_fault_while_preparing_the_output_folder_is_one_line_and_releases_the_lock(tmp_path, monkeypatch, where):
+    folder = tmp_path / "out" / "batch"
+    OutputFolder(folder).begin().abort()  # out/ exists: the mkdir below is of out/ itself
+    refuse = lambda *a, **k: (_ for _ in ()).throw(OSError(errno.EACCES, "Permission denied"))  # noqa: E731
+    monkeypatch.setattr(*((output.Path, "mkdir", refuse) if where == "mkdir" else (output.tempfile, "mkdtemp", refuse)))
+    with pytest.raises(OutputError) as refused:
+        OutputFolder(folder).begin()
+    assert refused.value.message == (f"{folder.parent}: Permission denied; the previous output is unchanged  → you may not "
+                                     "write there: give a writable --out, or ask for write access")
+    monkeypatch.undo()
+    OutputFolder(folder).begin().abort()  # the lock was released
+
+
+def test_an_interrupt_while_preparing_the_output_folder_releases_the_lock(tmp_path, monkeypatch):
+    folder = tmp_path / "out" / "batch"
+    monkeypatch.setattr(output.tempfile, "mkdtemp", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        OutputFolder(folder).begin()
+    monkeypatch.undo()
+    OutputFolder(folder).begin().abort()
+
+
+def test_debris_that_cannot_be_removed_does_not_stop_the_build(tmp_path, monkeypatch):
+    """A leftover the build may not remove (another user's, a busy network share) stays; the build goes on."""
+    folder = tmp_path / "out" / "batch"
+    _build(folder, {"a.pdf": b"1"})
+    for name in (".batch.next-stuck", ".batch.gen-9"):
+        (folder.parent / name).mkdir()
+        (folder.parent / name / "stuck.pdf").write_bytes(b"x")
+    real_unlink = os.unlink
+
+    def refuse(path, *args, **kwargs):
+        if os.fspath(path).endswith("stuck.pdf"):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", refuse)
+    assert _build(folder, {"a.pdf": b"2"}).name == ".batch.gen-10"
+    monkeypatch.undo()
+    assert (folder / "a.pdf").read_bytes() == b"2"

@@ -219,6 +219,39 @@ def test_a_city_template_jinja_cannot_read_is_an_error_at_its_line_before_anythi
     assert rendered == [] and "the errors in city/templates_en/partnership/agreement.html stop the build" in report.summary_line()
 
 
+@pytest.mark.parametrize("lang, damage, said", [
+    ("en", "bytes", "the template cannot be read ('utf-8' codec can't decode byte 0xe9 in position 3: invalid continuation byte)"),
+    ("es", "folder", "the template cannot be read (Is a directory)"),
+])
+def test_a_city_template_that_cannot_be_read_is_an_error_at_its_file(batch, tmp_path, lang, damage, said):
+    from pipeline.records import load_batch
+    from pipeline.validate import validate
+
+    path = tmp_path / "city" / f"templates_{lang}" / "partnership" / "agreement.html"
+    path.parent.mkdir(parents=True)
+    if damage == "bytes":
+        path.write_bytes(b"<p>\xe9t\xe9</p>")  # Latin-1, not UTF-8
+    else:
+        path.mkdir()
+    finding = only(validate(load_batch(batch.folder), overrides=tmp_path / "city"), "city.template")
+    assert whole(finding) == (f"city/templates_{lang}/partnership/agreement.html", 1, "laredo-tx", "", "error", said,
+                              "correct the template (see the packaged one it replaces), or delete it to use the packaged template")
+
+
+def test_a_failure_that_names_no_template_is_still_a_finding_at_the_templates(batch):
+    from pipeline.findings import Report
+    from pipeline.records import load_batch
+    from pipeline.render import RenderError
+    from pipeline.rules import templates
+
+    report = Report("example")
+    templates.rendering_failed(load_batch(batch.folder).city, report, RenderError("laredo-saltillo/agreement.en: WeasyPrint failed"))
+    assert [whole(f) for f in report.findings] == [("templates", 1, "laredo-tx", "", "error",
+                                                    "rendering failed: laredo-saltillo/agreement.en: WeasyPrint failed",
+                                                    "correct the template (see the packaged one it replaces), or delete it to "
+                                                    "use the packaged template")]
+
+
 # --- identifiers ---------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("rfc, rule, message, fix", [
