@@ -269,7 +269,8 @@ class Generation:
     def _path(self, root: str, relative: str) -> str:
         """safe_relative with strings: a rebuild looks up some twenty thousand paths, and the
         same refusals hold (anything unusual goes through safe_relative itself)."""
-        if not relative or relative[0] == "/" or "\\" in relative or any(part in ("", ".", "..") for part in relative.split("/")):
+        # An empty part stands for an empty path and a leading or doubled "/" alike.
+        if "\\" in relative or any(part in ("", ".", "..") for part in relative.split("/")):
             return str(safe_relative(Path(root), relative, self._real_dirs))
         path = root + "/" + relative
         if os.path.islink(path):

@@ -34,6 +34,7 @@ NO_PICKUP = [("closing_memo", "made once the pickup is recorded (status picked_u
 
 def papers(the_plan, record_id: str) -> tuple[list, list]:
     made = [(d.name, d.formats, d.title) for d in the_plan.documents if d.record_id == record_id]
+    assert {d.template.split("/")[0] for d in the_plan.documents if d.record_id == record_id} <= {"donation"}
     held = [(h.document, h.reason) for h in the_plan.held_back if h.record_id == record_id]
     return made, held
 
@@ -72,6 +73,15 @@ def test_an_approved_donation_has_its_letters_notices_designation_and_releases_a
         "notice-information-technology.en", "notice-solid-waste-services.en", "notice-fleet.en", "title_assignment.en"]
 
 
+def test_a_council_adoption_recorded_by_its_flag_counts_like_the_status(tmp_path):
+    batch = BatchCopy(tmp_path)
+    batch.replace("donations/don-2026-nld-bomberos.yaml", "  meeting_date: 2026-12-08",
+                  "  meeting_date: 2026-12-08\n  adopted: true\n  vote: {ayes: 7, nays: 0, absent: 1, abstain: 0}")
+    made, held = papers(planned(batch, AFTER_MEETING)[2], BOMBEROS)
+    assert "approval_letter.en" in [name for name, _, _ in made] and WAITING[0] not in held
+    assert "approval_letter.en" not in [name for name, _, _ in papers(planned(batch, AS_OF)[2], BOMBEROS)[0]]
+
+
 def test_a_donation_of_no_vehicle_has_no_notice_to_fleet_and_no_title_assignment(tmp_path):
     batch = BatchCopy(tmp_path)
     approve_donations(batch)
@@ -96,9 +106,11 @@ def test_a_donation_approved_at_an_earlier_meeting_and_picked_up_has_every_paper
 
 # --- what each task of a donation is told: whom a notice is to, and the pickup ID only on the city's copy -----------
 
-def tasks_of(tmp_path, record_id: str, documents: tuple[str, ...]) -> dict:
+def tasks_of(tmp_path, record_id: str, documents: tuple[str, ...], edit=None) -> dict:
     batch = BatchCopy(tmp_path)
     approve_donations(batch)
+    if edit:
+        edit(batch)
     loaded, _, the_plan = planned(batch, AFTER_MEETING)
     chosen = [d for d in the_plan.documents if d.record_id == record_id and d.document in documents]
     return {t.plan.name: t.context for t in make_tasks(loaded, Plan(documents=chosen), as_of=AFTER_MEETING)}
@@ -120,6 +132,13 @@ def test_the_pickup_id_number_is_told_to_the_city_copy_in_every_language_and_to_
         expected = "VLGRHC75021428H700" if name == "release_receipt-city-copy.en" else ""
         for view in (context, context["en"], context["es"]):
             assert view["donation"]["pickup"]["id_number"] == expected, name
+    # no pickup person named yet: the city's copy leaves the number blank, to be written in at pickup
+    def no_id_number(batch):
+        text = batch.path("donations/don-2026-nld-public-works.yaml").read_text(encoding="utf-8")
+        batch.replace("donations/don-2026-nld-public-works.yaml", next(x for x in text.splitlines() if "id_number:" in x) + "\n", "")
+
+    for name, context in tasks_of(tmp_path / "works", PUBLIC_WORKS, ("release_receipt",), no_id_number).items():
+        assert [view["donation"]["pickup"]["id_number"] for view in (context, context["en"], context["es"])] == ["", "", ""]
 
 
 def test_each_request_to_a_department_is_told_whom_it_is_to_and_where_the_donation_stands_in_line(tmp_path):

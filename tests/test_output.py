@@ -86,8 +86,13 @@ def test_the_current_generation_is_looked_up_with_the_same_refusals(tmp_path):
     (folder / "away").symlink_to(tmp_path / "elsewhere")  # planted in the current output
     generation = OutputFolder(folder).begin()
     assert generation.existing_size("a/letter.pdf") == 1
+    os.chmod(folder.resolve(), 0o755)
+    (folder / "a\\letter.pdf").write_bytes(b"a name safe_relative refuses")
+    (folder / "a" / "alias.pdf").symlink_to("letter.pdf")  # a link to a file inside is followed
+    (folder / "a" / "outside.pdf").symlink_to(tmp_path / "elsewhere" / "letter.pdf")
+    assert generation.existing_size("a/alias.pdf") == 1
     for relative in ("away/letter.pdf", "../batch/a/letter.pdf", "/a/letter.pdf", "a\\letter.pdf", "a/missing.pdf", "a",
-                     "a/letter.pdf\0"):
+                     "a/letter.pdf\0", "", "a/outside.pdf"):
         assert generation.existing_size(relative) is None, relative
         assert generation.carry(relative) is False, relative
     for relative in ("a//letter.pdf", "a/./letter.pdf"):  # read as safe_relative reads them: the same file
@@ -106,6 +111,8 @@ def test_a_build_makes_a_link_to_a_readable_generation_with_its_manifest_last(tm
     assert stat.S_IMODE((folder / "a" / "letter.pdf").stat().st_mode) == 0o644
     assert stat.S_IMODE((folder / "a").stat().st_mode) == 0o755 and stat.S_IMODE(final.stat().st_mode) == 0o755
     assert OutputFolder(folder).previous_manifest() == _manifest("a/letter.pdf", "b.docx", batch="example")
+    assert OutputFolder(tmp_path / "out" / "never").previous_manifest() == {}
+    assert stat.S_IMODE((folder.parent / ".batch.lock").stat().st_mode) == 0o644
     assert _beside(folder) == [".batch.gen-1", ".batch.lock", "batch"]
 
 
@@ -140,9 +147,9 @@ def test_a_file_no_build_made_gives_way_to_one_this_build_writes_under_its_name(
 
 def test_a_rebuild_that_changes_nothing_keeps_the_current_generation_untouched(tmp_path):
     folder = tmp_path / "out" / "batch"
-    first = _build(folder, {"a.pdf": b"1", "b.pdf": b"2"})
+    first = _build(folder, {"a.pdf": b"1", "b.pdf": b"2"}, zeta="z", alpha="ä")  # the file has its keys sorted
     before = (first / MANIFEST).stat().st_mtime_ns
-    assert _build(folder, {}, carried=("a.pdf", "b.pdf")) == first  # same manifest: nothing made
+    assert _build(folder, {}, carried=("a.pdf", "b.pdf"), zeta="z", alpha="ä") == first  # same manifest: nothing made
     assert (first / MANIFEST).stat().st_mtime_ns == before and _beside(folder) == [".batch.gen-1", ".batch.lock", "batch"]
     changed = _build(folder, {}, carried=("a.pdf", "b.pdf"), note="a new field")  # the manifest changed: made anew
     assert changed.name == ".batch.gen-2" and json.loads((folder / MANIFEST).read_bytes())["note"] == "a new field"
@@ -294,12 +301,12 @@ def test_a_file_system_fault_says_where_why_and_what_to_do(tmp_path, code, fix):
 
 def test_a_full_disk_at_the_lock_is_one_line(tmp_path, monkeypatch):
     real_open = os.open
-    monkeypatch.setattr(output.os, "open", lambda path, *a: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device", path))
+    monkeypatch.setattr(output.os, "open", lambda path, *a: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device"))
                         if str(path).endswith(".lock") else real_open(path, *a))
     with pytest.raises(OutputError) as refused:
         OutputFolder(tmp_path / "out" / "batch").begin()
-    assert refused.value.message.endswith("No space left on device; the previous output is unchanged  → free some disk "
-                                          "space, then build again")
+    assert refused.value.message == (f"{tmp_path / 'out'}: No space left on device; the previous output is unchanged  → free "
+                                     "some disk space, then build again")
 
 
 # --- taking files over -------------------------------------------------------------------------------------------
@@ -338,7 +345,7 @@ def test_a_streamed_file_counts_as_written_and_replaces_one_taken_over(tmp_path)
 
 
 def test_the_manifest_is_json_with_sorted_keys_and_a_line_per_file(tmp_path):
-    manifest = {"files": [{"path": "b.pdf", "sha256": "2"}, {"path": "a.pdf", "sha256": "1"}], "batch": "ñ", "held_back": [],
+    manifest = {"files": [{"sha256": "2", "path": "b.pdf"}, {"path": "a.pdf", "sha256": "1"}], "batch": "ñ", "held_back": [],
                 "count": 2}
     text = manifest_bytes(manifest).decode("utf-8")
     assert json.loads(text) == manifest
@@ -402,3 +409,45 @@ def test_debris_that_cannot_be_removed_does_not_stop_the_build(tmp_path, monkeyp
     assert _build(folder, {"a.pdf": b"2"}).name == ".batch.gen-10"
     monkeypatch.undo()
     assert (folder / "a.pdf").read_bytes() == b"2"
+
+
+def test_a_file_taken_over_after_it_was_written_keeps_what_was_written_and_the_rest_are_still_linked(tmp_path):
+    folder = tmp_path / "out" / "batch"
+    _build(folder, {"a.pdf": b"1", "b.pdf": b"2", "c.pdf": b"3"})
+    generation = OutputFolder(folder).begin()
+    generation.write("a.pdf", b"1 again")
+    for relative in ("a.pdf", "b.pdf", "c.pdf"):
+        generation.carry(relative)
+    generation.commit(_manifest("a.pdf", "b.pdf", "c.pdf"))
+    assert _tree(folder) == {"a.pdf": b"1 again", "b.pdf": b"2", "c.pdf": b"3",
+                             MANIFEST: manifest_bytes(_manifest("a.pdf", "b.pdf", "c.pdf"))}
+
+
+def test_the_output_is_readable_by_colleagues_whatever_the_builders_umask(tmp_path):
+    folder = tmp_path / "out" / "batch"
+    before = os.umask(0o077)
+    try:
+        _build(folder, {"a/b/letter.pdf": b"1"})
+    finally:
+        os.umask(before)
+    for path in (folder.resolve(), folder / "a", folder / "a" / "b"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o755, path
+    for path in (folder / "a" / "b" / "letter.pdf", folder / MANIFEST):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+
+
+def test_a_failed_swap_of_the_first_build_leaves_nothing(tmp_path, monkeypatch):
+    folder = tmp_path / "out" / "batch"
+    generation = OutputFolder(folder).begin()
+    generation.write("a.pdf", b"1")
+    real_replace = os.replace
+
+    def refuse_the_swap(source, target):
+        if os.fspath(target) == os.fspath(folder):
+            raise OSError(errno.EIO, "Input/output error")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(output.os, "replace", refuse_the_swap)
+    with pytest.raises(OSError, match="Input/output error"):
+        generation.commit(_manifest("a.pdf"))
+    assert _beside(folder) == [".batch.lock"]
