@@ -132,13 +132,6 @@ def test_the_pickup_id_number_is_told_to_the_city_copy_in_every_language_and_to_
         expected = "VLGRHC75021428H700" if name == "release_receipt-city-copy.en" else ""
         for view in (context, context["en"], context["es"]):
             assert view["donation"]["pickup"]["id_number"] == expected, name
-    # no pickup person named yet: the city's copy leaves the number blank, to be written in at pickup
-    def no_id_number(batch):
-        text = batch.path("donations/don-2026-nld-public-works.yaml").read_text(encoding="utf-8")
-        batch.replace("donations/don-2026-nld-public-works.yaml", next(x for x in text.splitlines() if "id_number:" in x) + "\n", "")
-
-    for name, context in tasks_of(tmp_path / "works", PUBLIC_WORKS, ("release_receipt",), no_id_number).items():
-        assert [view["donation"]["pickup"]["id_number"] for view in (context, context["en"], context["es"])] == ["", "", ""]
 
 
 def test_each_request_to_a_department_is_told_whom_it_is_to_and_where_the_donation_stands_in_line(tmp_path):

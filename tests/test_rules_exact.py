@@ -854,3 +854,22 @@ def test_an_item_without_a_department_does_not_end_the_comparison_of_the_items_a
                 + text[start:].replace("department: {en: Information Technology,", "department: {en: solid waste services,"))
     finding = only(batch.check(), "donation.department")
     assert finding.field == "items[2].department" and finding.message.startswith("'solid waste services' and 'Solid Waste")
+
+
+def test_every_template_of_a_city_folder_is_checked_after_one_that_fails_and_every_missing_part_is_named(batch, tmp_path):
+    from pipeline.records import load_batch
+    from pipeline.validate import validate
+
+    own = tmp_path / "city" / "templates_en" / "partnership"
+    own.mkdir(parents=True)
+    (own / "agreement.html").write_bytes(b"\xe9")  # read first (sorted), and unreadable
+    (own / "b_syntax.html").write_text("{% if %}", encoding="utf-8")
+    (own / "c_parts.html").write_text("{% include 'partnership/x.html' %}{% include 'partnership/y.html' %}", encoding="utf-8")
+    found = [(f.file, f.message) for f in validate(load_batch(batch.folder), overrides=tmp_path / "city").findings
+             if f.rule == "city.template"]
+    assert found == [
+        ("city/templates_en/partnership/agreement.html",
+         "the template cannot be read ('utf-8' codec can't decode byte 0xe9 in position 0: unexpected end of data)"),
+        ("city/templates_en/partnership/b_syntax.html", "Jinja cannot read this template: Expected an expression, got 'end of statement block'"),
+        ("city/templates_en/partnership/c_parts.html", "the template uses 'partnership/x.html', 'partnership/y.html', which is "
+                                                       "neither the city's nor a packaged template")]
