@@ -873,3 +873,25 @@ def test_every_template_of_a_city_folder_is_checked_after_one_that_fails_and_eve
         ("city/templates_en/partnership/b_syntax.html", "Jinja cannot read this template: Expected an expression, got 'end of statement block'"),
         ("city/templates_en/partnership/c_parts.html", "the template uses 'partnership/x.html', 'partnership/y.html', which is "
                                                        "neither the city's nor a packaged template")]
+
+
+# --- a signed agreement: the partner's cabildo and SRE, and the city attorney's approval -------------------------
+
+@pytest.mark.parametrize("old, new, rule, field, message, fix", [
+    ('cabildo: {acta: "12/2024", date: 2024-05-30}\n', "", "partnership.mexican_approval", "cabildo",
+     "the partner's cabildo approval is not recorded",
+     "add 'cabildo:' with the acta number and date from the partner's secretario del ayuntamiento"),
+    ('sre: {dictamen: "DGAJ-2024-0415", date: 2024-06-10}\n', "", "partnership.mexican_approval", "sre",
+     "the SRE dictamen de procedencia is not recorded (Mexican municipalities must consult SRE before signing)",
+     "add 'sre:' with the dictamen number and date"),
+    ("legal_review: {status: approved, reviewer: Marisa L. Benavides, date: 2024-05-06, revision: 295f46609e}",
+     "legal_review: {status: pending}", "partnership.legal_review", "legal_review",
+     "the agreement is signed but the legal review is not recorded as approved",
+     "record the city attorney's approval (legal_review: status approved, reviewer, date)"),
+])
+def test_a_signed_agreement_shows_the_partners_cabildo_and_sre_and_the_city_attorneys_approval(batch, old, new, rule, field,
+                                                                                               message, fix):
+    batch.replace(MONTERREY, old, new)
+    finding = only(batch.check(), rule)
+    at = batch.line_of(MONTERREY, new if new else "id: laredo-monterrey")  # a missing field: the record's first line
+    assert whole(finding) == (f"records/example/{MONTERREY}", at, "laredo-monterrey", field, "warning", message, fix)
