@@ -48,6 +48,14 @@ def test_components_of_the_wrong_shape_are_a_schema_finding_not_a_crash(batch, c
     assert finding.record == "laredo-saltillo" and finding.severity == "error"
 
 
+@pytest.mark.parametrize("record", ["partnerships/dos-laredos.yaml", MONTERREY])  # a work plan and review; an evaluation
+@pytest.mark.parametrize("components", ["", "components: null\n", "components: 5\n", "components: {area: culture}\n"])
+def test_a_work_plan_review_or_evaluation_beside_components_of_any_shape_is_checked_without_a_crash(batch, record, components):
+    batch.replace_block(record, "components:", components)
+    report = batch.check()
+    assert [f.field for f in report.errors if f.rule.startswith("schema") and f.field.startswith("components")] == ["components"]
+
+
 @pytest.mark.parametrize("fund, named", [("{en: General Fund 101, es: Fondo General 101}", "General Fund 101"),
                                          ("General Fund 101", "General Fund 101"), ("{es: Fondo General 101}", "Fondo General 101"),
                                          ("{}", "?")])
@@ -895,3 +903,19 @@ def test_a_signed_agreement_shows_the_partners_cabildo_and_sre_and_the_city_atto
     finding = only(batch.check(), rule)
     at = batch.line_of(MONTERREY, new if new else "id: laredo-monterrey")  # a missing field: the record's first line
     assert whole(finding) == (f"records/example/{MONTERREY}", at, "laredo-monterrey", field, "warning", message, fix)
+
+
+def test_a_new_relationship_without_its_proposal_or_assessment_is_warned_and_one_in_force_is_not(batch):
+    text = batch.path(SALTILLO).read_text(encoding="utf-8")
+    start, end = text.index("proposal:"), text.index("council:\n")
+    batch.write(SALTILLO, text[:start] + text[end:])
+    report = batch.check()
+    proposal, assessment = only(report, "lifecycle.proposal"), only(report, "lifecycle.assessment")
+    assert whole(proposal) == (f"records/example/{SALTILLO}", batch.line_of(SALTILLO, "status: proposed"), "laredo-saltillo",
+                               "status", "warning",
+                               "a new relationship's letter of introduction goes out without a twinning proposal on record",
+                               "add proposal: (interested people, committee terms, activities, budget, reporting, reviews)")
+    assert whole(assessment) == (f"records/example/{SALTILLO}", batch.line_of(SALTILLO, "council:\n"), "laredo-saltillo",
+                                 "council", "warning", "the relationship goes to the council without staff's assessment of "
+                                 "the proposal", "add assessment: the five criteria scored with evidence, and the research profile")
+    assert not {"lifecycle.proposal", "lifecycle.assessment"} & {f.rule for f in report.findings if f.record != "laredo-saltillo"}
