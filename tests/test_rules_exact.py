@@ -919,3 +919,29 @@ def test_a_new_relationship_without_its_proposal_or_assessment_is_warned_and_one
                                  "council", "warning", "the relationship goes to the council without staff's assessment of "
                                  "the proposal", "add assessment: the five criteria scored with evidence, and the research profile")
     assert not {"lifecycle.proposal", "lifecycle.assessment"} & {f.rule for f in report.findings if f.record != "laredo-saltillo"}
+
+
+# --- a partnership's status and the evidence of its steps ----------------------------------------------------------
+
+def test_the_record_of_a_later_step_under_an_earlier_status_names_the_status_it_needs(batch):
+    batch.replace(MONTERREY, "status: active", "status: council_approved")
+    found = sorted((f.field, f.message, f.fix) for f in batch.check().findings
+                   if f.rule == "partnership.status" and f.record == "laredo-monterrey")
+    assert found == [
+        ("status", "the record has 'sci_submission' but status is council_approved",
+         "set status: submitted_to_sci (or later), or remove 'sci_submission'"),
+        ("status", "the record has 'signing' but status is council_approved", "set status: signed (or later), or remove 'signing'")]
+
+
+@pytest.mark.parametrize("record, old, new, field, message, fix", [
+    (SALTILLO, "status: proposed", "status: council_approved", "council",
+     "status is council_approved but the council meeting date 2026-12-08 is still ahead",
+     "keep the earlier status until the council meeting has happened"),
+    (MONTERREY, "  date: 2024-06-20\n", "  date: 2026-11-30\n", "signing",
+     "status is active but the signing date 2026-11-30 is still ahead", "keep the earlier status until the signing has happened"),
+])
+def test_a_status_whose_step_is_still_ahead_is_refused(batch, record, old, new, field, message, fix):
+    batch.replace(record, old, new)
+    found = [(f.field, f.message, f.fix) for f in batch.check().findings
+             if f.rule == "partnership.status" and "still ahead" in f.message]
+    assert found == [(field, message, fix)]
