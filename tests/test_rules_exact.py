@@ -945,3 +945,22 @@ def test_a_status_whose_step_is_still_ahead_is_refused(batch, record, old, new, 
     found = [(f.field, f.message, f.fix) for f in batch.check().findings
              if f.rule == "partnership.status" and "still ahead" in f.message]
     assert found == [(field, message, fix)]
+
+
+@pytest.mark.parametrize("status, action", [("emeritus", "emeritus"), ("terminated", "termination")])
+def test_an_ended_relationship_without_its_status_change_says_what_to_record(batch, status, action):
+    batch.replace_block(MONTERREY, "status_change:")
+    batch.replace(MONTERREY, "status: active", f"status: {status}")
+    found = [(f.field, f.message, f.fix) for f in batch.check().findings
+             if f.rule == "partnership.status" and f.record == "laredo-monterrey"]
+    assert found == [("status", f"status is {status}: the council's act, the mayor's letter to the partner and the written "
+                      "notice to SCI must be recorded", f"add status_change: with action {action}, reasons, council, "
+                      "letter_date and sci_notice_date")]
+
+
+def test_an_ended_status_that_is_not_what_the_status_change_records_names_both_ways_out(batch):
+    batch.replace(MONTERREY, "status: active", "status: terminated")
+    found = [(f.field, f.message, f.fix) for f in batch.check().findings
+             if f.rule == "partnership.status" and f.record == "laredo-monterrey"]
+    assert found == [("status_change.action", "status is terminated but the status change recorded is an emeritus designation",
+                      "set status: emeritus, or record a termination as the status change")]
