@@ -964,3 +964,23 @@ def test_an_ended_status_that_is_not_what_the_status_change_records_names_both_w
              if f.rule == "partnership.status" and f.record == "laredo-monterrey"]
     assert found == [("status_change.action", "status is terminated but the status change recorded is an emeritus designation",
                       "set status: emeritus, or record a termination as the status change")]
+
+
+def test_a_status_change_of_a_relationship_not_in_force_is_refused_in_words_a_clerk_reads(batch):
+    text = batch.path(MONTERREY).read_text(encoding="utf-8")
+    start = text.index("status_change:")
+    end = text.index("\n", text.index("filed_on:", start)) + 1
+    batch.write(SALTILLO, batch.path(SALTILLO).read_text(encoding="utf-8") + text[start:end])
+    found = [whole(f) for f in batch.check().findings if f.rule == "lifecycle.status_change"]
+    assert found == [(f"records/example/{SALTILLO}", batch.line_of(SALTILLO, "  action: emeritus"), "laredo-saltillo",
+                      "status_change.action", "error", "an emeritus designation is for a relationship in force, and this one "
+                      "is proposed", "remove status_change until the agreement is signed and in force")]
+
+
+def test_a_renewal_needs_no_reasons_and_an_emeritus_designation_does(batch):
+    text = batch.path(MONTERREY).read_text(encoding="utf-8")
+    start, end = text.index("  reasons:\n", text.index("status_change:")), text.index("  council:\n", text.index("status_change:"))
+    batch.write(MONTERREY, text[:start] + text[end:])
+    assert "lifecycle.reasons" in rules_of(batch.check())
+    batch.replace(MONTERREY, "  action: emeritus", "  action: renewal")
+    assert "lifecycle.reasons" not in rules_of(batch.check())

@@ -113,7 +113,7 @@ def _check_status_change(record, report, data, env: Env, status) -> None:
                    f"set status: {target}, or record {CHANGE_NOUN[STATUS_ACTION[status]]} as the status change")
     elif status not in CHANGE_FROM[action] and status != target:
         report.add(record, "lifecycle.status_change", ("status_change", "action"),
-                   f"a {action} is for a relationship in force, and this one is {status}",
+                   f"{CHANGE_NOUN[action]} is for a relationship in force, and this one is {status}",
                    "remove status_change until the agreement is signed and in force")
     if action != "renewal" and not _items_or_text(change.get("reasons")):
         report.add(record, "lifecycle.reasons", ("status_change", "reasons"),
