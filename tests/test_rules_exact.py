@@ -984,3 +984,20 @@ def test_a_renewal_needs_no_reasons_and_an_emeritus_designation_does(batch):
     assert "lifecycle.reasons" in rules_of(batch.check())
     batch.replace(MONTERREY, "  action: emeritus", "  action: renewal")
     assert "lifecycle.reasons" not in rules_of(batch.check())
+
+
+@pytest.mark.parametrize("letter, notice, found", [
+    ("2026-12-07", "", [("status_change.letter_date", "the mayor's letter (2026-12-07) is dated before the council acted (2026-12-08)",
+                         "the letter conveys the council's decision: date it on or after the meeting")]),
+    ("2026-12-08", "2026-12-08", []),  # the same day: in order
+    ("2026-12-09", "2026-12-08", [("status_change.sci_notice_date", "SCI was notified (2026-12-08) before the mayor's letter to "
+                                   "the partner (2026-12-09)", "the partner hears it first: record letter_date, on or before "
+                                   "the notice to SCI")]),
+    ("", "2026-12-10", [("status_change.sci_notice_date", "SCI was notified (2026-12-10) before the mayor's letter to the partner "
+                         "was recorded", "the partner hears it first: record letter_date, on or before the notice to SCI")]),
+])
+def test_the_partner_hears_of_a_status_change_after_the_council_acts_and_before_sci(batch, letter, notice, found):
+    added = (f"  letter_date: {letter}\n" if letter else "") + (f"  sci_notice_date: {notice}\n" if notice else "")
+    batch.replace(MONTERREY, "  action: emeritus\n", "  action: emeritus\n" + added)
+    report = batch.check(AFTER_MEETING)
+    assert [(f.field, f.message, f.fix) for f in report.findings if f.rule == "lifecycle.order"] == found
