@@ -1001,3 +1001,18 @@ def test_the_partner_hears_of_a_status_change_after_the_council_acts_and_before_
     batch.replace(MONTERREY, "  action: emeritus\n", "  action: emeritus\n" + added)
     report = batch.check(AFTER_MEETING)
     assert [(f.field, f.message, f.fix) for f in report.findings if f.rule == "lifecycle.order"] == found
+
+
+@pytest.mark.parametrize("record, meeting, since", [(MONTERREY, "2024-06-19", "2024-06-20"),  # its signing
+                                                    ("partnerships/dos-laredos.yaml", "1985-01-01", "1986-11-15")])  # founded
+def test_a_council_act_on_a_relationship_before_it_began_is_refused(batch, record, meeting, since):
+    if record == MONTERREY:
+        batch.replace(MONTERREY, "    meeting_date: 2026-12-08\n    strategic_goal: \"4\"",
+                      f"    meeting_date: {meeting}\n    strategic_goal: \"4\"")
+    else:
+        batch.write(record, batch.path(record).read_text(encoding="utf-8") + "status_change:\n  action: renewal\n"
+                    f"  council: {{resolution_number: 1985-R-1, meeting_date: {meeting}}}\n")
+    found = [(f.field, f.message, f.fix) for f in batch.check().findings
+             if f.rule == "lifecycle.order" and f.field == "status_change.council.meeting_date"]
+    assert found == [("status_change.council.meeting_date",
+                      f"the council acts on the relationship ({meeting}) before it began ({since})", "correct the meeting date")]
