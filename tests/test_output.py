@@ -182,19 +182,24 @@ def test_an_output_from_before_generations_is_replaced_by_the_link_and_kept_unti
     assert _beside(folder) == [".batch.gen-1", ".batch.lock", "batch"]
 
 
+def refuse_the_swap(monkeypatch, folder) -> None:
+    """The commit's last rename, the one that makes the new generation current, fails."""
+    real_replace = os.replace
+
+    def replace(source, target):
+        if os.fspath(target) == os.fspath(folder):
+            raise OSError(errno.EIO, "Input/output error")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(output.os, "replace", replace)
+
+
 def test_a_failed_swap_leaves_the_previous_output_and_no_debris(tmp_path, monkeypatch):
     folder = tmp_path / "out" / "batch"
     _build(folder, {"a.pdf": b"1"})
     generation = OutputFolder(folder).begin()
     generation.write("a.pdf", b"2")
-    real_replace = os.replace
-
-    def refuse_the_swap(source, target):
-        if os.fspath(target) == os.fspath(folder):
-            raise OSError(errno.EIO, "Input/output error")
-        return real_replace(source, target)
-
-    monkeypatch.setattr(output.os, "replace", refuse_the_swap)
+    refuse_the_swap(monkeypatch, folder)
     with pytest.raises(OSError):
         generation.commit(_manifest("a.pdf"))
     monkeypatch.undo()
@@ -440,14 +445,7 @@ def test_a_failed_swap_of_the_first_build_leaves_nothing(tmp_path, monkeypatch):
     folder = tmp_path / "out" / "batch"
     generation = OutputFolder(folder).begin()
     generation.write("a.pdf", b"1")
-    real_replace = os.replace
-
-    def refuse_the_swap(source, target):
-        if os.fspath(target) == os.fspath(folder):
-            raise OSError(errno.EIO, "Input/output error")
-        return real_replace(source, target)
-
-    monkeypatch.setattr(output.os, "replace", refuse_the_swap)
+    refuse_the_swap(monkeypatch, folder)
     with pytest.raises(OSError, match="Input/output error"):
         generation.commit(_manifest("a.pdf"))
     assert _beside(folder) == [".batch.lock"]
