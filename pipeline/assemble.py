@@ -111,8 +111,7 @@ def council_packet(handle: BinaryIO, folder: Path, batch, the_plan: Plan, files:
     try:
         front = [(kept_segment(join, pdf, segments), pdf) for pdf in _front_matter(batch, items, overrides, segments)]
     except ValueError:  # pypdf's, reading an index page a damaged or forged cache entry holds: laid out afresh, and kept in its place
-        for table in ("front", "front row"):
-            segments.drop(table)
+        segments.drop("front", "front row")
         front = [(join.segment(pdf, stamped=True), pdf) for pdf in _front_matter(batch, items, overrides, segments)]
     stamp = _page_stamp(sum(len(segment.pages) for segment, _ in front), revision)
     for segment, pdf in front:

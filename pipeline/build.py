@@ -204,8 +204,7 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
                 rendered = render_report(context, overrides, summary_pages(context, kept_parts, overrides) + pdfs, kept_parts)
             except ValueError:  # pypdf's, reading a part a damaged or forged cache entry held: laid out afresh
                 pdfs = lay_out_parts([html for html, _ in parts], overrides)
-                for table in ("summary page", "summary page row", "report segment"):
-                    kept_parts.drop(table)  # replaced by what is laid out now, so the next build is whole again
+                kept_parts.drop("summary page", "summary page row", "report segment")  # replaced by what is laid out now, so the next build is whole again
                 rendered = render_report(context, overrides, summary_pages(context, kept_parts, overrides) + pdfs, kept_parts)
             for (_, key), pdf in zip(parts, pdfs):
                 kept_parts.put("report part", key, pdf)

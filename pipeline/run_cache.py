@@ -92,13 +92,14 @@ class RunCache:
             self._new.setdefault(table, {})[key] = value
             self._replaced |= key in self._old.get(table, {})  # the file's entry was refused: write the new one
 
-    def drop(self, table: str) -> None:
-        """Forget every entry of `table`, read or made: what is made from now on replaces them
+    def drop(self, *tables: str) -> None:
+        """Forget every entry of these tables, read or made: what is made from now on replaces them
         (entries a reader refused after taking them, like a damaged page, are not kept)."""
-        self._looked_at.add(table)
-        self._replaced |= table in self._old
-        self._old.pop(table, None)
-        self._new.pop(table, None)
+        for table in tables:
+            self._looked_at.add(table)
+            self._replaced |= table in self._old
+            self._old.pop(table, None)
+            self._new.pop(table, None)
 
     def companion(self, name: str) -> "RunCache":
         """A cache in its own file beside this one, for a table too big to load on every run (the
