@@ -77,9 +77,11 @@ def test_a_council_adoption_recorded_by_its_flag_counts_like_the_status(tmp_path
     batch = BatchCopy(tmp_path)
     batch.replace("donations/don-2026-nld-bomberos.yaml", "  meeting_date: 2026-12-08",
                   "  meeting_date: 2026-12-08\n  adopted: true\n  vote: {ayes: 7, nays: 0, absent: 1, abstain: 0}")
-    made, held = papers(planned(batch, AFTER_MEETING)[2], BOMBEROS)
-    assert "approval_letter.en" in [name for name, _, _ in made] and WAITING[0] not in held
-    assert "approval_letter.en" not in [name for name, _, _ in papers(planned(batch, AS_OF)[2], BOMBEROS)[0]]
+    made = [name for name, _, _ in papers(planned(batch, AFTER_MEETING)[2], BOMBEROS)[0]]
+    before = [name for name, _, _ in papers(planned(batch, AS_OF)[2], BOMBEROS)[0]]
+    assert "approval_letter.en" in made and "approval_letter.en" not in before
+    # the departments were asked before the council acted: no request once it has, though the status says requested
+    assert "availability_request-fire-department.en" in before and not any(n.startswith("availability") for n in made)
 
 
 def test_a_donation_of_no_vehicle_has_no_notice_to_fleet_and_no_title_assignment(tmp_path):

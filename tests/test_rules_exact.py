@@ -409,6 +409,18 @@ def test_approved_on_the_meeting_day_itself_and_requested_the_same_day_are_in_or
     assert donation_status(batch, as_of=dt.date(2026, 9, 22)) == []  # the meeting day: the council has voted
 
 
+@pytest.mark.parametrize("adopted, status, warned", [(True, "requested", True), (False, "requested", False),
+                                                     (True, "council_approved", False)])
+def test_an_adoption_recorded_by_its_flag_while_the_status_says_requested_is_a_warning(batch, adopted, status, warned):
+    batch.replace(BOMBEROS, "status: requested", f"status: {status}")
+    batch.replace(BOMBEROS, "  meeting_date: 2026-12-08", f"  meeting_date: 2026-12-08\n  adopted: {str(adopted).lower()}")
+    report = batch.check(AFTER_MEETING)
+    hits = [whole(f) for f in report.findings if f.rule == "donation.adopted_status"]
+    assert hits == ([(f"records/example/{BOMBEROS}", 4, "don-2026-nld-bomberos", "status", "warning",
+                      "the council's adoption is recorded (council.adopted: true) but status is still requested",
+                      "set status: council_approved")] if warned else [])
+
+
 def test_the_first_and_last_donation_steps_leave_their_trace(batch):
     batch.replace(BUS, 'availability: {authorized_by: "Roberto E. Angulo, City Manager", authorized_on: 2026-07-08, reply_by: 2026-07-22}\n', "")
     batch.replace(BUS, "letter_date: 2026-09-25", "# letter_date: 2026-09-25")

@@ -41,11 +41,12 @@ DATED_ON_ISSUE = {"approval_letter": ("letter_date",), "notice": ("letter_date",
                   "availability_request": ("availability", "authorized_on")}
 
 
-def _plan_availability_requests(record, result: Plan) -> None:
+def _plan_availability_requests(record, result: Plan, approved: bool) -> None:
     """Step 1: with Management's authorization, each department is asked whether its candidate
-    items can be donated (the four conditions). Made while the request is being prepared."""
+    items can be donated (the four conditions). Made while the request is being prepared: not
+    once the council has approved it, even if the status still says requested."""
     data = record.data
-    if data.get("status") != "requested":
+    if data.get("status") != "requested" or approved:
         return
     if not isinstance(data.get("availability"), dict):
         result.held_back.append(HeldBack(record.id, "availability_request",
@@ -72,7 +73,7 @@ def says_adopted(data, act=("council",)) -> bool:
 def plan(record, as_of, result: Plan) -> None:
     data = record.data
     approved = adopted(says_adopted, data, as_of)
-    _plan_availability_requests(record, result)
+    _plan_availability_requests(record, result, approved)
     resolutions(record, "donation_resolution", approved, result)
     later = ["approval_letter", "notice", "release_receipt"]
     if not approved:

@@ -55,6 +55,7 @@ RULES: dict[str, Rule] = {
     "vehicle.title_holder": Rule(E, "a vehicle needs the title holder named (Fleet gets the title signed)"),
     "donation.signatory": Rule(W, "a donation without the recipient's head or legal representative (with power of attorney) named"),
     "donation.status": Rule(E, "the donation's status does not match the council action and pickup recorded"),
+    "donation.adopted_status": Rule(W, "the council's adoption is recorded (council.adopted) but the status still says requested"),
     "donation.department": Rule(E, "department names that make one file name, or none (each department's notice is its own file)"),
     "donation.availability": Rule(W, "a donation at council without Management's authorization to search for the equipment (step 1)"),
     "donation.letter_date": Rule(W, "a closed donation without the date its letters were issued"),

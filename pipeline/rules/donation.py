@@ -130,6 +130,11 @@ def _check_status(record, report, data, env: Env) -> None:
         report.add(record, "donation.status", ("council", "meeting_date"),
                    f"status is {status} but the council meets on {meeting.isoformat()}",
                    "set status: requested until the council has voted")
+    if status == "requested" and get(data, "council", "adopted") is True:
+        # the documents follow the flag (approval letter, no more requests to the departments); the log should too
+        report.add(record, "donation.adopted_status", ("status",),
+                   "the council's adoption is recorded (council.adopted: true) but status is still requested",
+                   "set status: council_approved")
     requested = env.date(data, "requested_on")
     if meeting and requested and meeting < requested:
         report.add(record, "donation.status", ("council", "meeting_date"),
