@@ -46,7 +46,7 @@ STAMP_COLOUR = b"0.067 g\n"  # the documents' text colour, #111
 # where and how WeasyPrint writes every document's footer.
 FOOTER_TEXT = "Cover and index, page {page} of {pages}"
 FOOTER_ID = "{id} · rev. {revision}"
-FOOTER_SAMPLE = "council-packet.en · rev. 0123456789abcdef Cover and index, Page of ivxlcdm"  # the report's "Page 3 of 9" too
+FOOTER_SAMPLE = "council-packet.en · rev. 0123456789abcdef Cover and index, Page of ivxlcdm as"  # the report's footer too
 FOOTER_FONT = "/PacketFooter"
 FOOTER_SIZE = 8.5  # points, regular
 FOOTER_BASELINE = 31.15  # points above the bottom edge

@@ -274,11 +274,13 @@ def lay_out_parts(htmls: list[str], overrides: Path | None = None) -> list[bytes
 def _joined(context: dict, parts_pdf: list[bytes], kept: run_cache.RunCache) -> bytes:
     font = footer_font()
 
+    dated = REPORT_DATED.format(id=REPORT_ID, as_of=context["report"]["as_of"])
+
     def page_of(total: int):
         def draw(index: int, box) -> bytes:
-            text = REPORT_PAGE.format(page=index + 1, pages=total)
-            return FOOTER_COLOUR + font.show_right(FOOTER_FONT, text, REPORT_FOOTER_SIZE, box[2] - REPORT_MARGIN,
-                                                   box[1] + REPORT_FOOTER_BASELINE)
+            text, y = REPORT_PAGE.format(page=index + 1, pages=total), box[1] + REPORT_FOOTER_BASELINE
+            return FOOTER_COLOUR + font.show(FOOTER_FONT, dated, REPORT_FOOTER_SIZE, box[0] + REPORT_MARGIN, y) + \
+                font.show_right(FOOTER_FONT, text, REPORT_FOOTER_SIZE, box[2] - REPORT_MARGIN, y)
         return draw
 
     buffer = io.BytesIO()
@@ -294,8 +296,10 @@ def _joined(context: dict, parts_pdf: list[bytes], kept: run_cache.RunCache) -> 
     return buffer.getvalue()
 
 
-# "Page 3 of 9" at the report's bottom right, where WeasyPrint writes the bottom-left "as of" line.
-REPORT_PAGE = "Page {page} of {pages}"
+# The report's footer, stamped on each page as the parts are joined: where the HTML's @page rule
+# would put them when printed from a browser (templates_en/compliance_report.html).
+REPORT_DATED = "{id} · as of {as_of}"  # bottom left
+REPORT_PAGE = "Page {page} of {pages}"  # bottom right
 REPORT_MARGIN = 1.8 / 2.54 * 72  # the report's side margins (templates_en/compliance_report.html)
 REPORT_FOOTER_SIZE = 8.0
 REPORT_FOOTER_BASELINE = 22.81  # points above the bottom edge

@@ -423,6 +423,28 @@ def test_damaged_summary_pages_are_laid_out_afresh_once_and_replaced(example, tm
     assert all(value[2] != b"%PDF-damaged" for value in run_cache._load(report)["summary page"].values())
 
 
+def test_a_new_day_lays_out_no_part_of_the_report_whose_words_did_not_change(example, tmp_path, monkeypatch):
+    """The date the report is as of is stamped on each page as the parts are joined: a build on
+    the next day lays out only the parts whose words changed (the summary's deadlines count the
+    days), not every part because each page's footer carried the date."""
+    import datetime as dt
+
+    from pipeline import compliance
+
+    monkeypatch.setattr(compliance, "PART_RECORDS", 2)
+    out, next_day = tmp_path / "out", AFTER_MEETING + dt.timedelta(days=1)
+    first = build(example.folder, out, as_of=AFTER_MEETING, jobs=2, keep_going=True)
+    later = build(example.folder, out, as_of=next_day, jobs=2, keep_going=True)
+    assert first.work["report part", "miss"] >= 3 and later.work["report part", "miss"] == 0, later.work
+    assert later.work["report part", "hit"] == first.work["report part", "miss"]
+    assert later.work["summary page", "hit"] >= 1
+    pages = PdfReader(out / "example" / "compliance-report.pdf").pages
+    assert [f"compliance-report.en · as of {next_day.isoformat()}" in page.extract_text() for page in pages] == [True] * len(pages)
+    assert not any(AFTER_MEETING.isoformat() in page.extract_text().splitlines()[-1] for page in pages)
+    build(example.folder, tmp_path / "full", as_of=next_day, jobs=2, keep_going=True, force=True)
+    assert hashes(out)["compliance-report.pdf"] == hashes(tmp_path / "full")["compliance-report.pdf"]
+
+
 def test_the_report_lays_out_again_only_its_parts_whose_records_changed(example, tmp_path, monkeypatch):
     """The compliance report's PDF is laid out in parts (its summary a page at a time, its details
     PART_RECORDS records a part), each kept under its HTML; "Page 3 of 9" is stamped on when they

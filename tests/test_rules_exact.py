@@ -3,6 +3,8 @@ decides them: the cases mutation testing found no test for (README, "Testing")."
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from pipeline import review
@@ -352,8 +354,6 @@ def test_a_recipients_officer_of_another_office_has_the_title_written_out(batch,
     ("{{ 1 // 0 }}", "ZeroDivisionError: integer division or modulo by zero"),
 ])
 def test_a_city_template_that_fails_while_rendering_names_its_line(tmp_path, inserted, said):
-    import datetime as dt
-
     from pipeline.build import make_tasks
     from pipeline.plan import Plan
     from pipeline.render import RenderError, render_html
@@ -391,8 +391,6 @@ def test_a_city_agreement_template_that_fails_while_check_renders_it_is_a_findin
 # --- a donation's status, dates and steps, at their boundaries -------------------------------------------------------
 
 def donation_status(batch, as_of=None) -> list[tuple]:
-    import datetime as dt
-
     report = batch.check(as_of or dt.date(2026, 12, 9))
     return [(f.field, f.message) for f in report.findings if f.rule == "donation.status" and f.record == "don-2026-nld-school-bus"]
 
@@ -403,8 +401,6 @@ def test_a_pickup_date_on_a_request_not_yet_approved_is_reported(batch):
 
 
 def test_approved_on_the_meeting_day_itself_and_requested_the_same_day_are_in_order(batch):
-    import datetime as dt
-
     batch.replace(BUS, "requested_on: 2026-07-06\n", "requested_on: 2026-09-22\n")  # the day the council met
     assert donation_status(batch, as_of=dt.date(2026, 9, 22)) == []  # the meeting day: the council has voted
 
@@ -1028,3 +1024,45 @@ def test_a_council_act_on_a_relationship_before_it_began_is_refused(batch, recor
              if f.rule == "lifecycle.order" and f.field == "status_change.council.meeting_date"]
     assert found == [("status_change.council.meeting_date",
                       f"the council acts on the relationship ({meeting}) before it began ({since})", "correct the meeting date")]
+
+
+def test_a_council_act_on_the_day_the_relationship_began_is_in_order(batch):
+    batch.replace(MONTERREY, "    meeting_date: 2026-12-08\n    strategic_goal: \"4\"", "    meeting_date: 2024-06-20\n    strategic_goal: \"4\"")
+    assert [f for f in batch.check().findings if f.field == "status_change.council.meeting_date" and f.rule == "lifecycle.order"] == []
+
+
+ADD_AFTER_FILING = "    filed_on: 2026-12-03\n"  # the end of laredo-monterrey's status change
+
+
+@pytest.mark.parametrize("kind, told, lacks", [
+    ("friendship_city", "  letter_date: 2026-12-10\n", "sci_notice_date"),
+    ("friendship_city", "", "letter_date and sci_notice_date"),
+    ("friendship_city", "  letter_date: 2026-12-10\n  sci_notice_date: 2026-12-11\n", None),
+    ("binational_collaboration", "  letter_date: 2026-12-10\n", None),  # a kind SCI does not list: SCI is not told
+    ("binational_collaboration", "", "letter_date"),
+])
+def test_an_ended_relationship_records_whom_it_told(batch, kind, told, lacks):
+    batch.replace(MONTERREY, "kind: friendship_city", f"kind: {kind}")
+    batch.replace(MONTERREY, "status: active", "status: emeritus")
+    batch.replace(MONTERREY, ADD_AFTER_FILING, ADD_AFTER_FILING + "    adopted: true\n" + told)
+    found = [whole(f) for f in batch.check(dt.date(2026, 12, 20)).findings if f.rule == "partnership.status"]
+    first = lacks.split(" and ")[0] if lacks else ""
+    assert found == ([(f"records/example/{MONTERREY}", batch.line_of(MONTERREY, "status_change:"), "laredo-monterrey",
+                       "status_change", "error", f"status is emeritus, but the record lacks {lacks}: the partner and SCI must "
+                       "be told", f"add status_change.{first} (the day it was sent), or keep status as it was until then")]
+                     if lacks else [])
+
+
+def test_a_renewal_leaves_the_relationship_in_force_and_needs_no_letter_recorded(batch):
+    batch.replace(MONTERREY, "  action: emeritus", "  action: renewal\n  next_evaluation: 2028-06-20")
+    batch.replace(MONTERREY, ADD_AFTER_FILING, ADD_AFTER_FILING + "    adopted: true\n")
+    assert [f for f in batch.check(dt.date(2026, 12, 20)).findings if f.rule == "partnership.status"] == []
+
+
+def test_a_grandfathered_agreement_at_council_without_staff_review_says_what_to_add(batch):
+    batch.replace_block("partnerships/dos-laredos.yaml", "program_review:")
+    found = [whole(f) for f in batch.check().findings if f.rule == "lifecycle.review"]
+    assert found == [("records/example/partnerships/dos-laredos.yaml", 6, "dos-laredos", "status", "warning",
+                      "a grandfathered agreement goes to the council with its new plan but without staff's review "
+                      "of the agreement in force", "add program_review: (date, by, the agreement's objectives, which program "
+                      "requirements it provides, its current projects with a decision each, recommendation)")]
