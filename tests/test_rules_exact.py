@@ -1066,3 +1066,63 @@ def test_a_grandfathered_agreement_at_council_without_staff_review_says_what_to_
                       "a grandfathered agreement goes to the council with its new plan but without staff's review "
                       "of the agreement in force", "add program_review: (date, by, the agreement's objectives, which program "
                       "requirements it provides, its current projects with a decision each, recommendation)")]
+
+
+SIGNED_ON = "signing:\n  date: 2024-06-20\n"  # laredo-monterrey: council 2024-05-14, cabildo 05-30, SRE 06-10, signed 06-20, SCI 07-02
+
+
+@pytest.mark.parametrize("old, new, field, message, fix", [
+    ("  meeting_date: 2024-05-14\n", "  meeting_date: 2024-06-21\n", "signing.date",
+     "signed on 2024-06-20, before the council approved it on 2024-06-21",
+     "the council resolution must precede the signing: correct the dates"),
+    ("  meeting_date: 2024-05-14\n", "  meeting_date: 2024-06-20\n", "signing.date", None, None),  # the same day
+    ("sci_submission: {date: 2024-07-02", "sci_submission: {date: 2024-06-19", "sci_submission.date",
+     "sent to SCI on 2024-06-19, before the signing on 2024-06-20", "only the signed agreement goes to SCI: correct the dates"),
+    ("sci_submission: {date: 2024-07-02", "sci_submission: {date: 2024-06-20", "sci_submission.date", None, None),
+    ('cabildo: {acta: "12/2024", date: 2024-05-30}', 'cabildo: {acta: "12/2024", date: 2024-06-21}', "cabildo.date",
+     "the cabildo approved it on 2024-06-21, after the signing on 2024-06-20",
+     "the Mexican approvals precede the signing: correct the dates"),
+    ('cabildo: {acta: "12/2024", date: 2024-05-30}', 'cabildo: {acta: "12/2024", date: 2024-06-20}', "cabildo.date", None, None),
+    ('sre: {dictamen: "DGAJ-2024-0415", date: 2024-06-10}', 'sre: {dictamen: "DGAJ-2024-0415", date: 2024-06-21}', "sre.date",
+     "SRE issued its dictamen on 2024-06-21, after the signing on 2024-06-20",
+     "the Mexican approvals precede the signing: correct the dates"),
+])
+def test_the_dates_of_a_signed_agreement_come_in_their_order(batch, old, new, field, message, fix):
+    line = batch.replace(MONTERREY, old, new)
+    if field == "signing.date":
+        line = batch.line_of(MONTERREY, SIGNED_ON) + 1
+    found = [whole(f) for f in batch.check().findings if f.rule == "partnership.dates"]
+    assert found == ([(f"records/example/{MONTERREY}", line, "laredo-monterrey", field, "error", message, fix)] if message else [])
+
+
+def test_a_grandfathered_agreement_may_have_been_signed_before_the_council_that_brings_it_into_the_program(batch):
+    batch.replace(MONTERREY, "  meeting_date: 2024-05-14\n", "  meeting_date: 2024-06-21\n")
+    batch.replace(MONTERREY, "status: active", "status: grandfathered")
+    assert [f for f in batch.check().findings if f.rule == "partnership.dates"] == []
+
+
+DOS = "partnerships/dos-laredos.yaml"  # grandfathered: its new plan goes to the council on 2026-12-08
+
+
+@pytest.mark.parametrize("record, date, message, fix", [
+    (MONTERREY, "2026-06-21", "2026-06-21 is not six months to two years after signing (2024-06-20)",
+     "choose a date from 2024-12-20 to 2026-06-20"),
+    (MONTERREY, "2024-12-19", "2024-12-19 is not six months to two years after signing (2024-06-20)",
+     "choose a date from 2024-12-20 to 2026-06-20"),
+    (MONTERREY, "2024-12-20", None, None),
+    (MONTERREY, "2026-06-20", None, None),
+    (DOS, "2028-12-09", "2028-12-09 is not six months to two years after the council adopts the new plan (2026-12-08)",
+     "choose a date from 2027-06-08 to 2028-12-08"),
+    (MONTERREY, "", "the partnership is active but has no evaluation date",
+     "add 'evaluation_date:' six months to two years after signing"),
+    (DOS, "", "the partnership is grandfathered but has no evaluation date",
+     "add 'evaluation_date:' six months to two years after the council adopts the new plan"),
+])
+def test_the_evaluation_falls_six_months_to_two_years_after_the_agreement_takes_effect(batch, record, date, message, fix):
+    text = batch.path(record).read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines(keepends=True) if line.startswith("evaluation_date:"))
+    line = batch.replace(record, old, f"evaluation_date: {date}\n" if date else "")
+    line = line if date else batch.line_of(record, "id: ")  # a field not there: the record's own line
+    found = [whole(f) for f in batch.check().findings if f.rule == "partnership.evaluation"]
+    record_id = "laredo-monterrey" if record == MONTERREY else "dos-laredos"
+    assert [f[1:] for f in found] == ([(line, record_id, "evaluation_date", "error", message, fix)] if message else [])

@@ -201,7 +201,7 @@ def _check_evaluation(record, report, data, env: Env, status) -> None:
     evaluation = env.date(data, "evaluation_date")
     if not present(data.get("evaluation_date")):
         report.add(record, "partnership.evaluation", ("evaluation_date",),
-                   f"a {status} partnership needs an evaluation date",
+                   f"the partnership is {status} but has no evaluation date",
                    "add 'evaluation_date:' six months to two years after " + anchor_label)
         return
     if not (anchor and evaluation):
