@@ -1126,3 +1126,59 @@ def test_the_evaluation_falls_six_months_to_two_years_after_the_agreement_takes_
     found = [whole(f) for f in batch.check().findings if f.rule == "partnership.evaluation"]
     record_id = "laredo-monterrey" if record == MONTERREY else "dos-laredos"
     assert [f[1:] for f in found] == ([(line, record_id, "evaluation_date", "error", message, fix)] if message else [])
+
+
+@pytest.mark.parametrize("old, new, field, message, fix", [
+    ("status: proposed\n", "status: proposed\nletter_date: 2026-09-14\n", "letter_date",
+     "the letter of introduction (2026-09-14) is dated before the proposal (2026-09-15)", "the proposal comes first: correct either date"),
+    ("status: proposed\n", "status: proposed\nletter_date: 2026-09-15\n", "letter_date", None, None),  # the same day
+    ("  date: 2026-10-20\n", "  date: 2026-09-14\n", "assessment.date",
+     "the assessment (2026-09-14) is dated before the proposal it assesses (2026-09-15)", "correct either date"),
+    ("  date: 2026-10-20\n", "  date: 2026-09-15\n", "assessment.date", None, None),
+    ("  date: 2026-10-20\n", "  date: 2026-12-09\n", "assessment.date",
+     "the assessment (2026-12-09) is dated after the council meeting (2026-12-08) it should inform",
+     "the assessment comes before the council item: correct the date, or move the item to a later meeting"),
+    ("  date: 2026-10-20\n", "  date: 2026-12-08\n", "assessment.date", None, None),
+])
+def test_a_new_relationship_steps_come_in_their_order(batch, old, new, field, message, fix):
+    line = batch.replace(SALTILLO, old, new) + (1 if field == "letter_date" else 0)
+    found = [whole(f) for f in batch.check().findings if f.rule == "lifecycle.order"]
+    assert found == ([(f"records/example/{SALTILLO}", line, "laredo-saltillo", field, "error", message, fix)] if message else [])
+
+
+AREAS = "cultural_tourism_and_educational_exchange, economic_development_and_trade, governance_and_community_engagement"
+
+
+def work_plan_findings(batch) -> list[tuple]:
+    return [whole(f) for f in batch.check().findings if f.rule.startswith("work_plan.")]
+
+
+def test_an_activity_under_a_component_the_partnership_lacks_names_those_it_has(batch):
+    line = batch.replace(DOS, "      - component: governance_and_community_engagement", "      - component: public_safety")
+    assert work_plan_findings(batch) == [
+        (f"records/example/{DOS}", line, "dos-laredos", "work_plan[0].activities[3].component", "error",
+         "'public_safety' is not one of this partnership's program components", f"use one of: {AREAS}"),
+        (f"records/example/{DOS}", batch.line_of(DOS, "    activities:"), "dos-laredos", "work_plan[0].activities", "warning",
+         "the 2027 program has no activity for the component governance_and_community_engagement",
+         "plan at least one activity for every program component, or say why in the component")]
+
+
+@pytest.mark.parametrize("subcommittees, fix", [(True, "use one of: culture, economy"),
+                                                (False, "add subcommittees: with key, name and members")])
+def test_an_activity_of_a_subcommittee_not_defined_says_which_are(batch, subcommittees, fix):
+    line = batch.replace(DOS, "subcommittee: economy", "subcommittee: incubator")
+    if not subcommittees:
+        batch.replace_block(DOS, "subcommittees:")
+        line = batch.line_of(DOS, "subcommittee: incubator")
+    found = [f for f in work_plan_findings(batch) if f[3] == "work_plan[0].activities[2].subcommittee"]
+    assert found == [(f"records/example/{DOS}", line, "dos-laredos", "work_plan[0].activities[2].subcommittee", "error",
+                      "no subcommittee has the key 'incubator'", fix)]
+
+
+def test_a_year_or_an_activity_of_the_wrong_shape_does_not_hide_the_ones_after_it(batch):
+    batch.replace(DOS, "work_plan:                      # the annual operation program, adopted by the steering committee\n",
+                  "work_plan:\n  - year: 2026\n  - not a year's plan\n")
+    batch.replace(DOS, "    activities:\n", "    activities:\n      - not an activity\n")
+    line = batch.replace(DOS, "subcommittee: economy", "subcommittee: incubator")
+    found = [f[1:4] for f in work_plan_findings(batch)]
+    assert found == [(line, "dos-laredos", "work_plan[2].activities[3].subcommittee")]
