@@ -1182,3 +1182,17 @@ def test_a_year_or_an_activity_of_the_wrong_shape_does_not_hide_the_ones_after_i
     line = batch.replace(DOS, "subcommittee: economy", "subcommittee: incubator")
     found = [f[1:4] for f in work_plan_findings(batch)]
     assert found == [(line, "dos-laredos", "work_plan[2].activities[3].subcommittee")]
+
+
+@pytest.mark.parametrize("start, end, field, message, fix", [
+    ("2027-04-16", "2027-04-15", "end", "the activity ends (2027-04-15) before it starts (2027-04-16)", "correct either date"),
+    ("2027-04-16", "2027-04-16", None, None, None),  # a one-day activity
+    ("2028-04-16", "2028-04-18", "start", "the activity starts in 2028, outside the 2027 program",
+     "move it to the 2028 program, or correct the date"),
+])
+def test_an_activity_falls_within_its_year_and_ends_after_it_starts(batch, start, end, field, message, fix):
+    batch.replace(DOS, "        start: 2027-04-16\n        end: 2027-04-18\n", f"        start: {start}\n        end: {end}\n")
+    found = [whole(f) for f in batch.check().findings if f.rule == "work_plan.dates"]
+    line = batch.line_of(DOS, f"        {field}: ") if field else 0
+    assert found == ([(f"records/example/{DOS}", line, "dos-laredos", f"work_plan[0].activities[0].{field}", "error",
+                       message, fix)] if field else [])
