@@ -1196,3 +1196,18 @@ def test_an_activity_falls_within_its_year_and_ends_after_it_starts(batch, start
     line = batch.line_of(DOS, f"        {field}: ") if field else 0
     assert found == ([(f"records/example/{DOS}", line, "dos-laredos", f"work_plan[0].activities[0].{field}", "error",
                        message, fix)] if field else [])
+
+
+@pytest.mark.parametrize("day, message, fix", [
+    ("2026-12-10", "the evaluation is dated 2026-12-10, after today (2026-12-09): results are recorded once it has happened",
+     "record the results after the evaluation, with the day it was completed"),
+    ("2026-12-09", None, None),  # evaluated today
+    ("2024-06-19", "the evaluation (2024-06-19) is dated before the agreement was signed (2024-06-20)", "correct either date"),
+    ("2024-06-20", None, None),  # on the day of the signing
+])
+def test_results_are_recorded_once_the_evaluation_happened_and_the_agreement_was_in_force(batch, day, message, fix):
+    line = batch.replace(MONTERREY, "evaluation:                     # the two-year evaluation the agreement set\n  date: 2026-06-12\n",
+                         f"evaluation:\n  date: {day}\n") + 1
+    found = [whole(f) for f in batch.check(dt.date(2026, 12, 9)).findings if f.rule == "evaluation.timing"]
+    assert found == ([(f"records/example/{MONTERREY}", line, "laredo-monterrey", "evaluation.date", "error", message, fix)]
+                     if message else [])
