@@ -1211,3 +1211,39 @@ def test_results_are_recorded_once_the_evaluation_happened_and_the_agreement_was
     found = [whole(f) for f in batch.check(dt.date(2026, 12, 9)).findings if f.rule == "evaluation.timing"]
     assert found == ([(f"records/example/{MONTERREY}", line, "laredo-monterrey", "evaluation.date", "error", message, fix)]
                      if message else [])
+
+
+RESULTS = "  results:\n"  # laredo-monterrey's evaluation: one indicator in each of its two components, each with its result
+MON_AREAS = "economic_development_and_trade, cultural_tourism_and_educational_exchange"
+
+
+def evaluation_findings(batch) -> list[tuple]:
+    return [whole(f)[1:] for f in batch.check(dt.date(2026, 12, 9)).findings if f.rule in ("evaluation.results", "evaluation.kpi")]
+
+
+def test_a_result_of_a_component_the_partnership_lacks_names_those_it_has(batch):
+    line = batch.replace(MONTERREY, RESULTS, RESULTS + "    - component: public_safety\n      kpi: 1\n") + 1
+    assert evaluation_findings(batch) == [(line, "laredo-monterrey", "evaluation.results[0].component", "error",
+                                           "'public_safety' is not one of this partnership's program components",
+                                           f"use one of: {MON_AREAS}")]
+
+
+@pytest.mark.parametrize("first", ["    - not a result\n", "    - {component: 5, kpi: 1}\n", "    - {component: public_safety}\n"])
+def test_a_result_of_the_wrong_shape_does_not_hide_the_results_after_it(batch, first):
+    batch.replace(MONTERREY, RESULTS, RESULTS + first)
+    assert evaluation_findings(batch) == []
+
+
+def test_an_indicator_answered_by_true_instead_of_its_number_has_no_result(batch):
+    batch.replace(MONTERREY, "    - component: economic_development_and_trade\n      kpi: 1\n",
+                  "    - component: economic_development_and_trade\n      kpi: true\n")
+    assert evaluation_findings(batch) == [(batch.line_of(MONTERREY, RESULTS), "laredo-monterrey", "evaluation.results", "warning",
+                                           "indicator 1 of economic_development_and_trade has no result",
+                                           "add a result with component: economic_development_and_trade and kpi: 1, even if it was not met")]
+
+
+def test_an_evaluation_without_results_lists_every_indicator_as_without_one(batch):
+    text = batch.path(MONTERREY).read_text(encoding="utf-8")
+    batch.write(MONTERREY, text[:text.index(RESULTS)] + text[text.index("  activities_done:"):])
+    assert [f[4] for f in evaluation_findings(batch)] == ["indicator 1 of economic_development_and_trade has no result",
+                                                          "indicator 1 of cultural_tourism_and_educational_exchange has no result"]
