@@ -1247,3 +1247,19 @@ def test_an_evaluation_without_results_lists_every_indicator_as_without_one(batc
     batch.write(MONTERREY, text[:text.index(RESULTS)] + text[text.index("  activities_done:"):])
     assert [f[4] for f in evaluation_findings(batch)] == ["indicator 1 of economic_development_and_trade has no result",
                                                           "indicator 1 of cultural_tourism_and_educational_exchange has no result"]
+
+
+@pytest.mark.parametrize("decision, index", [("continue", 0), ("fold_in", 1)])
+def test_a_project_carried_on_under_a_component_the_partnership_lacks_names_those_it_has(batch, decision, index):
+    line = batch.replace(DOS, f"      decision: {decision}\n      component: cultural_tourism_and_educational_exchange\n",
+                         f"      decision: {decision}\n      component: public_safety\n") + 1
+    found = [whole(f) for f in batch.check().findings if f.rule == "program_review.component"]
+    assert found == [(f"records/example/{DOS}", line, "dos-laredos", f"program_review.projects[{index}].component", "error",
+                      f"the project is carried on ({decision}) under 'public_safety', which is not one of this partnership's "
+                      "program components", f"use one of: {AREAS}; or decide close")]
+
+
+def test_a_program_review_of_an_agreement_with_no_current_projects_is_in_order(batch):
+    text = batch.path(DOS).read_text(encoding="utf-8")
+    batch.write(DOS, text[:text.index("  projects:\n")] + text[text.index("  recommendation: >-"):])
+    assert [f for f in batch.check().findings if f.record == "dos-laredos"] == []

@@ -182,8 +182,7 @@ def _check_order(record, report, data, env: Env) -> None:
         report.add(record, "partnership.dates", ("sci_submission", "date"),
                    f"sent to SCI on {sci.isoformat()}, before the signing on {signing.isoformat()}",
                    "only the signed agreement goes to SCI: correct the dates")
-    for key, path, label in (("cabildo", ("cabildo", "date"), "the cabildo approved it"),
-                             ("sre", ("sre", "date"), "SRE issued its dictamen")):
+    for path, label in ((("cabildo", "date"), "the cabildo approved it"), (("sre", "date"), "SRE issued its dictamen")):
         when = env.date(data, *path)
         if when and signing and when > signing:
             report.add(record, "partnership.dates", path,
