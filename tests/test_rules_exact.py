@@ -1263,3 +1263,17 @@ def test_a_program_review_of_an_agreement_with_no_current_projects_is_in_order(b
     text = batch.path(DOS).read_text(encoding="utf-8")
     batch.write(DOS, text[:text.index("  projects:\n")] + text[text.index("  recommendation: >-"):])
     assert [f for f in batch.check().findings if f.record == "dos-laredos"] == []
+
+
+@pytest.mark.parametrize("indicators, said", [(1, "1 indicator"), (2, "2 indicators")])
+def test_a_result_of_an_indicator_the_component_lacks_says_how_many_it_has(batch, indicators, said):
+    if indicators == 2:
+        batch.replace(MONTERREY, "        es: Dos pabellones conjuntos en ferias comerciales al año\n",
+                      "        es: Dos pabellones conjuntos en ferias comerciales al año\n"
+                      "      - en: Ten firms at each stand\n        es: Diez empresas en cada pabellón\n")
+    line = batch.replace(MONTERREY, "    - component: economic_development_and_trade\n      kpi: 1\n",
+                         "    - component: economic_development_and_trade\n      kpi: 3\n") + 1
+    found = [f for f in evaluation_findings(batch) if f[3] == "error"]
+    assert found == [(line, "laredo-monterrey", "evaluation.results[0].kpi", "error",
+                      f"the component economic_development_and_trade has {said}, not 3",
+                      "count its kpis from 1, in the order the record lists them")]
