@@ -13,6 +13,7 @@ from tests.conftest import AFTER_MEETING, ROOT, BatchCopy, only, own_template, r
 FLEET = "donations/don-2026-nld-public-works.yaml"
 SALTILLO = "partnerships/laredo-saltillo.yaml"
 MONTERREY = "partnerships/laredo-monterrey.yaml"
+DOS = "partnerships/dos-laredos.yaml"  # grandfathered: its new plan goes to the council on 2026-12-08
 REASONS = MONTERREY  # the emeritus designation states its reasons
 
 
@@ -50,7 +51,7 @@ def test_components_of_the_wrong_shape_are_a_schema_finding_not_a_crash(batch, c
     assert finding.record == "laredo-saltillo" and finding.severity == "error"
 
 
-@pytest.mark.parametrize("record", ["partnerships/dos-laredos.yaml", MONTERREY])  # a work plan and review; an evaluation
+@pytest.mark.parametrize("record", [DOS, MONTERREY])  # a work plan and review; an evaluation
 @pytest.mark.parametrize("components", ["", "components: null\n", "components: 5\n", "components: {area: culture}\n"])
 def test_a_work_plan_review_or_evaluation_beside_components_of_any_shape_is_checked_without_a_crash(batch, record, components):
     batch.replace_block(record, "components:", components)
@@ -327,7 +328,7 @@ def test_a_pickup_without_the_id_checked_is_refused(batch, checked):
         "record id_checked: true under pickup once staff has checked it (or correct the pickup)")
 
 
-BOMBEROS = "donations/don-2026-nld-bomberos.yaml"
+BOMBEROS = "donations/don-2026-nld-bomberos.yaml"  # a donataria autorizada, acting through a legal representative
 
 
 def test_a_vehicle_without_its_type_cannot_be_checked_against_mexicos_permit(batch):
@@ -648,25 +649,24 @@ def test_a_path_through_lists_and_groups_of_the_wrong_shape_gives_nothing():
 
 # --- an adopted act keeps its words under its number, with the city's templates too -------------------------
 
-BUS_FILE = "donations/don-2026-nld-school-bus.yaml"
 ADOPTED_REVISION = "0202917bc2"  # records/example/revisions/don-2026-nld-school-bus/donation_resolution.adopted.json
 
 
 def test_an_adopted_acts_words_changed_is_checked_whole(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     batch = BatchCopy(tmp_path, revisions=True)
-    text = batch.path(BUS_FILE).read_text(encoding="utf-8")
+    text = batch.path(BUS).read_text(encoding="utf-8")
     purpose = text.split("purpose:\n", 1)[1].split("    en: ", 1)[1].split("\n", 1)[0]
-    batch.replace(BUS_FILE, purpose, "Transport and laboratory equipment for the municipal after-school programme")
+    batch.replace(BUS, purpose, "Transport and laboratory equipment for the municipal after-school programme")
     from pipeline.records import load_batch
 
     loaded = load_batch(batch.folder)
     now = review.snapshot(loaded, next(r for r in loaded.records if r.id == "don-2026-nld-school-bus"),
                           group="donation_resolution").revision
-    line = batch.path(BUS_FILE).read_text(encoding="utf-8").splitlines().index("  resolution_number: 2026-R-097") + 1
+    line = batch.path(BUS).read_text(encoding="utf-8").splitlines().index("  resolution_number: 2026-R-097") + 1
     finding = only(batch.check(AFTER_MEETING), "resolution.adopted_text")
     assert whole(finding) == (
-        f"records/example/{BUS_FILE}", line, "don-2026-nld-school-bus", "council.resolution_number", "error",
+        f"records/example/{BUS}", line, "don-2026-nld-school-bus", "council.resolution_number", "error",
         f"Resolution No. 2026-R-097 was adopted with the text of rev. {ADOPTED_REVISION}; the records now make rev. {now} "
         "(changed: fields purpose.description.en), and an adopted text is never printed differently under its number",
         "undo the change; if the council has amended the act, record the amending resolution's number, meeting and vote "
@@ -694,7 +694,6 @@ def test_a_country_of_the_wrong_shape_is_a_schema_finding_and_the_state_is_not_j
 
 # --- a donation's recipient: its RFC and SAT authorization, who is written to and who signs ---------------------
 
-BOMBEROS = "donations/don-2026-nld-bomberos.yaml"  # a donataria autorizada, acting through a legal representative
 AUTHORIZATION = '  authorization:\n    reference: "SAT 600-04-02-2024-11873"\n    date: 2024-03-15\n'
 
 
@@ -769,24 +768,23 @@ def test_a_legal_representative_binds_the_recipient_only_under_a_power_of_attorn
 
 # --- what customs needs from an approved donation's items ------------------------------------------------------
 
-SCHOOL_BUS = "donations/don-2026-nld-school-bus.yaml"  # picked up: its donation letter for customs is made
 
 
 def test_an_approved_donation_gives_customs_each_items_estimated_value_and_serial_number(batch):
-    batch.replace(SCHOOL_BUS, "    estimated_value: 9500\n", "")
-    text = batch.path(SCHOOL_BUS).read_text(encoding="utf-8")
+    batch.replace(BUS, "    estimated_value: 9500\n", "")
+    text = batch.path(BUS).read_text(encoding="utf-8")
     serial = next(line for line in text.splitlines() if "serial_number:" in line)
-    batch.replace(SCHOOL_BUS, serial + "\n", "")
+    batch.replace(BUS, serial + "\n", "")
     report = batch.check(AFTER_MEETING)
     value, serial_number = only(report, "customs.value"), only(report, "customs.serial")
     assert whole(value) == (
-        f"records/example/{SCHOOL_BUS}", batch.line_of(SCHOOL_BUS, '  - unit_number: "3307"'), "don-2026-nld-school-bus",
+        f"records/example/{BUS}", batch.line_of(BUS, '  - unit_number: "3307"'), "don-2026-nld-school-bus",
         "items[0].estimated_value", "warning",
         "the donation letter for customs gives no estimated value for this item, only its book value of $0.00, which "
         "leaves the customs broker nothing to declare",
         "add estimated_value: the item's market value in its present condition (a good-faith estimate)")
     assert whole(serial_number) == (
-        f"records/example/{SCHOOL_BUS}", batch.line_of(SCHOOL_BUS, '  - unit_number: "IT-18840"'), "don-2026-nld-school-bus",
+        f"records/example/{BUS}", batch.line_of(BUS, '  - unit_number: "IT-18840"'), "don-2026-nld-school-bus",
         "items[1].serial_number", "error",
         "the donation letter for customs names every piece by its serial number, and this item has none",
         "add serial_number: (for a lot, every serial or the range, e.g. 7QK2MX1 to 7QK2MY2)")
@@ -1012,7 +1010,7 @@ def test_the_partner_hears_of_a_status_change_after_the_council_acts_and_before_
 
 
 @pytest.mark.parametrize("record, meeting, since", [(MONTERREY, "2024-06-19", "2024-06-20"),  # its signing
-                                                    ("partnerships/dos-laredos.yaml", "1985-01-01", "1986-11-15")])  # founded
+                                                    (DOS, "1985-01-01", "1986-11-15")])  # founded
 def test_a_council_act_on_a_relationship_before_it_began_is_refused(batch, record, meeting, since):
     if record == MONTERREY:
         batch.replace(MONTERREY, "    meeting_date: 2026-12-08\n    strategic_goal: \"4\"",
@@ -1060,9 +1058,9 @@ def test_a_renewal_leaves_the_relationship_in_force_and_needs_no_letter_recorded
 
 
 def test_a_grandfathered_agreement_at_council_without_staff_review_says_what_to_add(batch):
-    batch.replace_block("partnerships/dos-laredos.yaml", "program_review:")
+    batch.replace_block(DOS, "program_review:")
     found = [whole(f) for f in batch.check().findings if f.rule == "lifecycle.review"]
-    assert found == [("records/example/partnerships/dos-laredos.yaml", 6, "dos-laredos", "status", "warning",
+    assert found == [(f"records/example/{DOS}", 6, "dos-laredos", "status", "warning",
                       "a grandfathered agreement goes to the council with its new plan but without staff's review "
                       "of the agreement in force", "add program_review: (date, by, the agreement's objectives, which program "
                       "requirements it provides, its current projects with a decision each, recommendation)")]
@@ -1100,8 +1098,6 @@ def test_a_grandfathered_agreement_may_have_been_signed_before_the_council_that_
     batch.replace(MONTERREY, "status: active", "status: grandfathered")
     assert [f for f in batch.check().findings if f.rule == "partnership.dates"] == []
 
-
-DOS = "partnerships/dos-laredos.yaml"  # grandfathered: its new plan goes to the council on 2026-12-08
 
 
 @pytest.mark.parametrize("record, date, message, fix", [
