@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import __version__, hand_edits, review, run_cache
+from pipeline import __version__, hand_edits, review, run_cache, unchanged
 from pipeline.assemble import PACKET, PACKET_ID, council_packet, is_packet_source, packet_sources
 from pipeline.compliance import (REPORT_FILES, REPORT_ID, compliance_data, lay_out_parts, render_report, report_context,
                                  report_parts, summary_pages)
@@ -82,11 +82,17 @@ def _build(batch_folder: Path, out_root: Path, *, as_of, keep_going, jobs, force
     if report.errors and not keep_going:
         return result
     result.plan = plan(batch, report, as_of)
+    output = OutputFolder(Path(out_root) / batch.name)
+    inputs = unchanged.batch_inputs(batch, as_of, overrides)
+    kept = None if force else unchanged.taken_over(output, unchanged.key(inputs, batch.folder))
+    if kept is not None:  # made from the very same inputs, and still there as written: nothing to plan or make
+        result.written, result.out_folder = kept["files"], output.folder
+        result.reused = [doc.doc_id for doc in result.plan.documents]
+        return result
     snapshots: dict = {}
     contexts = ContextBuilder(batch)
     tasks = make_tasks(batch, result.plan, overrides, as_of, snapshots, contexts=contexts)
     result.contexts_built = [task.plan.doc_id for task in tasks if task.context is not None]
-    output = OutputFolder(Path(out_root) / batch.name)
     previous = {entry["path"]: entry for entry in output.previous_manifest().get("files", [])}
     generation = output.begin()
     try:
@@ -108,7 +114,10 @@ def _build(batch_folder: Path, out_root: Path, *, as_of, keep_going, jobs, force
         generation.abort()
         raise
     result.out_folder = output.folder
+    warned = len(result.warnings)
     keep_revisions(batch, result.plan, snapshots, result.warnings)
+    if not result.hand_edits and len(result.warnings) == warned:  # the next build like this one has nothing to do
+        unchanged.remember(output, unchanged.key(inputs, batch.folder))
     return result
 
 

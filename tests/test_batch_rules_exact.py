@@ -93,6 +93,17 @@ def test_whoever_the_profile_says_countersigns_must_be_named_and_no_one_else(bat
     assert "city.profile" not in rules_of(batch.check())  # the clerk alone attests: no attorney needed
 
 
+@pytest.mark.parametrize("entry", ["clerk", "[clerk]", "{official: 5, as: attest}"])
+def test_a_countersigner_of_the_wrong_shape_is_a_schema_finding_and_hides_no_one_after_it(batch, entry):
+    batch.replace("city.yaml", "council_size: 9\n", "council_size: 9\ncouncil:\n  countersign:\n"
+                  f"    - {entry}\n    - {{official: attorney, as: approved_as_to_form}}\n")
+    batch.replace("city.yaml", ATTORNEY, ATTORNEY.replace("attorney:", "deputy:"))
+    report = batch.check()
+    assert only(report, "city.profile").field == "council.countersign[1].official"
+    assert [f.field for f in report.errors if f.rule.startswith("schema")][:1] in (
+        ["council.countersign[0]"], ["council.countersign[0].official"])
+
+
 def test_an_official_named_but_not_described_is_missing(batch):
     batch.replace("city.yaml", "  attorney:\n    name: Marisa L. Benavides\n    title: {en: City Attorney, es: Abogada de la Ciudad}\n"
                   "    gender: female\n", "  attorney: Marisa L. Benavides\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -20,9 +21,10 @@ from pipeline import output as output_module
 from pipeline.assemble import packet_sources
 from pipeline.build import STOP_AFTER_WRITES, build
 from pipeline.cli import cli
-from tests.conftest import AFTER_MEETING, ROOT, BatchCopy, approve_donations
+from tests.conftest import AFTER_MEETING, ROOT, BatchCopy, approve_donations, own_template
 
 SAL = "partnerships/laredo-saltillo/"
+SALTILLO_FILE = "partnerships/laredo-saltillo.yaml"
 
 
 def manifest(out: Path) -> dict:
@@ -63,6 +65,48 @@ def test_a_rebuild_with_nothing_changed_renders_nothing_and_changes_no_byte(exam
     forced = build(example.folder, out, as_of=AFTER_MEETING, jobs=2, force=True)
     assert len(forced.rendered) == len(first.rendered) and hashes(out) == before
     assert os.readlink(out / "example") != generation  # written anew: a new generation, the same bytes
+
+
+def test_a_rebuild_of_the_very_same_inputs_plans_nothing_and_every_kind_of_input_is_seen(example, tmp_path):
+    """The no-op (pipeline/unchanged.py): the output is taken over whole without a document being
+    planned; a change to anything a document is made from, even one that changes no word, sends
+    the build back to working each document out."""
+    out = tmp_path / "out"
+    first = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    before, generation = hashes(out), os.readlink(out / "example")
+    again = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    assert again.work["unchanged build", "hit"] == 1 and not again.work["inputs", "hit"] + again.work["inputs", "miss"]
+    assert again.rendered == [] and sorted(again.reused) == sorted(first.rendered) == sorted(d.doc_id for d in again.plan.documents)
+    assert again.written == manifest(out)["files"] and os.readlink(out / "example") == generation
+    city = tmp_path / "city"
+    edits = {
+        "a record": lambda: example.replace(SALTILLO_FILE, "id: laredo-saltillo", "id: laredo-saltillo  # renamed?"),
+        "the city profile": lambda: example.replace("city.yaml", "council_size: 9", "council_size: 9  # since 2010"),
+        "the meeting": lambda: example.replace("batch.yaml", "  number: ", "  number:   "),
+        "a kept revision": lambda: (example.folder / "revisions" / "read-me.txt").write_text("kept by the build\n"),
+        "a city template": lambda: (city / "templates_en").mkdir(parents=True) or (city / "templates_en" / "notes.html").write_text("<p>{{ 1 }}</p>"),
+    }
+    for change, edit in edits.items():
+        edit()
+        overrides = city if city.exists() else None
+        worked = build(example.folder, out, as_of=AFTER_MEETING, jobs=2, overrides=overrides)
+        assert (worked.work["unchanged build", "hit"], worked.rendered, hashes(out)) == (0, [], before), change
+        assert worked.work["inputs", "hit"] + worked.work["inputs", "miss"] == len(first.rendered), change  # each worked out
+        assert build(example.folder, out, as_of=AFTER_MEETING, jobs=2, overrides=overrides).work["unchanged build", "hit"] == 1, change
+    assert build(example.folder, out, as_of=AFTER_MEETING, jobs=2).work["unchanged build", "hit"] == 0  # without the city's template
+
+
+def test_the_inputs_of_a_no_op_name_the_day_the_templates_and_the_working_folder(example, tmp_path, monkeypatch):
+    from pipeline import unchanged
+    from pipeline.records import load_batch
+
+    batch = load_batch(example.folder)
+    base = unchanged.batch_inputs(batch, AFTER_MEETING, None)
+    assert base == unchanged.batch_inputs(load_batch(example.folder), AFTER_MEETING, None)
+    assert unchanged.batch_inputs(batch, AFTER_MEETING + dt.timedelta(days=1), None) != base  # a letter is dated the day it is made
+    assert unchanged.batch_inputs(batch, AFTER_MEETING, own_template(tmp_path / "city", "templates_es/_layout.html", "<", "<")) != base
+    monkeypatch.chdir(tmp_path)  # findings name files relative to the working folder
+    assert unchanged.batch_inputs(batch, AFTER_MEETING, None) != base
 
 
 def test_one_changed_record_rerenders_only_its_documents(example, tmp_path):

@@ -249,6 +249,21 @@ def test_a_city_template_that_cannot_be_read_is_an_error_at_its_file(batch, tmp_
                               "correct the template (see the packaged one it replaces), or delete it to use the packaged template")
 
 
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_verbatim_copy_of_a_template_importing_the_other_language_is_no_finding(batch, tmp_path, lang):
+    from pipeline.records import load_batch
+    from pipeline.validate import validate
+
+    relative = f"templates_{lang}/donation/release_receipt.html"  # imports en/... and es/...: the release is side by side
+    city = own_template(tmp_path / "city", relative, "{% extends", "{% extends")
+    assert "city.template" not in rules_of(validate(load_batch(batch.folder), overrides=city))
+    own_template(city, relative, "es/donation/_release_text.html", "fr/donation/_release_text.html")
+    finding = only(validate(load_batch(batch.folder), overrides=city), "city.template")
+    assert whole(finding) == (f"city/{relative}", 1, "laredo-tx", "", "error",
+                              "the template uses 'fr/donation/_release_text.html', which is neither the city's nor a packaged template",
+                              "correct the template (see the packaged one it replaces), or delete it to use the packaged template")
+
+
 def test_a_failure_that_names_no_template_is_still_a_finding_at_the_templates(batch):
     from pipeline.findings import Report
     from pipeline.records import load_batch

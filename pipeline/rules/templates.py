@@ -31,8 +31,8 @@ def check(city_record, report, overrides: Path | None) -> None:
             try:
                 source = path.read_text(encoding="utf-8")
                 parsed = env.parse(source, name=path.relative_to(own).as_posix(), filename=str(path))
-                missing = [name for name in jinja2.meta.find_referenced_templates(parsed) if name is not None
-                           and not any((folder / name).is_file() for folder in (own, default_template_dir(lang)))]
+                missing = [name for name in jinja2.meta.find_referenced_templates(parsed)
+                           if name is not None and not _found(env, name)]
             except jinja2.TemplateSyntaxError as exc:
                 _add(report, city_record, path, exc.lineno or 1, f"Jinja cannot read this template: {exc.message}")
                 continue
@@ -42,6 +42,16 @@ def check(city_record, report, overrides: Path | None) -> None:
             if missing:
                 _add(report, city_record, path, 1, f"the template uses {', '.join(repr(m) for m in missing)}, which is "
                                                    f"neither the city's nor a packaged template")
+
+
+def _found(env, name: str) -> bool:
+    """Whether the name leads to a template the way rendering looks it up: the city's or the packaged
+    one, and by a language prefix ("es/donation/_release_text.html") the other language's."""
+    try:
+        env.loader.get_source(env, name)
+    except jinja2.TemplateNotFound:
+        return False
+    return True
 
 
 def rendering_failed(city_record, report, error) -> None:

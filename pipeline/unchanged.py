@@ -1,0 +1,97 @@
+"""A rebuild with nothing to do, known before a document is planned.
+
+Every output of a build is made from the records, the city profile, the meeting, the templates,
+the kept revisions of reviewed texts, the day and the program. A build that finishes notes a
+digest of all of them beside the digest of the manifest it left in out/. The next build with the
+same digest, finding that manifest current and every file it lists where and as it was written
+(no DOCX edited by hand), has nothing to make: it takes the output over whole instead of planning
+each document to find that out (issue 18: the no-op rebuild within 1.2 × `check`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+from pipeline import __version__, hand_edits, run_cache
+from pipeline.output import MANIFEST, OutputFolder
+from pipeline.project import ASSETS, LANGS, template_dirs
+from pipeline.review import REVISIONS
+
+TABLE = "unchanged build"
+
+
+def batch_inputs(batch, as_of, overrides: Path | None) -> str:
+    """What every output is made from, but the kept revisions (which the build itself adds to)."""
+    records = (f"{r.kind}\0{r.file}\0{r.index}\0{r.id}\0{r.source}" for r in batch.all_records())
+    return run_cache.digest(run_cache.code_digest(), __version__, as_of.isoformat(), os.getcwd(),
+                            str(batch.city.file), batch.city.source or "", str(batch.meeting.file), batch.meeting.source or "",
+                            _templates(overrides), *records)
+
+
+def key(inputs: str, batch_folder: Path) -> str:
+    return run_cache.digest(inputs, _revisions(batch_folder))
+
+
+def taken_over(output: OutputFolder, build_key: str) -> dict | None:
+    """The current manifest, when the last build was made from `build_key` and left it, and every
+    file it lists is still there at the size it was written, no DOCX edited since; else None."""
+    kept = run_cache.active().get(TABLE, build_key, lambda value: isinstance(value, str))
+    current = output.current()
+    if kept is None or current is None or not output.folder.is_symlink():
+        return None
+    try:
+        data = (current / MANIFEST).read_bytes()
+    except OSError:
+        return None
+    if run_cache.digest(data) != kept:
+        return None
+    manifest = json.loads(data)
+    files = manifest.get("files", [])
+    for entry in files:
+        try:
+            found = os.stat(current / entry["path"])
+        except (OSError, ValueError):
+            return None
+        if not stat.S_ISREG(found.st_mode) or found.st_size != entry.get("bytes"):
+            return None
+    if hand_edits.find(current, {entry["path"]: entry for entry in files}):
+        return None
+    return manifest
+
+
+def remember(output: OutputFolder, build_key: str) -> None:
+    """Note that the current output is what `build_key` makes."""
+    current = output.current()
+    try:
+        data = (current / MANIFEST).read_bytes() if current else None
+    except OSError:
+        data = None
+    if data is not None:
+        run_cache.active().put(TABLE, build_key, run_cache.digest(data))
+
+
+def _templates(overrides: Path | None) -> str:
+    """Every template a document could use (the city's own and the packaged ones) and the assets."""
+    files = []
+    for folder in [*(d for lang in LANGS for d in template_dirs(lang, overrides)), ASSETS]:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                files.append(f"{path}\0{run_cache.digest(path.read_bytes())}")
+    return run_cache.digest(*files)
+
+
+def _revisions(batch_folder: Path) -> str:
+    """The kept revisions as the file system tells them: names, sizes and modification times."""
+    entries = []
+    for root, folders, names in os.walk(Path(batch_folder) / REVISIONS):
+        folders.sort()
+        for name in sorted(names):
+            try:
+                found = os.stat(os.path.join(root, name))
+            except OSError:
+                continue
+            entries.append(f"{os.path.join(root, name)}\0{found.st_size}\0{found.st_mtime_ns}")
+    return run_cache.digest(*entries)
