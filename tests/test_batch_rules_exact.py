@@ -121,6 +121,14 @@ def test_a_second_record_with_the_same_id_is_refused_and_says_where_the_first_is
         f"id 'dos-laredos' is already used by the partnership at {at(DOS)}:3", "give this record its own id")
 
 
+def test_the_first_use_of_an_id_is_named_by_the_line_of_its_id(batch):
+    batch.replace(DOS, "id: dos-laredos\n", "")
+    batch.replace(DOS, "status: grandfathered\n", "status: grandfathered\nid: dos-laredos\n")  # not the record's first line
+    batch.replace(SALTILLO, "id: laredo-saltillo", "id: dos-laredos")
+    assert only(batch.check(), "batch.duplicate_id").message == (
+        f"id 'dos-laredos' is already used by the partnership at {at(DOS)}:{batch.line_of(DOS, 'id: dos-laredos')}")
+
+
 def test_a_record_whose_id_is_not_text_does_not_hide_a_duplicate_after_it(batch):
     batch.replace(DOS, "id: dos-laredos", "id: [dos-laredos]")  # the first record loaded
     batch.replace(SALTILLO, "id: laredo-saltillo", "id: laredo-monterrey")
@@ -149,6 +157,14 @@ def test_a_unit_number_of_no_value_or_the_wrong_shape_is_not_compared_and_hides_
     batch.replace(FLEET, '  - unit_number: "IT-20931"', '  - unit_number: "F-117"')
     report = batch.check()
     assert only(report, "batch.unit_number").field == "items[1].unit_number"  # the second item, against the fire engine
+
+
+@pytest.mark.parametrize("unit", ["true", "[4521]", "{n: 4521}"])
+def test_two_unit_numbers_of_the_same_wrong_shape_are_not_one_unit(batch, unit):
+    batch.replace(FLEET, 'unit_number: "4521"', f"unit_number: {unit}")
+    batch.replace(FLEET, 'unit_number: "IT-20931"', f"unit_number: {unit}")
+    report = batch.check()
+    assert "batch.unit_number" not in rules_of(report) and only(report, "schema.type", "items[1].unit_number")
 
 
 # --- resolution numbers ---------------------------------------------------------------------
@@ -203,6 +219,20 @@ def test_an_item_number_used_twice_or_thrice_names_the_first_line(batch):
     assert findings(batch.check(), "agenda.") == [
         (AGENDA, second, "batch", "agenda[1].item", "error", "item number 10.1 is already used (line 8)", "number every item once"),
         (AGENDA, third, "batch", "agenda[2].item", "error", "item number 10.1 is already used (line 8)", "number every item once")]
+
+
+def test_an_item_number_used_again_names_the_line_of_the_first_item_number(batch):
+    batch.replace("batch.yaml", '  - item: "10.1"\n    record: dos-laredos\n', '  - record: dos-laredos\n    item: "10.1"\n')
+    batch.replace("batch.yaml", 'item: "10.3"', 'item: "10.1"')
+    first = batch.line_of("batch.yaml", 'item: "10.1"')  # the entry's second line
+    assert only(batch.check(), "agenda.duplicate").message == f"item number 10.1 is already used (line {first})"
+
+
+def test_an_agenda_record_no_record_has_is_refused_with_a_suggestion(batch):
+    line = batch.replace("batch.yaml", "record: laredo-saltillo", "record: laredo-saltilo")
+    assert whole(only(batch.check(), "batch.reference")) == (
+        AGENDA, line, "batch", "agenda[1].record", "error", "no partnership or donation has id 'laredo-saltilo'",
+        "did you mean 'laredo-saltillo'?")
 
 
 def test_a_record_listed_twice_is_refused_and_the_one_it_displaced_is_missing(batch):

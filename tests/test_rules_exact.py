@@ -85,6 +85,18 @@ def test_an_unknown_agenda_record_nothing_like_any_id_gets_the_plain_fix(batch):
     assert (finding.line, finding.fix) == (near, "did you mean 'laredo-saltillo'?")
 
 
+@pytest.mark.parametrize("old, new, field, message, fix", [
+    ('unit_number: "4521"', "unit_number: true", "items[0].unit_number", "expected text or a whole number, got true (true/false)",
+     "the city's unit or asset number"),
+    ("year: 2014", "year: false", "items[0].year", "expected a whole number, got false (true/false)", "write a whole number"),
+])
+def test_a_boolean_is_not_a_whole_number(batch, old, new, field, message, fix):
+    """YAML's true and false are integers to Python: a unit number `true` would print as a unit."""
+    line = batch.replace(FLEET, old, new)
+    assert whole(only(batch.check(), "schema.type", field)) == (
+        f"records/example/{FLEET}", line, "don-2026-nld-public-works", field, "error", message, fix)
+
+
 def test_an_rfc_that_is_not_text_is_one_type_finding(batch):
     batch.replace("donations/don-2026-nld-bomberos.yaml", "  rfc: PBN850312QJ2\n", "  rfc: 850312\n")
     report = batch.check()

@@ -77,7 +77,7 @@ def check(batch, report, env: Env) -> None:
     _votes(batch, report, env)
     _strategic_goals(batch, report, env)
     _filing(batch, report, env)
-    _city_partnerships(batch, report, env, by_id)
+    _city_partnerships(batch, report, env)
 
 
 def _council_records(batch):
@@ -107,7 +107,7 @@ def _unique_unit_numbers(batch, report) -> None:
             unit = get(item, "unit_number")
             if not present(unit) or isinstance(unit, (dict, list, bool)):
                 continue
-            key = str(unit).strip().upper()
+            key = str(unit).strip().casefold()  # 'f-117' is F-117
             if key in seen:
                 other, other_i = seen[key]
                 where = "earlier in this donation" if other is record else f"in donation {other.id} ({other.file}:{other.line(('items', other_i))})"
@@ -301,7 +301,7 @@ def _strategic_goals(batch, report, env: Env) -> None:
 IN_FORCE = ("signed", "submitted_to_sci", "active", "grandfathered")
 
 
-def _city_partnerships(batch, report, env: Env, by_id: dict) -> None:
+def _city_partnerships(batch, report, env: Env) -> None:
     """The city profile's list of partnerships (which the agenda item prints) agrees with the
     batch's records: a relationship in force is listed with its date, a proposed one is not."""
     listed = get(env.city, "partnerships")

@@ -43,6 +43,10 @@ class Context:
 class RecordValidator(cerberus.Validator):
     """Cerberus with the domain's value rules; one instance per schema, reused for every record."""
 
+    # YAML reads yes, no, on, off, true and false as booleans, and Python counts a boolean as an
+    # integer: unit number `true` or book value `false` (equal to 0) would pass as numbers.
+    types_mapping = {**cerberus.Validator.types_mapping, "integer": cerberus.TypeDefinition("integer", (int,), (bool,))}
+
     @property
     def context(self) -> Context:
         return self._config["context"]
