@@ -387,6 +387,15 @@ def test_a_goal_cited_by_number_or_text_alike_is_the_plan_goal(batch):
     assert not [f for f in batch.check().findings if f.rule.startswith("agenda.")]
 
 
+@pytest.mark.parametrize("goal", ['"5"', '{number: [5], text: "Five"}', '{text: "Five"}'])
+def test_a_goal_of_the_wrong_shape_in_the_city_plan_is_a_schema_finding_and_not_a_goal(batch, goal):
+    batch.replace("city.yaml", "  goals:\n", f"  goals:\n    - {goal}\n")
+    batch.replace(SALTILLO, 'strategic_goal: "1"', 'strategic_goal: "5"')
+    report = batch.check()
+    assert [f.record for f in report.errors if f.rule.startswith("schema")] == ["laredo-tx"]
+    assert only(report, "agenda.strategic_goal").fix == "use one of 1, 2, 3, 4"
+
+
 def test_an_item_citing_no_goal_is_a_warning_naming_the_goals(batch):
     line = batch.line_of(SALTILLO, "council:")
     batch.replace(SALTILLO, '  strategic_goal: "1"\n', "")
