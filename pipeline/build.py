@@ -83,7 +83,7 @@ def _build(batch_folder: Path, out_root: Path, *, as_of, keep_going, jobs, force
         return result
     result.plan = plan(batch, report, as_of)
     output = OutputFolder(Path(out_root) / batch.name)
-    inputs = unchanged.batch_inputs(batch, as_of, overrides)
+    inputs = unchanged.batch_inputs(batch, report, as_of, overrides)
     kept = None if force else unchanged.taken_over(output, unchanged.key(inputs, batch.folder))
     if kept is not None:  # made from the very same inputs, and still there as written: nothing to plan or make
         result.written, result.out_folder = kept["files"], output.folder

@@ -10,6 +10,7 @@ each document to find that out (issue 18: the no-op rebuild within 1.2 × `check
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import stat
@@ -23,11 +24,16 @@ from pipeline.review import REVISIONS
 TABLE = "unchanged build"
 
 
-def batch_inputs(batch, as_of, overrides: Path | None) -> str:
-    """What every output is made from, but the kept revisions (which the build itself adds to)."""
-    records = (f"{r.kind}\0{r.file}\0{r.index}\0{r.id}\0{r.source}" for r in batch.all_records())
-    return run_cache.digest(run_cache.code_digest(), __version__, as_of.isoformat(), os.getcwd(),
-                            str(batch.city.file), batch.city.source or "", str(batch.meeting.file), batch.meeting.source or "",
+def batch_inputs(batch, report, as_of, overrides: Path | None) -> str:
+    """What every output is made from, but the kept revisions (which the build itself adds to).
+    The findings are the check's, which the compliance report prints: a fix may name a file as
+    seen from the folder the build runs in (the report names each finding's own file by the
+    records folder, whichever folder the build runs in)."""
+    records = (f"{r.kind}\0{os.path.abspath(r.file)}\0{r.index}\0{r.id}\0{r.source}" for r in batch.all_records())
+    findings = json.dumps([{**dataclasses.asdict(f), "file": None} for f in report.findings], ensure_ascii=False, default=str)
+    return run_cache.digest(run_cache.code_digest(), __version__, as_of.isoformat(), findings,
+                            os.path.abspath(batch.city.file), batch.city.source or "", os.path.abspath(batch.meeting.file),
+                            batch.meeting.source or "",
                             _templates(overrides), *records)
 
 
@@ -38,7 +44,7 @@ def key(inputs: str, batch_folder: Path) -> str:
 def taken_over(output: OutputFolder, build_key: str) -> dict | None:
     """The current manifest, when the last build was made from `build_key` and left it, and every
     file it lists is still there at the size it was written, no DOCX edited since; else None."""
-    kept = run_cache.active().get(TABLE, build_key, lambda value: isinstance(value, str))
+    kept = run_cache.active().get(TABLE, build_key, _is_digest)
     current = output.current()
     if kept is None or current is None or not output.folder.is_symlink():
         return None
@@ -71,6 +77,10 @@ def remember(output: OutputFolder, build_key: str) -> None:
         data = None
     if data is not None:
         run_cache.active().put(TABLE, build_key, run_cache.digest(data))
+
+
+def _is_digest(value) -> bool:
+    return isinstance(value, str) and len(value) == len(run_cache.digest()) and value.isalnum()
 
 
 def _templates(overrides: Path | None) -> str:

@@ -96,17 +96,22 @@ def test_a_rebuild_of_the_very_same_inputs_plans_nothing_and_every_kind_of_input
     assert build(example.folder, out, as_of=AFTER_MEETING, jobs=2).work["unchanged build", "hit"] == 0  # without the city's template
 
 
-def test_the_inputs_of_a_no_op_name_the_day_the_templates_and_the_working_folder(example, tmp_path, monkeypatch):
+def test_the_inputs_of_a_no_op_name_the_day_the_templates_and_the_findings(example, tmp_path, monkeypatch):
     from pipeline import unchanged
     from pipeline.records import load_batch
+    from pipeline.validate import validate
 
+    example.replace("batch.yaml", '  - item: "10.5"\n    record: laredo-monterrey\n', "")  # a fix naming batch.yaml
     batch = load_batch(example.folder)
-    base = unchanged.batch_inputs(batch, AFTER_MEETING, None)
-    assert base == unchanged.batch_inputs(load_batch(example.folder), AFTER_MEETING, None)
-    assert unchanged.batch_inputs(batch, AFTER_MEETING + dt.timedelta(days=1), None) != base  # a letter is dated the day it is made
-    assert unchanged.batch_inputs(batch, AFTER_MEETING, own_template(tmp_path / "city", "templates_es/_layout.html", "<", "<")) != base
-    monkeypatch.chdir(tmp_path)  # findings name files relative to the working folder
-    assert unchanged.batch_inputs(batch, AFTER_MEETING, None) != base
+    report = validate(batch, as_of=AFTER_MEETING)
+    base = unchanged.batch_inputs(batch, report, AFTER_MEETING, None)
+    assert base == unchanged.batch_inputs(load_batch(example.folder), validate(batch, as_of=AFTER_MEETING), AFTER_MEETING, None)
+    assert unchanged.batch_inputs(batch, report, AFTER_MEETING + dt.timedelta(days=1), None) != base  # a letter's date
+    city = own_template(tmp_path / "city", "templates_es/_layout.html", "<", "<")
+    assert unchanged.batch_inputs(batch, report, AFTER_MEETING, city) != base
+    monkeypatch.chdir(example.records)  # the fix names batch.yaml as seen from the working folder, and the report prints it
+    moved = load_batch(example.folder)
+    assert unchanged.batch_inputs(moved, validate(moved, as_of=AFTER_MEETING), AFTER_MEETING, None) != base
 
 
 def test_one_changed_record_rerenders_only_its_documents(example, tmp_path):
@@ -410,7 +415,11 @@ def test_force_starts_afresh_and_a_check_keeps_what_the_build_kept(example, tmp_
     checked = CliRunner().invoke(cli, ["check", "example", "--as-of", "2026-12-09"], catch_exceptions=False)
     assert checked.exit_code in (0, 1), checked.output
     again = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
-    assert again.rendered == [] and again.contexts_built == []  # the check left the documents' entries alone
+    assert again.rendered == [] and again.work["unchanged build", "hit"] == 1  # the check left the build's entries alone
+    example.replace(SALTILLO_FILE, "id: laredo-saltillo", "id: laredo-saltillo  # renamed?")  # no word changes
+    again = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    assert again.rendered == [] and again.work["inputs", "hit"] > len(forced.rendered) / 2  # the other records' entries
+    assert all(doc.startswith(("laredo-saltillo/", "don-")) for doc in again.contexts_built)
 
 
 def test_forged_packet_segments_are_misses_and_the_packet_stays_the_same(example, tmp_path):
