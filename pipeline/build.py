@@ -26,9 +26,6 @@ from pathlib import Path
 import yaml
 
 from pipeline import __version__, hand_edits, review, run_cache, unchanged
-from pipeline.assemble import PACKET, PACKET_ID, council_packet, is_packet_source, packet_sources
-from pipeline.compliance import (REPORT_FILES, REPORT_ID, compliance_data, lay_out_parts, render_report, report_context,
-                                 report_parts, summary_pages)
 from pipeline.context import ContextBuilder
 from pipeline.documents import council, process
 from pipeline.executor import in_order, open_executor
@@ -153,6 +150,12 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
     them. The council packet's documents render first, and the packet is assembled from them
     while the workers go on with the rest, so neither becomes a tail after the last document.
     """
+    # The packet and the report read PDFs (pypdf): imported here, where something is made, so a
+    # build with nothing to make (pipeline/unchanged.py) does not load them.
+    from pipeline.assemble import is_packet_source, packet_sources
+    from pipeline.compliance import (REPORT_FILES, REPORT_ID, compliance_data, lay_out_parts, render_report,
+                                     report_context, report_parts, summary_pages)
+
     files: list[dict] = []
     stale = []
     stop_after = int(os.environ.get(STOP_AFTER_WRITES, "0") or 0)
@@ -285,6 +288,8 @@ def pdf_pages(data: bytes) -> int:
 def _packet(generation: Generation, batch, result: BuildResult, files: list[dict], previous: dict, force: bool,
             overrides: Path | None = None) -> dict:
     """The council packet, assembled again only when a document in it or its front matter changed."""
+    from pipeline.assemble import PACKET, PACKET_ID, council_packet, packet_sources
+
     documents = sorted(files, key=lambda f: f["path"])
     inputs = _digest([[(f["path"], f["sha256"]) for f in packet_sources(documents)],
                       batch.city.data, batch.meeting.data, [h.__dict__ for h in result.plan.held_back],

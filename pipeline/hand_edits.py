@@ -62,7 +62,7 @@ def _docx_sha(file: Path, path: str) -> tuple[str, bytes | None]:
     time put back (`cp -p` over the file, `touch -r`), or within one tick of a file system that
     keeps coarse times (FAT, some network shares); `build --force` reads every file."""
     key = _stat_key(file, path)
-    sha = run_cache.active().get("file sha", key, lambda value: isinstance(value, str) and len(value) == 64)
+    sha = run_cache.active().get("file sha", key, _is_sha)
     if sha is not None:
         return sha, None
     data = file.read_bytes()
@@ -77,9 +77,23 @@ def remember(file: Path, path: str, sha: str) -> None:
     run_cache.active().put("file sha", _stat_key(file, path), sha)
 
 
+def known_unedited(path: str, status, sha: str) -> bool:
+    """Whether the run cache knows the file `path`, as `status` (its stat) shows it, to be the
+    one written with hash `sha`: True only then; a file it does not know is not read here. (The
+    build's note of what it left, pipeline/unchanged.py: a look that saves no reading.)"""
+    return run_cache.active().get("file sha", _identity(path, status), _is_sha, counted=False) == sha
+
+
 def _stat_key(file: Path, path: str) -> str:
-    status = file.stat()
+    return _identity(path, file.stat())
+
+
+def _identity(path: str, status) -> str:
     return run_cache.digest(path, f"{status.st_dev}:{status.st_ino}:{status.st_size}:{status.st_mtime_ns}")
+
+
+def _is_sha(value) -> bool:
+    return isinstance(value, str) and len(value) == 64
 
 
 def kept_name(edit: HandEdit) -> str:

@@ -50,9 +50,10 @@ class RunCache:
         self._looked_at: set[str] = set()
         self._replaced = False
 
-    def get(self, table: str, key: str, valid: Callable[[object], bool] = lambda value: True):
+    def get(self, table: str, key: str, valid: Callable[[object], bool] = lambda value: True, *, counted: bool = True):
         """The value kept under `key`, or None. A value `valid` refuses (not of the shape this
-        program writes) is a miss; a hit is kept for the next run too."""
+        program writes) is a miss; a hit is kept for the next run too. `counted=False`: a look that
+        saves no work (a note of what was just made), left out of `stats`."""
         self._looked_at.add(table)
         value = self._new.get(table, {}).get(key)
         if value is None:
@@ -63,7 +64,8 @@ class RunCache:
                 value = None
             if value is not None:
                 self._new.setdefault(table, {})[key] = value
-        self.stats[table, "hit" if value is not None else "miss"] += 1
+        if counted:
+            self.stats[table, "hit" if value is not None else "miss"] += 1
         return value
 
     def take(self, table: str, key: str, valid: Callable[[object], bool] = lambda value: True):

@@ -3,14 +3,15 @@
 Every output of a build is made from the records, the city profile, the meeting, the templates,
 the kept revisions of reviewed texts, the day and the program. A build that finishes notes a
 digest of all of them beside the digest of the manifest it left in out/. The next build with the
-same digest, finding that manifest current and every file it lists where and as it was written
-(no DOCX edited by hand), has nothing to make: it takes the output over whole instead of planning
+same digest, finding that manifest current and every file it lists the very file that build left
+(its inode, size and modification time: no DOCX edited by hand), has nothing to make: it takes the output over whole instead of planning
 each document to find that out (issue 18: the no-op rebuild within 1.2 × `check`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import stat
@@ -43,44 +44,67 @@ def key(inputs: str, batch_folder: Path) -> str:
 
 def taken_over(output: OutputFolder, build_key: str) -> dict | None:
     """The current manifest, when the last build was made from `build_key` and left it, and every
-    file it lists is still there at the size it was written, no DOCX edited since; else None."""
-    kept = run_cache.active().get(TABLE, build_key, _is_digest)
-    current = output.current()
-    if kept is None or current is None or not output.folder.is_symlink():
+    file it lists is still the very file that build left (the same inode, size and modification
+    time: a file replaced, resized or saved again by Word is not); else None."""
+    kept = run_cache.active().get(TABLE, build_key, _is_note)
+    current = _current(output)
+    if kept is None or current is None:
         return None
     try:
         data = (current / MANIFEST).read_bytes()
     except OSError:
         return None
-    if run_cache.digest(data) != kept:
+    manifest_digest, files_digest = kept.split(":")
+    if run_cache.digest(data) != manifest_digest:
         return None
     manifest = json.loads(data)
-    files = manifest.get("files", [])
-    for entry in files:
-        try:
-            found = os.stat(current / entry["path"])
-        except (OSError, ValueError):
-            return None
-        if not stat.S_ISREG(found.st_mode) or found.st_size != entry.get("bytes"):
-            return None
-    if hand_edits.find(current, {entry["path"]: entry for entry in files}):
-        return None
-    return manifest
+    return manifest if _files(current, manifest.get("files", [])) == files_digest else None
 
 
 def remember(output: OutputFolder, build_key: str) -> None:
-    """Note that the current output is what `build_key` makes."""
-    current = output.current()
+    """Note that the current output is what `build_key` makes, file by file: each DOCX only as the
+    run cache knows it was written (a DOCX saved again while the build ran is not noted, so the
+    next build finds it edited)."""
+    current = _current(output)
     try:
         data = (current / MANIFEST).read_bytes() if current else None
     except OSError:
-        data = None
-    if data is not None:
-        run_cache.active().put(TABLE, build_key, run_cache.digest(data))
+        return
+    if data is None:
+        return
+    files = json.loads(data).get("files", [])
+    unedited = lambda path, found, entry: entry.get("format") != "docx" or hand_edits.known_unedited(path, found, entry.get("sha256"))  # noqa: E731
+    files_digest = _files(current, files, unedited)
+    if files_digest is not None:
+        run_cache.active().put(TABLE, build_key, f"{run_cache.digest(data)}:{files_digest}")
 
 
-def _is_digest(value) -> bool:
-    return isinstance(value, str) and len(value) == len(run_cache.digest()) and value.isalnum()
+def _current(output: OutputFolder) -> Path | None:
+    """The current generation, only when out/<batch> is the link a build made to it."""
+    return output.current() if output.folder.is_symlink() else None
+
+
+def _files(current: Path, files: list, accept=lambda path, found, entry: True) -> str | None:
+    """One digest of every listed file's identity as the file system tells it, or None if one is
+    gone, not a regular file, not at the size written, or not accepted."""
+    root = str(current)
+    identities = hashlib.blake2b(digest_size=20)
+    for entry in files:
+        path = entry["path"]
+        try:
+            found = os.stat(f"{root}/{path}")  # a string, not a Path: some twenty thousand files
+        except (OSError, ValueError):
+            return None
+        if not stat.S_ISREG(found.st_mode) or found.st_size != entry.get("bytes") or not accept(path, found, entry):
+            return None
+        identities.update(f"{path}\0{found.st_dev}:{found.st_ino}:{found.st_size}:{found.st_mtime_ns}\n".encode())
+    return identities.hexdigest()
+
+
+def _is_note(value) -> bool:
+    """Two digests, the manifest's and its files': the shape `remember` writes."""
+    size = len(run_cache.digest())
+    return isinstance(value, str) and len(value) == 2 * size + 1 and value[size] == ":" and value.replace(":", "").isalnum()
 
 
 def _templates(overrides: Path | None) -> str:
