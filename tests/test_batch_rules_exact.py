@@ -404,6 +404,15 @@ def test_an_item_citing_no_goal_is_a_warning_naming_the_goals(batch):
         "add council.strategic_goal: one of 1, 2, 3, 4 (strategic_plan in city.yaml)")
 
 
+def test_a_status_change_citing_no_goal_is_asked_for_its_own(batch):
+    line = batch.line_of(MONTERREY, "  council:", after="status_change:")
+    batch.replace(MONTERREY, '    strategic_goal: "4"\n', "")
+    assert whole(only(batch.check(), "agenda.goal_missing")) == (
+        at(MONTERREY), line, "laredo-monterrey", "status_change.council", "warning",
+        "the agenda item cites no goal of the city's strategic plan",
+        "add status_change.council.strategic_goal: one of 1, 2, 3, 4 (strategic_plan in city.yaml)")
+
+
 def test_without_a_strategic_plan_a_cited_goal_is_refused_and_none_is_asked_for(batch):
     batch.replace_block("city.yaml", "strategic_plan:")
     batch.replace(SALTILLO, '  strategic_goal: "1"\n', "")
@@ -465,10 +474,12 @@ def partnership(record_id: str, status: str, name: str, state: str) -> SimpleNam
     return SimpleNamespace(id=record_id, data={"status": status, "partner": {"name": name, "state": state}})
 
 
-RANKER = PriorityRanker(
-    {"neighbouring_municipalities": [{"name": "Nuevo Laredo", "state": "MX-TAM"}, "Piedras Negras"]},
-    [partnership("old-monterrey", "terminated", "Monterrey", "MX-NLE"), partnership("laredo-monterrey", "active", "Monterrey", "MX-NLE"),
-     partnership("second-monterrey", "grandfathered", "Monterrey", "MX-NLE"), partnership("laredo-saltillo", "proposed", "Saltillo", "MX-COA")])
+def ranker() -> PriorityRanker:
+    """Made in each test, so that mutation testing's mutant of the ranker is the one ranking."""
+    return PriorityRanker(
+        {"neighbouring_municipalities": [{"name": "Nuevo Laredo", "state": "MX-TAM"}, "Piedras Negras", {"name": "Colombia"}]},
+        [partnership("old-monterrey", "terminated", "Monterrey", "MX-NLE"), partnership("laredo-monterrey", "active", "Monterrey", "MX-NLE"),
+         partnership("second-monterrey", "grandfathered", "Monterrey", "MX-NLE"), partnership("laredo-saltillo", "proposed", "Saltillo", "MX-COA")])
 
 
 @pytest.mark.parametrize("recipient, tier", [
@@ -480,12 +491,14 @@ RANKER = PriorityRanker(
     ({"municipality": "Saltillo", "state": "MX-COA", "partnership": "laredo-saltillo"}, (3, PRIORITY_TIERS[3])),  # proposed
     ({"municipality": "Saltillo", "state": "MX-COA", "partnership": ["laredo-monterrey"]}, (3, PRIORITY_TIERS[3])),
     ({"municipality": "Piedras Negras", "state": "MX-COA"}, (3, PRIORITY_TIERS[3])),  # a neighbour of the wrong shape
+    ({"municipality": "Colombia"}, (1, PRIORITY_TIERS[1])),  # no state on either side: the same place
+    ({"municipality": "Colombia", "state": "MX-NLE"}, (3, PRIORITY_TIERS[3])),
 ])
 def test_donations_are_ranked_neighbours_then_sister_cities_then_everyone_else(recipient, tier):
-    assert RANKER.tier({"recipient": recipient}) == tier
+    assert ranker().tier({"recipient": recipient}) == tier
 
 
 def test_a_donation_without_a_recipient_and_a_city_without_neighbours_are_ranked_last():
-    assert RANKER.tier({"recipient": "Nuevo Laredo"}) == (3, PRIORITY_TIERS[3])
+    assert ranker().tier({"recipient": "Nuevo Laredo"}) == (3, PRIORITY_TIERS[3])
     assert PriorityRanker({"neighbouring_municipalities": "Nuevo Laredo"}, []).tier(
         {"recipient": {"municipality": "Nuevo Laredo"}}) == (3, PRIORITY_TIERS[3])
