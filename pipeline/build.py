@@ -103,7 +103,7 @@ def _build(batch_folder: Path, out_root: Path, *, as_of, keep_going, jobs, force
                                jobs=jobs, progress=progress, overrides=overrides, executor=executor, contexts=contexts)
         result.written += write_redlines(generation, batch, review.stale_pairs(batch, report, snapshots), previous, force)
         _explain_hand_edits(generation, result, output.folder)
-        generation.commit(manifest(batch, result), set(previous) | {edit.path for edit in result.hand_edits})
+        committed = generation.commit(manifest(batch, result), set(previous) | {edit.path for edit in result.hand_edits})
     except OSError as exc:  # disk full, read-only, permissions: one line, the previous output whole
         generation.abort()
         raise output_error(exc, output.folder) from None
@@ -114,7 +114,7 @@ def _build(batch_folder: Path, out_root: Path, *, as_of, keep_going, jobs, force
     warned = len(result.warnings)
     keep_revisions(batch, result.plan, snapshots, result.warnings)
     if not result.hand_edits and len(result.warnings) == warned:  # the next build like this one has nothing to do
-        unchanged.remember(output, unchanged.key(inputs, batch.folder))
+        unchanged.remember(committed, unchanged.key(inputs, batch.folder))
     return result
 
 

@@ -3,9 +3,10 @@
 Every output of a build is made from the records, the city profile, the meeting, the templates,
 the kept revisions of reviewed texts, the day and the program. A build that finishes notes a
 digest of all of them beside the digest of the manifest it left in out/. The next build with the
-same digest, finding that manifest current and every file it lists the very file that build left
-(its inode, size and modification time: no DOCX edited by hand), has nothing to make: it takes the output over whole instead of planning
-each document to find that out (issue 18: the no-op rebuild within 1.2 × `check`).
+same digest, finding that manifest current and every file it lists the very file that build
+left (its inode, size and modification time: no DOCX edited by hand), has nothing to make: it
+takes the output over whole instead of planning each document to find that out (issue 18: the
+no-op rebuild within 1.2 × `check`).
 """
 
 from __future__ import annotations
@@ -61,17 +62,18 @@ def taken_over(output: OutputFolder, build_key: str) -> dict | None:
     return manifest if _files(current, manifest.get("files", [])) == files_digest else None
 
 
-def remember(output: OutputFolder, build_key: str) -> None:
-    """Note that the current output is what `build_key` makes, file by file: each DOCX only as the
-    run cache knows it was written (a DOCX saved again while the build ran is not noted, so the
-    next build finds it edited)."""
-    current = _current(output)
+def remember(generation: Path | None, build_key: str) -> None:
+    """Note that `generation`, the one this build committed (or kept), is what `build_key` makes,
+    file by file: each DOCX only as the run cache knows it was written (a DOCX saved again while
+    the build ran is not noted, so the next build finds it edited). Read from the generation's own
+    folder, never through out/<batch>, which a second build may have moved on since."""
     try:
-        data = (current / MANIFEST).read_bytes() if current else None
+        data = (generation / MANIFEST).read_bytes() if generation else None
     except OSError:
         return
     if data is None:
         return
+    current = generation
     files = json.loads(data).get("files", [])
     unedited = lambda path, found, entry: entry.get("format") != "docx" or hand_edits.known_unedited(path, found, entry.get("sha256"))  # noqa: E731
     files_digest = _files(current, files, unedited)
