@@ -276,6 +276,18 @@ def test_a_verbatim_copy_of_a_template_importing_the_other_language_is_no_findin
                               "correct the template (see the packaged one it replaces), or delete it to use the packaged template")
 
 
+def test_a_city_template_may_include_a_partial_only_the_city_has(batch, tmp_path):
+    from pipeline.records import load_batch
+    from pipeline.validate import validate
+
+    city = own_template(tmp_path / "city", "templates_en/donation/notice.html", "{% block", '{% include "_city_seal.html" %}{% block')
+    (city / "templates_en" / "_city_seal.html").write_text("<p>Seal of the City</p>", encoding="utf-8")
+    assert "city.template" not in rules_of(validate(load_batch(batch.folder), overrides=city))
+    (city / "templates_en" / "_city_seal.html").unlink()
+    assert only(validate(load_batch(batch.folder), overrides=city), "city.template").message == (
+        "the template uses '_city_seal.html', which is neither the city's nor a packaged template")
+
+
 def test_a_failure_that_names_no_template_is_still_a_finding_at_the_templates(batch):
     from pipeline.findings import Report
     from pipeline.records import load_batch
