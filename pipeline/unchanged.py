@@ -73,10 +73,9 @@ def remember(generation: Path | None, build_key: str) -> None:
         return
     if data is None:
         return
-    current = generation
     files = json.loads(data).get("files", [])
     unedited = lambda path, found, entry: entry.get("format") != "docx" or hand_edits.known_unedited(path, found, entry.get("sha256"))  # noqa: E731
-    files_digest = _files(current, files, unedited)
+    files_digest = _files(generation, files, unedited)
     if files_digest is not None:
         run_cache.active().put(TABLE, build_key, f"{run_cache.digest(data)}:{files_digest}")
 
@@ -110,12 +109,15 @@ def _is_note(value) -> bool:
 
 
 def _templates(overrides: Path | None) -> str:
-    """Every template a document could use (the city's own and the packaged ones) and the assets."""
+    """Every template a document could use (the city's own and the packaged ones) and the assets,
+    each read and hashed once per build (render's hash, which the documents' inputs use too)."""
+    from pipeline.render import _file_sha
+
     files = []
     for folder in [*(d for lang in LANGS for d in template_dirs(lang, overrides)), ASSETS]:
         for path in sorted(Path(folder).rglob("*")):
             if path.is_file():
-                files.append(f"{path}\0{run_cache.digest(path.read_bytes())}")
+                files.append(f"{path}\0{_file_sha(path).hex()}")
     return run_cache.digest(*files)
 
 
