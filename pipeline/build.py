@@ -28,7 +28,7 @@ import yaml
 from pipeline import __version__, hand_edits, review, run_cache, unchanged
 from pipeline.context import ContextBuilder
 from pipeline.documents import council, process
-from pipeline.executor import in_order, open_executor
+from pipeline.executor import Standby, in_order, open_executor, standby
 from pipeline.findings import Report
 from pipeline.output import Generation, OutputFolder, output_error
 from pipeline.plan import ARCHIVAL, Plan, plan
@@ -88,28 +88,30 @@ def _build(batch_folder: Path, out_root: Path, *, as_of, keep_going, jobs, force
         return result
     snapshots: dict = {}
     contexts = ContextBuilder(batch)
-    tasks = make_tasks(batch, result.plan, overrides, as_of, snapshots, contexts=contexts)
-    result.contexts_built = [task.plan.doc_id for task in tasks if task.context is not None]
-    previous = {entry["path"]: entry for entry in output.previous_manifest().get("files", [])}
-    generation = output.begin()
-    try:
-        result.hand_edits = hand_edits.find(generation.current, previous)
-        for edit in result.hand_edits:  # kept aside, then the document is rendered again from the records
-            edit.kept_as = kept = hand_edits.kept_name(edit)
-            if not generation.carry(kept):
-                generation.write(kept, edit.edited)
-            previous.pop(edit.path, None)
-        result.written = write(generation, batch, result, tasks, previous, as_of, force=force,
-                               jobs=jobs, progress=progress, overrides=overrides, executor=executor, contexts=contexts)
-        result.written += write_redlines(generation, batch, review.stale_pairs(batch, report, snapshots), previous, force)
-        _explain_hand_edits(generation, result, output.folder)
-        committed = generation.commit(manifest(batch, result), set(previous) | {edit.path for edit in result.hand_edits})
-    except OSError as exc:  # disk full, read-only, permissions: one line, the previous output whole
-        generation.abort()
-        raise output_error(exc, output.folder) from None
-    except BaseException:
-        generation.abort()
-        raise
+    with standby(executor, jobs or os.cpu_count() or 1) as workers:  # loading while the tasks are worked out
+        tasks = make_tasks(batch, result.plan, overrides, as_of, snapshots, contexts=contexts)
+        result.contexts_built = [task.plan.doc_id for task in tasks if task.context is not None]
+        previous = {entry["path"]: entry for entry in output.previous_manifest().get("files", [])}
+        generation = output.begin()
+        try:
+            result.hand_edits = hand_edits.find(generation.current, previous)
+            for edit in result.hand_edits:  # kept aside, then the document is rendered again from the records
+                edit.kept_as = kept = hand_edits.kept_name(edit)
+                if not generation.carry(kept):
+                    generation.write(kept, edit.edited)
+                previous.pop(edit.path, None)
+            result.written = write(generation, batch, result, tasks, previous, as_of, force=force,
+                                   jobs=jobs, progress=progress, overrides=overrides, executor=executor, contexts=contexts,
+                                   workers=workers)
+            result.written += write_redlines(generation, batch, review.stale_pairs(batch, report, snapshots), previous, force)
+            _explain_hand_edits(generation, result, output.folder)
+            committed = generation.commit(manifest(batch, result), set(previous) | {edit.path for edit in result.hand_edits})
+        except OSError as exc:  # disk full, read-only, permissions: one line, the previous output whole
+            generation.abort()
+            raise output_error(exc, output.folder) from None
+        except BaseException:
+            generation.abort()
+            raise
     result.out_folder = output.folder
     warned = len(result.warnings)
     keep_revisions(batch, result.plan, snapshots, result.warnings)
@@ -142,7 +144,7 @@ STOP_AFTER_WRITES = "SISTERDOCS_TEST_STOP_AFTER"
 
 def write(generation: Generation, batch, result: BuildResult, tasks: list[RenderTask], previous: dict,
           as_of: dt.date, *, force: bool, jobs: int | None, progress, overrides: Path | None = None,
-          executor: str | None = None, contexts: ContextBuilder) -> list[dict]:
+          executor: str | None = None, contexts: ContextBuilder, workers: Standby | None = None) -> list[dict]:
     """Every output, each taken over when unchanged or else made anew.
 
     Documents render in worker processes and are written as they come back, so memory holds a
@@ -178,9 +180,10 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
         generation, previous, REPORT_FILES, report_inputs, force) else None
 
     work = len(stale) + (report is None)
-    with open_executor(executor if work else None, jobs or os.cpu_count() or 1, work, overrides) as (pool, window):
+    with open_executor(executor if work else None, jobs or os.cpu_count() or 1, work, overrides, workers) as (pool, window):
+        results = in_order(pool, render, stale, window)  # streamed back to be written while the workers go on
         pending_report = None
-        if report is None:  # its PDF's parts not kept from an earlier build are laid out in the pool
+        if report is None:  # its PDF's parts not kept from an earlier build are laid out in the pool, after the first documents
             kept_parts = run_cache.active().companion("report")
             layout = template_digest(("en", "compliance_report.html"), overrides=overrides)
             parts = [(html, run_cache.digest(layout, html)) for html in report_parts(context, overrides)]
@@ -188,7 +191,6 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
             missing = [html for (html, _), pdf in zip(parts, found) if pdf is None]
             pending_report = pool.submit(lay_out_parts, missing, overrides) if pool and missing else missing
         packet = None
-        results = in_order(pool, render, stale, window)  # streamed back to be written while the workers go on
         for done, (task, output) in enumerate(zip(stale, results), start=1):
             if packet is None and sources_written == sources:
                 packet = _packet(generation, batch, result, files, previous, force, overrides)

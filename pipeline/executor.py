@@ -44,14 +44,65 @@ def check_spec(spec: str | None) -> str:
                         f"'{DASK_SCHEME}HOST:PORT' (a Dask scheduler, e.g. {DASK_SCHEME}10.0.0.5:8786)")
 
 
+class Standby:
+    """This machine's worker processes, started before the build knows how much it will render.
+
+    A rebuild works out every document's inputs before it knows what changed (a second at 1,000
+    records); the workers load WeasyPrint, docxtpl and the fonts meanwhile on the other cores,
+    so the first document starts rendering when the tasks are known, not half a second later.
+    A build that ends up rendering too little for a pool lets the workers finish loading and go."""
+
+    def __init__(self, spec: str | None, jobs: int):
+        self.pool = None
+        if check_spec(spec) == LOCAL and jobs > 1:
+            # Loaded once, here: the packet's and the report's pages are laid out in this process
+            # too, and forked workers start with it (0.5 s a process, a quarter of it finding libraries).
+            import weasyprint  # noqa: F401
+
+            self.pool = ProcessPoolExecutor(max_workers=jobs)
+            for _ in range(jobs):  # the first submit starts every worker; each loads what rendering needs
+                self.pool.submit(warm_up)
+        self.used = False
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=self.used, cancel_futures=True)
+            self.pool = None
+
+
 @contextmanager
-def open_executor(spec: str | None, jobs: int, work: int, overrides: Path | None = None) -> Iterator[tuple[Executor | None, int]]:
+def standby(spec: str | None, jobs: int) -> Iterator[Standby]:
+    workers = Standby(spec, jobs)
+    try:
+        yield workers
+    finally:
+        workers.close()
+
+
+def warm_up() -> None:
+    """Load in a worker what every document's rendering loads on first use."""
+    import docxtpl  # noqa: F401
+
+    from pipeline import docx_body  # noqa: F401
+    from pipeline.render import _font_config
+
+    _font_config()
+
+
+@contextmanager
+def open_executor(spec: str | None, jobs: int, work: int, overrides: Path | None = None,
+                  standing: Standby | None = None) -> Iterator[tuple[Executor | None, int]]:
     """(executor, window): None when `work` is too small for a pool to pay for itself on this
-    machine (the caller renders in-process). `window` is how many tasks may be out at once."""
+    machine (the caller renders in-process). `window` is how many tasks may be out at once.
+    `standing`: workers already started here (Standby), used rather than starting others."""
     spec = check_spec(spec)
     if spec == LOCAL:
         if jobs <= 1 or work <= 2:
             yield None, 1
+            return
+        if standing is not None and standing.pool is not None:
+            standing.used = True
+            yield standing.pool, jobs * 4  # shut down by its owner
             return
         pool = ProcessPoolExecutor(max_workers=jobs)
         try:
@@ -72,17 +123,21 @@ def open_executor(spec: str | None, jobs: int, work: int, overrides: Path | None
 
 
 def in_order(pool: Executor | None, fn: Callable, items: Iterable, window: int) -> Iterator:
-    """fn(item) for each item, in order, with at most `window` submitted and not yet taken."""
+    """fn(item) for each item, in order, with at most `window` submitted and not yet taken.
+    The first window goes out now, so the caller can do other work while it renders."""
     if pool is None:
-        yield from map(fn, items)
-        return
+        return map(fn, items)
     pending: deque = deque()
     remaining = iter(items)
+    for item in remaining:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            break
+    return _taken_in_order(pool, fn, pending, remaining)
+
+
+def _taken_in_order(pool: Executor, fn: Callable, pending: deque, remaining: Iterator) -> Iterator:
     try:
-        for item in remaining:
-            pending.append(pool.submit(fn, item))
-            if len(pending) >= window:
-                break
         while pending:
             result = pending.popleft().result()
             for item in remaining:

@@ -12,7 +12,12 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import marshal
 import mimetypes
+import os
+import stat
+import tempfile
+import types
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +26,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+import jinja2.bccache
 import jinja2.meta
 
 from pipeline import run_cache
@@ -63,8 +69,74 @@ def jinja_env(lang: str, overrides: Path | None = None) -> jinja2.Environment:
         return jinja2.FileSystemLoader([str(path) for path in template_dirs(code, overrides)])
 
     loader = jinja2.ChoiceLoader([folders(lang), jinja2.PrefixLoader({code: folders(code) for code in LANGS})])
-    return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    return jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, bytecode_cache=_compiled_templates(),
+                              **COMPILE_OPTIONS)
+
+
+# jinja_env's options that change a template's compiled code (the compiled templates' key holds them).
+COMPILE_OPTIONS = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": False}
+
+
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once per machine, not in every process of every build: a rebuild's
+    main process and each worker compiled the twenty-odd templates they use again (all 63 take
+    0.6 s to compile, 0.02 s to load compiled).
+
+    An entry holds Jinja's own version mark and the digest of the template's source, then the
+    code; the key adds the environment's options, which change the code too. Nothing in it is
+    unpickled (Jinja's own file cache unpickles). An entry that cannot be read or written is
+    compiled afresh, never an error."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return run_cache.digest(super().get_cache_key(name, filename), repr(sorted(COMPILE_OPTIONS.items())))
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            data = (self.folder / f"{bucket.key}.jinja").read_bytes()
+        except OSError:
+            return
+        header = _compiled_header(bucket)
+        if not data.startswith(header):
+            return  # another Jinja or Python, or the template changed since
+        try:
+            code = marshal.loads(data[len(header):])
+        except (EOFError, ValueError, TypeError):  # damaged or cut short
+            return
+        if isinstance(code, types.CodeType):
+            bucket.code = code
+
+    def dump_bytecode(self, bucket) -> None:
+        tmp = None
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.folder)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(_compiled_header(bucket) + marshal.dumps(bucket.code))
+            os.replace(tmp, self.folder / f"{bucket.key}.jinja")  # whole or not at all, for processes compiling beside it
+        except OSError:  # a read-only or full disk: compiled again next time
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+
+
+def _compiled_header(bucket) -> bytes:
+    return jinja2.bccache.bc_magic + bucket.checksum.encode("ascii") + b"\n"
+
+
+@lru_cache(maxsize=1)
+def _compiled_templates() -> CompiledTemplates | None:
+    """The user's own folder of compiled templates, or None: a folder someone else could write
+    into would run their code here."""
+    folder = run_cache.cache_home() / "templates"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        found = folder.stat()
+    except OSError:
+        return None
+    if found.st_uid != os.getuid() or stat.S_IMODE(found.st_mode) & 0o077:
+        return None
+    return CompiledTemplates(folder)
 
 
 @lru_cache(maxsize=None)

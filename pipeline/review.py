@@ -141,7 +141,14 @@ def snapshot(batch, record, overrides: Path | None = None, group: str = GROUP) -
 
 def current(batch, record, overrides: Path | None = None, group: str = GROUP) -> Snapshot | None:
     """The text's revision as it stands: a kept revision made from exactly what it is made from now
-    (equal inputs, equal words: nothing to render), or else one rendered now."""
+    (equal inputs, equal words: nothing to render), or else one rendered now. Worked out once per
+    batch: the check asks first, and the build asks again for every agreement it plans."""
+    kept_for, found = batch.kept(("review.current", id(record), group, str(overrides)),
+                                 lambda: (record, _current(batch, record, overrides, group)))
+    return found if kept_for is record else _current(batch, record, overrides, group)  # (not another record since made at the same address)
+
+
+def _current(batch, record, overrides: Path | None, group: str) -> Snapshot | None:
     if not _plans(record, group):
         return None
     wanted = inputs(batch, record, group, overrides)

@@ -169,11 +169,15 @@ def is_tuple_of(*kinds) -> Callable[[object], bool]:
         isinstance(part, kind) for part, kind in zip(value, kinds))
 
 
+def cache_home() -> Path:
+    """The user's own cache folder for sisterdocs ($XDG_CACHE_HOME/sisterdocs, else ~/.cache/sisterdocs)."""
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(home) / "sisterdocs"
+
+
 def cache_path(out_root: Path, batch_name: str) -> Path:
     """The user's cache file for one batch built into one output folder."""
-    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    where = digest(os.path.abspath(out_root))[:16]
-    return Path(home) / "sisterdocs" / f"{batch_name}-{where}.cache"
+    return cache_home() / f"{batch_name}-{digest(os.path.abspath(out_root))[:16]}.cache"
 
 
 def digest(*parts: bytes | str) -> str:

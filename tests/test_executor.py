@@ -76,6 +76,69 @@ def test_without_a_pool_tasks_run_here_in_order():
     assert list(in_order(None, str, range(4), 1)) == ["0", "1", "2", "3"]
 
 
+def test_the_first_window_goes_out_before_the_first_result_is_asked_for():
+    pool = CountingExecutor()
+    results = in_order(pool, lambda n: n + 1, range(10), 3)
+    assert pool.out == 3  # rendering while the caller does other work
+    assert list(results) == list(range(1, 11)) and pool.out == 0
+
+
+class FakePool:
+    """A process pool that runs nothing: what was submitted, and how it was shut down."""
+    made: list = []
+
+    def __init__(self, max_workers):
+        self.workers, self.submitted, self.waited = max_workers, [], None
+        FakePool.made.append(self)
+
+    def submit(self, fn, *args):
+        self.submitted.append(fn.__name__)
+        future = Future()
+        future.set_result(None)
+        return future
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        self.waited = wait
+
+
+@pytest.fixture
+def fake_pools(monkeypatch):
+    monkeypatch.setattr(executor, "ProcessPoolExecutor", FakePool)
+    FakePool.made = []
+    return FakePool.made
+
+
+def test_the_workers_started_while_tasks_are_worked_out_are_the_ones_that_render(fake_pools):
+    with executor.standby("processes", 2) as workers:
+        assert fake_pools[0].submitted == ["warm_up", "warm_up"]  # one each: loading before any task is known
+        with executor.open_executor("processes", 2, 10, standing=workers) as (pool, window):
+            assert pool is fake_pools[0] and window == 8
+        assert pool.waited is None  # its owner shuts it down, once, when the build is done with it
+    assert len(fake_pools) == 1 and fake_pools[0].waited is True
+
+
+def test_workers_started_for_a_build_with_too_little_to_render_are_not_waited_for(fake_pools):
+    with executor.standby("processes", 2) as workers:
+        with executor.open_executor("processes", 2, 2, standing=workers) as (pool, window):
+            assert pool is None and window == 1  # two documents render faster here
+    assert len(fake_pools) == 1 and fake_pools[0].waited is False
+
+
+def test_no_workers_start_early_for_one_job_or_for_a_dask_cluster(fake_pools):
+    for spec, jobs in (("processes", 1), (None, 1), ("dask://127.0.0.1:8786", 4)):
+        with executor.standby(spec, jobs) as workers:
+            assert workers.pool is None
+    assert fake_pools == []
+
+
+def test_a_worker_loads_what_rendering_needs_before_its_first_task():
+    from pipeline import render
+
+    render._font_config.cache_clear()
+    executor.warm_up()
+    assert "weasyprint" in sys.modules and "docxtpl" in sys.modules and render._font_config.cache_info().currsize == 1
+
+
 class FakeClient:
     def __init__(self, workers: dict):
         self.workers = workers

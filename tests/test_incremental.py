@@ -11,12 +11,14 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from pipeline import executor as executor_module
 from pipeline import output as output_module
 from pipeline.assemble import packet_sources
 from pipeline.build import STOP_AFTER_WRITES, build
@@ -114,14 +116,30 @@ def test_the_inputs_of_a_no_op_name_the_day_the_templates_and_the_findings(examp
     assert unchanged.batch_inputs(moved, validate(moved, as_of=AFTER_MEETING), AFTER_MEETING, None) != base
 
 
-def test_one_changed_record_rerenders_only_its_documents(example, tmp_path):
+def test_one_changed_record_rerenders_only_its_documents(example, tmp_path, monkeypatch):
     out = tmp_path / "out"
     build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
     before = hashes(out)
     example.replace("partnerships/laredo-saltillo.yaml", "One forum a year with at least forty companies",
                     "One forum a year with at least fifty companies")
+    pools = []
+
+    class CountedPool(ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.tasks = []
+            pools.append(self)
+
+        def submit(self, fn, *args, **kwargs):
+            self.tasks.append(fn.__name__)
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(executor_module, "ProcessPoolExecutor", CountedPool)
     result = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
     assert result.rendered and all(doc.startswith("laredo-saltillo/") for doc in result.rendered)
+    # One pool: the workers that loaded WeasyPrint while the tasks were worked out render them.
+    assert len(pools) == 1 and pools[0].tasks[:2] == ["warm_up", "warm_up"]
+    assert pools[0].tasks.count("render") == len(result.rendered)
     after = hashes(out)
     changed = {path for path in after if after[path] != before.get(path)}
     assert changed and all(path.startswith(SAL) or path == "council-packet.pdf" for path in changed), changed

@@ -145,3 +145,89 @@ def test_docx_templates_have_no_curly_quotes_or_split_tags():
                 for text in runs:
                     assert text.count("{{") == text.count("}}") and text.count("{%") == text.count("%}"), (name, text)
                     assert "\u201c" not in text and "\u201d" not in text
+
+
+@pytest.fixture
+def compiled_in(tmp_path, monkeypatch):
+    """A cache folder of the test's own for compiled templates, and environments made afresh in it
+    (as a new process makes them); `compiles` counts what Jinja compiled from source."""
+    from pipeline import render
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    compiles = []
+    compile_source = jinja2.Environment.compile
+
+    def counted(self, source, name=None, filename=None, *args, **kwargs):
+        compiles.append(name)
+        return compile_source(self, source, name, filename, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+
+    def fresh():
+        render.jinja_env.cache_clear()
+        render._compiled_templates.cache_clear()
+
+    fresh()
+    yield tmp_path / "cache" / "sisterdocs" / "templates", compiles, fresh
+    fresh()
+
+
+def test_a_template_is_compiled_once_then_loaded_compiled_by_every_later_process(compiled_in, tmp_path):
+    from pipeline.render import jinja_env
+
+    folder, compiles, fresh = compiled_in
+    city = tmp_path / "city"
+    (city / "templates_en").mkdir(parents=True)
+    own = city / "templates_en" / "note.html"
+    own.write_text("{% if name %}Dear {{ name }},{% endif %}\n<p>Regards</p>\n", encoding="utf-8")
+    first = jinja_env("en", city).get_template("note.html").render(name="<Ana>")
+    assert first == "Dear &lt;Ana&gt;,<p>Regards</p>" and compiles == ["note.html"]
+    assert [entry.suffix for entry in folder.iterdir()] == [".jinja"]
+    fresh()  # another process: loaded compiled, the same words
+    assert jinja_env("en", city).get_template("note.html").render(name="<Ana>") == first and compiles == ["note.html"]
+    own.write_text("{% if name %}Dear {{ name }}:{% endif %}\n", encoding="utf-8")  # edited: compiled again
+    fresh()
+    assert jinja_env("en", city).get_template("note.html").render(name="Ana") == "Dear Ana:" and compiles == ["note.html"] * 2
+
+
+def test_a_damaged_or_unwritable_compiled_template_is_compiled_afresh_never_an_error(compiled_in, tmp_path, monkeypatch):
+    from pipeline.render import jinja_env
+
+    folder, compiles, fresh = compiled_in
+    jinja_env("en").get_template("partnership/proclamation.html")
+    for entry in folder.iterdir():
+        entry.write_bytes(entry.read_bytes()[:-10])  # cut short: the header whole, the code not
+    fresh()
+    assert jinja_env("en").get_template("partnership/proclamation.html") and len(compiles) == 2
+    for entry in folder.iterdir():
+        entry.unlink()
+    folder.rmdir()
+    folder.write_text("not a folder")  # nothing can be written there now
+    assert jinja_env("es").get_template("partnership/proclamation.html") and len(compiles) == 3
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder / "below-a-file"))  # nor a folder made
+    fresh()
+    assert jinja_env("es").get_template("partnership/proclamation.html") and len(compiles) == 4
+
+
+def test_a_folder_of_compiled_templates_others_may_write_into_is_not_used(compiled_in):
+    from pipeline import render
+
+    folder, compiles, fresh = compiled_in
+    assert render._compiled_templates() is not None
+    folder.chmod(0o777)  # anyone's code could be planted there
+    fresh()
+    assert render._compiled_templates() is None
+    for _ in range(2):
+        fresh()
+        render.jinja_env("en").get_template("partnership/proclamation.html")
+    assert len(compiles) == 2 and not list(folder.iterdir())
+
+
+def test_compiled_templates_are_kept_apart_by_the_options_that_change_the_code(compiled_in, monkeypatch):
+    from pipeline import render
+
+    folder, _, _ = compiled_in
+    cache = render.CompiledTemplates(str(folder))
+    key = cache.get_cache_key("note.html", "/x/note.html")
+    monkeypatch.setitem(render.COMPILE_OPTIONS, "trim_blocks", False)
+    assert cache.get_cache_key("note.html", "/x/note.html") != key
