@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes.util
 import hashlib
+import importlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -57,8 +58,7 @@ class Standby:
         if check_spec(spec) == LOCAL and jobs > 1:
             # Loaded once, here: the packet's and the report's pages are laid out in this process
             # too, and forked workers start with it (0.5 s a process, a quarter of it finding libraries).
-            import weasyprint  # noqa: F401
-
+            importlib.import_module("weasyprint")
             self.pool = ProcessPoolExecutor(max_workers=jobs)
             for _ in range(jobs):  # the first submit starts every worker; each loads what rendering needs
                 self.pool.submit(warm_up)
@@ -81,11 +81,10 @@ def standby(spec: str | None, jobs: int) -> Iterator[Standby]:
 
 def warm_up() -> None:
     """Load in a worker what every document's rendering loads on first use."""
-    import docxtpl  # noqa: F401
-
-    from pipeline import docx_body  # noqa: F401
     from pipeline.render import _font_config
 
+    for module in ("docxtpl", "pipeline.docx_body"):
+        importlib.import_module(module)
     _font_config()
 
 
