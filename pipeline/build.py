@@ -72,6 +72,7 @@ def _build(batch_folder: Path, out_root: Path, *, as_of, keep_going, jobs, force
     as_of = as_of or dt.date.today()
     reread_templates()
     batch = load_batch(batch_folder)
+    review.keep_texts(batch)  # the check works out each agreement's text, and the plan needs it again
     report = validate(batch, as_of=as_of, overrides=overrides)
     if checked:
         checked(report)

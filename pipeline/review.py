@@ -142,10 +142,22 @@ def snapshot(batch, record, overrides: Path | None = None, group: str = GROUP) -
 def current(batch, record, overrides: Path | None = None, group: str = GROUP) -> Snapshot | None:
     """The text's revision as it stands: a kept revision made from exactly what it is made from now
     (equal inputs, equal words: nothing to render), or else one rendered now. Worked out once per
-    batch: the check asks first, and the build asks again for every agreement it plans."""
+    batch in a build (keep_texts)."""
+    if not batch.kept(KEEP_TEXTS, lambda: False):
+        return _current(batch, record, overrides, group)
     kept_for, found = batch.kept(("review.current", id(record), group, str(overrides)),
                                  lambda: (record, _current(batch, record, overrides, group)))
     return found if kept_for is record else _current(batch, record, overrides, group)  # (not another record since made at the same address)
+
+
+KEEP_TEXTS = "review.keep texts"
+
+
+def keep_texts(batch) -> None:
+    """Keep each text `current` works out for the rest of the batch's run: a build asks for every
+    agreement again when it plans (the check asked first), and keeps them all until the revisions
+    are written anyway. Not for `check` alone: at 1,000 records they are 40 MB it would only hold."""
+    batch.kept(KEEP_TEXTS, lambda: True)
 
 
 def _current(batch, record, overrides: Path | None, group: str) -> Snapshot | None:

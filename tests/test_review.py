@@ -320,3 +320,22 @@ def test_a_signed_agreement_whose_words_changed_is_not_passed_off_as_the_signed_
     assert "the agreement was signed on 2024-06-20 with the text of rev. " in stale.message
     assert "changed: fields objectives[1].en)" in stale.message and "amendment both parties sign" in stale.fix
     assert "laredo-monterrey" in report.unreviewed
+
+
+def test_a_build_works_out_each_text_once_and_a_check_alone_holds_none(tmp_path, monkeypatch):
+    batch, _ = approved(tmp_path)
+    asked = []
+    work_out = review._current
+
+    def counted(batch, record, overrides, group):
+        asked.append((record.id, group))
+        return work_out(batch, record, overrides, group)
+
+    monkeypatch.setattr(review, "_current", counted)
+    build(batch.folder, tmp_path / "out", as_of=AFTER_MEETING, jobs=1)
+    assert ("laredo-saltillo", review.GROUP) in asked  # the check asked first, the plan again: worked out once
+    assert len(asked) == len(set(asked)), sorted(asked)
+    loaded, asked[:] = load_batch(batch.folder), []
+    validate(loaded, as_of=AFTER_MEETING)
+    assert ("laredo-saltillo", review.GROUP) in asked
+    assert not [name for name in loaded.__dict__.get("_kept", {}) if isinstance(name, tuple) and name[0] == "review.current"]
