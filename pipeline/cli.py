@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import sys
 from pathlib import Path
@@ -37,6 +38,13 @@ class _IsoDate(click.ParamType):
 def cli(ctx, project_dir):
     """Records compliance and signed-ready bilingual documents for sister-city programs."""
     ctx.obj = project_dir
+    gc.set_threshold(*ONE_JOB_GC)
+
+
+# A command is one bounded job that builds a large graph of objects it keeps to the end (the run
+# cache, every record): Python's default (700, 10, 10) collects the young objects so often that
+# at 1,000 records `check` spent a tenth of its time there. Cycles are still collected.
+ONE_JOB_GC = (100_000, 50, 100)
 
 
 def _project() -> Project:

@@ -34,6 +34,19 @@ def test_example_batch_passes_with_exit_0(batch):
                       "  1  don-2026-nld-bomberos  neighbouring municipality"]  # October 30
 
 
+def test_a_command_collects_young_objects_as_one_bounded_job_does(batch):
+    import gc
+
+    from pipeline.cli import ONE_JOB_GC
+
+    before = gc.get_threshold()
+    try:
+        assert run("check", str(batch.folder), "--as-of", "2026-11-23").exit_code == 0
+        assert gc.get_threshold() == ONE_JOB_GC and ONE_JOB_GC[0] > 100 * before[0]
+    finally:
+        gc.set_threshold(*before)  # the rest of the test session keeps Python's own
+
+
 def test_batch_by_name_under_records(batch):
     assert run("check", "example", "--as-of", "2026-11-23").exit_code == 0
 
