@@ -16,6 +16,7 @@ import marshal
 import mimetypes
 import os
 import stat
+import sys
 import tempfile
 import types
 import zipfile
@@ -82,16 +83,18 @@ class CompiledTemplates(jinja2.BytecodeCache):
     main process and each worker compiled the twenty-odd templates they use again (all 63 take
     0.6 s to compile, 0.02 s to load compiled).
 
-    An entry holds Jinja's own version mark and the digest of the template's source, then the
-    code; the key adds the environment's options, which change the code too. Nothing in it is
-    unpickled (Jinja's own file cache unpickles). An entry that cannot be read or written is
-    compiled afresh, never an error."""
+    An entry holds Jinja's mark of its code's format and of Python's version, and the digest of
+    the template's source, then the code; the key adds Jinja's and Python's exact versions and
+    the environment's options, which change the code too. Nothing in it is unpickled (Jinja's own
+    file cache unpickles). An entry that cannot be read or written is compiled afresh, never an
+    error."""
 
     def __init__(self, folder: Path):
         self.folder = folder
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        return run_cache.digest(super().get_cache_key(name, filename), repr(sorted(COMPILE_OPTIONS.items())))
+        return run_cache.digest(super().get_cache_key(name, filename), jinja2.__version__, sys.version,
+                                repr(sorted(COMPILE_OPTIONS.items())))
 
     def load_bytecode(self, bucket) -> None:
         try:

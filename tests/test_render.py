@@ -223,11 +223,13 @@ def test_a_folder_of_compiled_templates_others_may_write_into_is_not_used(compil
     assert len(compiles) == 2 and not list(folder.iterdir())
 
 
-def test_compiled_templates_are_kept_apart_by_the_options_that_change_the_code(compiled_in, monkeypatch):
+def test_compiled_templates_are_kept_apart_by_jinjas_version_and_the_options_that_change_the_code(compiled_in, monkeypatch):
     from pipeline import render
 
     folder, _, _ = compiled_in
     cache = render.CompiledTemplates(str(folder))
     key = cache.get_cache_key("note.html", "/x/note.html")
     monkeypatch.setitem(render.COMPILE_OPTIONS, "trim_blocks", False)
-    assert cache.get_cache_key("note.html", "/x/note.html") != key
+    options = cache.get_cache_key("note.html", "/x/note.html")
+    monkeypatch.setattr(jinja2, "__version__", "0.0")  # another Jinja may compile the same source otherwise
+    assert len({key, options, cache.get_cache_key("note.html", "/x/note.html")}) == 3
