@@ -358,8 +358,7 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.d
     archivals: dict[str, Archival] = {}
     snapshots = {} if snapshots is None else snapshots
     cache = run_cache.active()
-    whole_batch = run_cache.digest(*(f"{r.kind}\0{Path(r.file).name}\0{r.index}\0{r.id}\0{r.source}"
-                                     for r in batch.all_records())) if lazy else ""  # what a context reading every record depends on
+    whole_batch = contexts.whole_batch_digest() if lazy else ""  # what a context reading every record depends on
     settings = run_cache.digest(run_cache.code_digest(), batch.city.source, batch.meeting.source, issued_on.isoformat(),
                                 __version__)  # hashed once, not once per document: the meeting's agenda names every record
     tasks = []

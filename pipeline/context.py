@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from pathlib import Path
 
 import pycountry
 from babel import Locale
@@ -300,6 +301,7 @@ class ContextBuilder:
         self._batch = batch
         self.read_other_records = False  # set when a context reads records beyond its own (see build.make_tasks)
         self._ranker = None
+        self._whole_batch = None
         self.city_data = batch.city.data
         self.date_order = self.city_data.get("date_order")
         self.meeting = batch.meeting.data.get("meeting", {})
@@ -315,6 +317,15 @@ class ContextBuilder:
         """The whole batch: a context that reads it depends on every record, not only its own."""
         self.read_other_records = True
         return self._batch
+
+    def whole_batch_digest(self) -> str:
+        """What a context that read other records depends on: every record file's place and text."""
+        if self._whole_batch is None:
+            from pipeline import run_cache
+
+            self._whole_batch = run_cache.digest(*(f"{r.kind}\0{Path(r.file).name}\0{r.index}\0{r.id}\0{r.source}"
+                                                   for r in self._batch.all_records()))
+        return self._whole_batch
 
     @property
     def priority_ranker(self):

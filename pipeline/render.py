@@ -133,7 +133,8 @@ def _compiled_templates() -> CompiledTemplates | None:
     into would run their code here."""
     folder = run_cache.cache_home() / "templates"
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the run cache's own folder: private, it holds records
+        folder.mkdir(mode=0o700, exist_ok=True)
         found = folder.stat()
     except OSError:
         return None

@@ -148,6 +148,25 @@ def test_one_changed_record_rerenders_only_its_documents(example, tmp_path, monk
     assert_complete(out)
 
 
+def test_the_packet_index_works_out_again_only_the_subjects_that_can_have_changed(example, tmp_path, monkeypatch):
+    from pipeline.documents import PROCESSES
+
+    out = tmp_path / "out"
+    build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    example.replace(SALTILLO_FILE, "  name: Saltillo\n", "  name: Saltillo de Zaragoza\n")
+    asked = []
+    for kind, documents in PROCESSES.items():
+        subject = documents.agenda_subject
+        monkeypatch.setattr(documents, "agenda_subject",
+                            lambda view, subject=subject, kind=kind: asked.append(kind) or subject(view))
+    build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    index = " ".join(page.extract_text() for page in PdfReader(out / "example" / "council-packet.pdf").pages[:2])
+    # Saltillo's own, and each donation's (its place in line reads every partnership); no other partnership's.
+    assert asked.count("partnership") == 1 and "Saltillo de Zaragoza" in " ".join(index.split())
+    donations = len(list((example.folder / "donations").glob("*.yaml")))
+    assert asked.count("donation") <= donations
+
+
 def test_a_file_edited_by_hand_in_the_output_is_rendered_again(example, tmp_path):
     out = tmp_path / "out"
     build(example.folder, out, as_of=AFTER_MEETING, jobs=1)

@@ -183,6 +183,7 @@ def test_a_template_is_compiled_once_then_loaded_compiled_by_every_later_process
     first = jinja_env("en", city).get_template("note.html").render(name="<Ana>")
     assert first == "Dear &lt;Ana&gt;,<p>Regards</p>" and compiles == ["note.html"]
     assert [entry.suffix for entry in folder.iterdir()] == [".jinja"]
+    assert all(made.stat().st_mode & 0o077 == 0 for made in (folder, folder.parent))  # the run cache's folder is private
     fresh()  # another process: loaded compiled, the same words
     assert jinja_env("en", city).get_template("note.html").render(name="<Ana>") == first and compiles == ["note.html"]
     own.write_text("{% if name %}Dear {{ name }}:{% endif %}\n", encoding="utf-8")  # edited: compiled again
