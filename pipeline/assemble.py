@@ -254,7 +254,7 @@ class _Subjects:
     meeting: building the view of every record on the agenda to learn a line of the index was the
     packet's largest cost after one record changed (a third of a second at 1,000 records). A
     subject that read other records is trusted only while no record of the batch changed, as a
-    document's inputs are (build.make_tasks)."""
+    document's inputs are (ContextBuilder.kept_value)."""
 
     def __init__(self, batch, contexts: ContextBuilder):
         self.contexts, self.kept = contexts, run_cache.active()
@@ -263,14 +263,11 @@ class _Subjects:
 
     def of(self, record) -> str:
         key = run_cache.digest(self.settings, record.kind, record.source) if self.settings and record.source else None
-        found = self.kept.get("agenda subject", key, run_cache.is_tuple_of(str, str)) if key else None
-        if found is not None and found[1] in ("", self.contexts.whole_batch_digest()):
-            return found[0]
-        self.contexts.read_other_records = False
-        subject = process(record.kind).agenda_subject(self.contexts.view(record, "en"))
-        if key:
-            self.kept.put("agenda subject", key, (subject, self.contexts.whole_batch_digest()
-                                                  if self.contexts.read_other_records else ""))
+        subject = self.contexts.kept_value(self.kept, "agenda subject", key)
+        if subject is None:
+            self.contexts.read_other_records = False
+            subject = process(record.kind).agenda_subject(self.contexts.view(record, "en"))
+            self.contexts.keep_value(self.kept, "agenda subject", key, subject)
         return subject
 
 

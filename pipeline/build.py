@@ -358,7 +358,6 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.d
     archivals: dict[str, Archival] = {}
     snapshots = {} if snapshots is None else snapshots
     cache = run_cache.active()
-    whole_batch = contexts.whole_batch_digest() if lazy else ""  # what a context reading every record depends on
     settings = run_cache.digest(run_cache.code_digest(), batch.city.source, batch.meeting.source, issued_on.isoformat(),
                                 __version__)  # hashed once, not once per document: the meeting's agenda names every record
     tasks = []
@@ -381,16 +380,15 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.d
         known = None
         if lazy and record.source and batch.city.source and batch.meeting.source:
             known = run_cache.digest(settings, record.source, _digest(doc.__dict__), templates, text_revision)
-            kept = cache.get("inputs", known, run_cache.is_tuple_of(str, str))
-            if kept is not None and kept[1] in ("", whole_batch):
-                tasks.append(RenderTask(doc, None, text_revision or kept[0][:10], archival, kept[0], overrides))
+            kept = contexts.kept_value(cache, "inputs", known)
+            if kept is not None:
+                tasks.append(RenderTask(doc, None, text_revision or kept[:10], archival, kept, overrides))
                 continue
         contexts.read_other_records = False
         context = document_context(doc, record, contexts, issued_on)
         inputs = _digest([context, doc.__dict__, archival.data.decode() if archival else None, templates, text_revision,
                           __version__])
-        if known:
-            cache.put("inputs", known, (inputs, whole_batch if contexts.read_other_records else ""))
+        contexts.keep_value(cache, "inputs", known, inputs)
         tasks.append(RenderTask(doc, context, text_revision or inputs[:10], archival, inputs, overrides))
     return tasks
 

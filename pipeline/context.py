@@ -318,7 +318,20 @@ class ContextBuilder:
         self.read_other_records = True
         return self._batch
 
-    def whole_batch_digest(self) -> str:
+    def kept_value(self, cache, table: str, key: str | None) -> str | None:
+        """A text `keep_value` kept under `key` in the run cache, if what its context read is
+        unchanged: its own record (in the key), or every record when it read others."""
+        from pipeline import run_cache
+
+        found = cache.get(table, key, run_cache.is_tuple_of(str, str)) if key else None
+        return found[0] if found is not None and found[1] in ("", self._whole_batch_digest()) else None
+
+    def keep_value(self, cache, table: str, key: str | None, value: str) -> None:
+        """Keep `value`, worked out from a context built since `read_other_records` was reset."""
+        if key:
+            cache.put(table, key, (value, self._whole_batch_digest() if self.read_other_records else ""))
+
+    def _whole_batch_digest(self) -> str:
         """What a context that read other records depends on: every record file's place and text."""
         if self._whole_batch is None:
             from pipeline import run_cache

@@ -89,7 +89,12 @@ def _stat_key(file: Path, path: str) -> str:
 
 
 def _identity(path: str, status) -> str:
-    return run_cache.digest(path, f"{status.st_dev}:{status.st_ino}:{status.st_size}:{status.st_mtime_ns}")
+    return run_cache.digest(path, identity_text(status))
+
+
+def identity_text(status) -> str:
+    """A file as the file system tells it: device, inode, size and modification time (ns)."""
+    return f"{status.st_dev}:{status.st_ino}:{status.st_size}:{status.st_mtime_ns}"
 
 
 def _is_sha(value) -> bool:

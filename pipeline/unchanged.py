@@ -98,7 +98,7 @@ def _files(current: Path, files: list, accept=lambda path, found, entry: True) -
             return None
         if not stat.S_ISREG(found.st_mode) or found.st_size != entry.get("bytes") or not accept(path, found, entry):
             return None
-        identities.update(f"{path}\0{found.st_dev}:{found.st_ino}:{found.st_size}:{found.st_mtime_ns}\n".encode())
+        identities.update(f"{path}\0{hand_edits.identity_text(found)}\n".encode())
     return identities.hexdigest()
 
 
