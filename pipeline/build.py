@@ -297,14 +297,30 @@ def _packet(generation: Generation, batch, result: BuildResult, files: list[dict
     inputs = _digest([[(f["path"], f["sha256"]) for f in packet_sources(documents)],
                       batch.city.data, batch.meeting.data, [h.__dict__ for h in result.plan.held_back],
                       template_digest(("en", "council/council_packet.html"), overrides=overrides), __version__])
+    known = _known_unedited(generation, PACKET, previous, force)  # looked up each time, so the cache keeps it
     if _took_over(generation, previous, [PACKET], inputs, force):
         return previous[PACKET]
     generation.link_carried()  # the packet reads its documents back from the staging folder
     with generation.open(PACKET) as handle:
-        sha = council_packet(handle, generation.staging, batch, result.plan, documents, overrides)
+        sha = council_packet(handle, generation.staging, batch, result.plan, documents, overrides, known)
         size = handle.tell()
+    hand_edits.remember(generation.target(PACKET), PACKET, sha)
     return _entry(PACKET, sha, size, inputs, format="pdf", document_id=PACKET_ID, template="templates_en/council/council_packet.html",
                   revision=inputs[:10], record="*", final=True)
+
+
+def _known_unedited(generation: Generation, name: str, previous: dict, force: bool) -> tuple[str, str] | None:
+    """(path, sha-256) of the previous build's file `name` if the run cache knows it to be the
+    file that build wrote (the packet: its bytes for unchanged documents are copied)."""
+    entry = previous.get(name)
+    path = generation.current_path(name) if entry and not force else None
+    if path is None:
+        return None
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (path, entry["sha256"]) if hand_edits.known_unedited(name, status, entry.get("sha256")) else None
 
 
 def manifest(batch, result: BuildResult) -> dict:

@@ -234,6 +234,10 @@ class Generation:
         found = self._current_file(relative)
         return found.st_size if found is not None else None
 
+    def current_path(self, relative: str) -> str | None:
+        """The path of `relative` in the current generation, checked as `carry` checks it, or None."""
+        return self._current_paths.get(relative) if self._current_file(relative) is not None else None
+
     def link_carried(self) -> None:
         """Link every file taken over so far into the staging folder, for code that reads it there
         (the council packet reads its documents back)."""

@@ -155,19 +155,23 @@ class PdfJoin:
         numbered from 0: what `append_segment` writes, and what a caller may keep for the same bytes."""
         return Segment.record(data, tuple(sorted(self.stamp_fonts)) if stamped else None)
 
-    def append_segment(self, segment: "Segment", data: bytes, stamp: Stamp | None = None) -> int:
+    def append_segment(self, segment: "Segment", data: bytes, stamp: Stamp | None = None, at: int | None = None) -> int:
         """Write `segment`, recorded from `data`, with this file's object numbers and `stamp` drawn
         over its pages; returns its first page's index."""
+        return self.place(segment, data, stamp, at).first_page
+
+    def place(self, segment: "Segment", data: bytes, stamp: Stamp | None = None, at: int | None = None) -> "Placement":
+        """`append_segment`, returning where its objects were written. Its pages go after the last
+        page, or into the slots `hold_pages` left at `at`."""
         if segment.stamp_fonts is not None and segment.stamp_fonts != tuple(sorted(self.stamp_fonts)):
             raise ValueError("the segment was recorded for other stamp fonts than this file embeds")
         if (segment.stamp_fonts is not None) != (stamp is not None):
             raise ValueError("a stamped segment needs a stamp, and a stamp a stamped segment")
-        if stamp is not None and self.save_state is None:
-            self.save_state = self._reserve()
-            self._object(self.save_state, _stream(b"q\n"))
-        base, first = len(self.offsets), len(self.page_refs)
+        if stamp is not None:
+            self._save_state()
+        base, start = len(self.offsets), self.out.position
+        first = self._take_pages(array("Q", (base + number for number, _ in segment.pages)), at)
         self.offsets.extend(array("Q", bytes(8 * segment.size)))
-        self.page_refs.extend(array("Q", (base + number for number, _ in segment.pages)))
         numbers = {"pages": self.pages, "save_state": self.save_state or 0,
                    **{"font " + name: number for name, number in self.stamp_fonts.items()}}
         overlays = dict(segment.overlays)
@@ -180,7 +184,49 @@ class PdfJoin:
                                 else b"%d" % numbers[part] if type(part) is str else data[part[0]:part[1]]
                                 for part in parts)
             self._object(base + number, body)
-        return first
+        return Placement(base, first, start, self.out.position - start,
+                         array("Q", (offset - start for offset in self.offsets[base:])).tobytes(),
+                         array("Q", (number for number, _ in segment.pages)).tobytes(), segment.stamp_fonts is not None)
+
+    def copy_placed(self, placement: "Placement", data: bytes, at: int | None = None) -> "Placement":
+        """Write the bytes another join of this file's shape wrote for `placement` (`data`, its
+        `length` bytes from its `start`), unchanged: the same objects at the same numbers, so the
+        same file as `place` would write. ValueError unless the next free object number is its base."""
+        if placement.stamped:
+            self._save_state()
+        base, start = len(self.offsets), self.out.position
+        if placement.base != base or len(data) != placement.length:
+            raise ValueError(f"the placement is for objects from {placement.base} and {placement.length} bytes, "
+                             f"not {base} and {len(data)}")
+        offsets = array("Q", placement.offsets)
+        if not data.startswith(b"%d 0 obj\n" % (base + _first_written(offsets))):
+            raise ValueError("the placed bytes do not begin with the placement's first object")
+        first = self._take_pages(array("Q", (base + number for number in array("Q", placement.pages))), at)
+        self.offsets.extend(array("Q", (start + offset for offset in offsets)))
+        self.out.write(data)
+        return Placement(base, first, start, placement.length, placement.offsets, placement.pages, placement.stamped)
+
+    def hold_pages(self, count: int) -> int:
+        """Leave `count` places in the page order for pages whose objects are written later (the
+        council packet's cover and index, laid out first but written after the documents, so that
+        a longer index does not renumber every document's objects); returns the first place."""
+        self.page_refs.extend(array("Q", bytes(8 * count)))
+        return len(self.page_refs) - count
+
+    def _take_pages(self, refs: array, at: int | None) -> int:
+        """Put the pages' object numbers in the page order: after the last, or into held places."""
+        if at is None:
+            self.page_refs.extend(refs)
+            return len(self.page_refs) - len(refs)
+        if at < 0 or at + len(refs) > len(self.page_refs) or any(self.page_refs[at:at + len(refs)]):
+            raise ValueError(f"no {len(refs)} held pages at {at}")
+        self.page_refs[at:at + len(refs)] = refs
+        return at
+
+    def _save_state(self) -> None:
+        if self.save_state is None:
+            self.save_state = self._reserve()
+            self._object(self.save_state, _stream(b"q\n"))
 
     def embed_font(self, name: str, font: "StampFont") -> None:
         """Write `font` into the file once; stamped pages then have it as the font resource `name`."""
@@ -191,10 +237,13 @@ class PdfJoin:
         base = len(self.offsets)
         self.append_segment(recorder.segment(), font.sample)
         self.stamp_fonts[name] = base  # the font dictionary: the first object the recorder numbered
+        self._save_state()  # here, not at the first stamped page: a placement's objects start where they did
 
     def finish(self, outline: list[OutlineEntry], info: dict[str, str], page_labels: list[tuple[int, str]] | None = None,
                identifier: bytes = b"") -> str:
         """Write the page tree, outline, metadata, cross-reference table and trailer; returns the sha-256."""
+        if not all(self.page_refs):
+            raise ValueError("pages were held and never written")
         kids = b" ".join(b"%d 0 R" % n for n in self.page_refs)
         self._object(self.pages, b"<</Type /Pages /Count %d /Kids [%s]>>" % (len(self.page_refs), kids))
         catalog = b"<</Type /Catalog /Pages %d 0 R" % self.pages
@@ -240,6 +289,46 @@ class PdfJoin:
     def _object(self, number: int, body: bytes) -> None:
         self.offsets[number] = self.out.position
         self.out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where `place` wrote a segment: `length` bytes from `start`, its objects numbered from
+    `base`, each at its offset from `start`, its pages first in the page order at `first_page`.
+    A later join of the same file shape copies those bytes as they are (`copy_placed`) instead of
+    reading the source again: what the council packet does with every document that did not change."""
+
+    base: int
+    first_page: int
+    start: int
+    length: int
+    offsets: bytes  # array("Q"): each object's offset from `start`, by object number from `base`
+    pages: bytes  # array("Q"): the pages' object numbers from `base`, in order
+    stamped: bool
+
+    def as_data(self) -> tuple:
+        return (self.base, self.start, self.length, self.offsets, self.pages, self.stamped)
+
+    @classmethod
+    def from_data(cls, value) -> "Placement | None":
+        """A placement from `as_data`'s tuple (its first page is the joining file's to choose), or
+        None if it is not of that shape (a damaged or forged cache entry)."""
+        if not _is_tuple(value) or len(value) != 6:
+            return None
+        base, start, length, offsets, pages, stamped = value
+        if not (all(type(x) is int and x >= 0 for x in (base, start, length)) and type(offsets) is bytes
+                and type(pages) is bytes and type(stamped) is bool and offsets and not len(offsets) % 8
+                and not len(pages) % 8):
+            return None
+        size = len(offsets) // 8
+        if any(offset >= length for offset in array("Q", offsets)) or any(n >= size for n in array("Q", pages)):
+            return None
+        return cls(base, 0, start, length, offsets, pages, stamped)
+
+
+def _first_written(offsets: array) -> int:
+    """The object written first: the one at the smallest offset."""
+    return min(range(len(offsets)), key=offsets.__getitem__)
 
 
 # A segment's object bodies are tuples of parts, written one after another:

@@ -94,6 +94,14 @@ class RunCache:
             self._new.setdefault(table, {})[key] = value
             self._replaced |= key in self._old.get(table, {})  # the file's entry was refused: write the new one
 
+    def retain(self, table: str, key: str) -> None:
+        """Keep the file's entry under `key` for the next run as it is, unread and uncounted: one
+        this run had no use for but the next may (a packet segment whose bytes were copied)."""
+        self._looked_at.add(table)
+        value = self._old.get(table, {}).get(key)
+        if value is not None:
+            self._new.setdefault(table, {}).setdefault(key, value)
+
     def drop(self, *tables: str) -> None:
         """Forget every entry of these tables, read or made: what is made from now on replaces them
         (entries a reader refused after taking them, like a damaged page, are not kept)."""

@@ -37,6 +37,18 @@ def hashes(out: Path) -> dict[str, str]:
     return {f["path"]: f["sha256"] for f in manifest(out)["files"]}
 
 
+def packet_parts(out: Path) -> list[str]:
+    """The titles of the documents in the packet, in order, from its outline (an item's children)."""
+    return [part for item in packet_items(out).values() for part in item]
+
+
+def packet_items(out: Path) -> dict[str, list[str]]:
+    """Each agenda item's title in the packet's outline, and its documents' titles."""
+    outline = PdfReader(out / "example" / "council-packet.pdf").outline
+    return {entry.title: [part.title for part in children]
+            for entry, children in zip(outline, outline[1:]) if isinstance(children, list)}
+
+
 def assert_complete(out: Path) -> None:
     """Every file the manifest lists is there with its hash, and nothing half-written lies around."""
     folder = out / "example"
@@ -365,14 +377,18 @@ def test_a_rebuild_works_out_again_only_what_depends_on_the_changed_record(examp
     before = {f["path"]: f["sha256"] for f in packet_sources(manifest(out)["files"])}
     changed = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
     assert (missed(changed, "parsed"), missed(changed, "shape")) == (1, 1)  # that file alone is read and checked again
-    # The packet is joined again, parsing only the documents whose bytes changed (pipeline/pdfjoin.py's segments).
+    # The packet is written again: each document whose bytes did not change is copied from the
+    # previous packet as the bytes it was there; only those whose bytes changed are read and parsed.
     after = {f["path"]: f["sha256"] for f in packet_sources(manifest(out)["files"])}
     new_bytes = [path for path, sha in after.items() if before.get(path) != sha]
     assert new_bytes and all(path.startswith(SAL) for path in new_bytes)
+    parts = len(packet_parts(out))
+    assert (first.work["placement", "hit"], missed(first, "placement")) == (0, parts)
+    assert (missed(changed, "placement"), changed.work["placement", "hit"]) == (len(new_bytes), parts - len(new_bytes))
+    assert changed.work["segment", "hit"] + missed(changed, "segment") == 0  # too few to read the kept segments for
     # Its rows in the packet's index read as they did (the change is inside the agreement): no index page is laid out again.
     assert (missed(changed, "front"), changed.work["front", "hit"]) == (0, first.work["front", "miss"])
-    joined = first.work["segment", "miss"]  # every page of the index and part of the packet, recorded once by the first build
-    assert joined > 5 and (missed(changed, "segment"), changed.work["segment", "hit"]) == (len(new_bytes), joined - len(new_bytes))
+    assert changed.work["front segment", "hit"] == first.work["front segment", "miss"] > 0
     assert changed.rendered and all(doc.startswith("laredo-saltillo/") for doc in changed.rendered)
     saltillo = {doc for doc in first.rendered if doc.startswith("laredo-saltillo/")}
     # Contexts are built again for that record's documents, and for those that read every record
@@ -460,18 +476,28 @@ def test_force_starts_afresh_and_a_check_keeps_what_the_build_kept(example, tmp_
     assert all(doc.startswith(("laredo-saltillo/", "don-")) for doc in again.contexts_built)
 
 
-def test_forged_packet_segments_are_misses_and_the_packet_stays_the_same(example, tmp_path):
-    """The packet's kept segments (their own file beside the cache) of shapes this program never
-    writes, or recorded for another stamp font: each is recorded again from its source."""
-    import pickle
-
+def companion(out: Path, name: str) -> Path:
     from pipeline import run_cache
 
+    cache = run_cache.cache_path(out, "example")
+    return cache.with_name(f"{cache.name}.{name}")
+
+
+def test_forged_packet_placements_and_segments_are_misses_and_the_packet_stays_the_same(example, tmp_path, monkeypatch):
+    """The packet's kept placements and segments (files of their own beside the cache) of shapes
+    this program never writes, for another packet, or recorded for another stamp font: each
+    document is joined again from its source."""
+    import pickle
+
+    from pipeline import assemble, run_cache
+
+    monkeypatch.setattr(assemble, "PARSED_RATHER_THAN_KEPT", 0)  # the example's few documents keep their segments too
     out = tmp_path / "out"
     first = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
-    segments = run_cache.cache_path(out, "example").with_name(run_cache.cache_path(out, "example").name + ".segments")
-    kept = run_cache._load(segments)["segment"]
-    assert len(kept) == first.work["segment", "miss"] > 5 and segments.stat().st_mode & 0o077 == 0
+    documents = len(packet_parts(out))
+    kept = run_cache._load(companion(out, "segments"))["segment"]
+    assert len(kept) == first.work["segment", "miss"] == documents > 5
+    assert companion(out, "segments").stat().st_mode & 0o077 == 0 and companion(out, "packet").stat().st_mode & 0o077 == 0
     forged = {}
     for n, (key, (size, pages, writes, overlays, fonts)) in enumerate(sorted(kept.items())):
         if n % 2:  # bytes beyond the source's end, an object of the packet a segment may not name
@@ -479,11 +505,72 @@ def test_forged_packet_segments_are_misses_and_the_packet_stays_the_same(example
         else:  # well formed, for a stamp font the packet does not embed
             fonts = ("/Other",)
         forged[key] = (size, pages, writes, overlays, fonts)
-    segments.write_bytes(pickle.dumps({"format": 1, "code": run_cache.code_digest(), "tables": {"segment": forged}}))
+    companion(out, "segments").write_bytes(
+        pickle.dumps({"format": 1, "code": run_cache.code_digest(), "tables": {"segment": forged}}))
+    tables = run_cache._load(companion(out, "packet"))
+    placements = tables["placement"]
+    assert len(placements) == documents
+    for n, (key, (sha, page, (base, start, length, offsets, pages, stamped))) in enumerate(sorted(placements.items())):
+        placements[key] = [(sha, page, (base, start + 1, length, offsets, pages, stamped)),  # bytes from elsewhere in the file
+                           ("0" * 64, page, (base, start, length, offsets, pages, stamped)),  # another packet's
+                           (sha, page, (base, start, 8, offsets, pages, stamped)),  # objects beyond its bytes
+                           ][n % 3]
+    companion(out, "packet").write_bytes(pickle.dumps({"format": 1, "code": run_cache.code_digest(), "tables": tables}))
     example.replace("partnerships/laredo-saltillo.yaml", "One forum a year with at least forty companies",
                     "One forum a year with at least fifty companies")
     result = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    assert (result.work["placement", "hit"], result.work["placement", "miss"]) == (0, documents)
     assert result.work["segment", "hit"] == 0 and result.work["segment", "miss"] == len(kept)
+    build(example.folder, tmp_path / "full", as_of=AFTER_MEETING, jobs=2, force=True)
+    assert hashes(out) == hashes(tmp_path / "full")
+
+
+def test_a_document_with_a_page_more_moves_every_one_after_it_and_the_packet_is_a_full_builds(example, tmp_path,
+                                                                                               monkeypatch):
+    """Saltillo's agreement, item 10.2, grows a page: the documents before it are copied from the
+    previous packet, those after it (other page numbers, other objects) joined from their kept
+    segments, and the packet is the one a full build makes."""
+    from pipeline import assemble, run_cache
+
+    monkeypatch.setattr(assemble, "PARSED_RATHER_THAN_KEPT", 0)  # kept segments for the example's few documents
+    out = tmp_path / "out"
+    build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    pages = sum(f["pages"] for f in packet_sources(manifest(out)["files"]))
+    more = "".join(f"\n      - en: Trade mission {n} with at least ten companies from each city"
+                   f"\n        es: Misión comercial {n} con al menos diez empresas de cada ciudad" for n in range(1, 40))
+    example.replace(SALTILLO_FILE, "Un foro al año con al menos cuarenta empresas",
+                    "Un foro al año con al menos cuarenta empresas" + more)
+    changed = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    assert not changed.report.errors, [f.text() for f in changed.report.errors]
+    assert sum(f["pages"] for f in packet_sources(manifest(out)["files"])) > pages, "the change adds no page"
+    items = list(packet_items(out).values())
+    earlier, saltillo, later = len(items[0]), len(items[1]), sum(len(parts) for parts in items[2:])  # 10.1, 10.2, the rest
+    assert earlier and saltillo and later
+    assert (changed.work["placement", "hit"], changed.work["placement", "miss"]) == (earlier, saltillo + later)
+    # Those after it are joined from the segments the first build kept, though no build read them since.
+    assert later <= changed.work["segment", "hit"] and changed.work["segment", "miss"] <= saltillo
+    assert changed.work["segment", "hit"] + changed.work["segment", "miss"] == saltillo + later
+    # The segments of the documents copied are kept for a build that moves them, though this one did not read them.
+    assert len(run_cache._load(companion(out, "segments"))["segment"]) == earlier + saltillo + later
+    build(example.folder, tmp_path / "full", as_of=AFTER_MEETING, jobs=2, force=True)
+    assert hashes(out) == hashes(tmp_path / "full")
+
+
+def test_a_packet_edited_in_out_is_never_copied_from(example, tmp_path):
+    """The previous packet changed on disk after the build wrote it (a file saved again over it):
+    its bytes are not what the kept placements describe, so every document is joined again."""
+    out = tmp_path / "out"
+    build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    packet = out / "example" / "council-packet.pdf"
+    data = bytearray(packet.read_bytes())
+    data[len(data) // 2] ^= 1  # one bit, at the same size: only the file's identity tells
+    packet.unlink()  # a new inode, as an editor's save makes
+    packet.write_bytes(bytes(data))
+    example.replace(SALTILLO_FILE, "One forum a year with at least forty companies",
+                    "One forum a year with at least fifty companies")
+    changed = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    documents = len(packet_parts(out))
+    assert (changed.work["placement", "hit"], changed.work["placement", "miss"]) == (0, documents)
     build(example.folder, tmp_path / "full", as_of=AFTER_MEETING, jobs=2, force=True)
     assert hashes(out) == hashes(tmp_path / "full")
 

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, FloatObject, NameObject, NumberObject
 
-from pipeline.pdfjoin import OutlineEntry, PdfJoin, Segment, StampFont
+from pipeline.pdfjoin import OutlineEntry, PdfJoin, Placement, Segment, StampFont
 from pipeline.render import html_to_pdf
 from tests.conftest import DOS
 
@@ -234,3 +234,78 @@ def test_the_packet_is_joined_from_the_pages_the_manifest_counts(built):
     assert pdfs and all(f["pages"] == len(PdfReader(out / f["path"]).pages) for f in pdfs)
     agreement = next(f for f in pdfs if f["path"] == DOS + "agreement_bilingual.en.pdf")
     assert agreement["pages"] >= 2
+
+
+def test_bytes_a_join_placed_are_copied_into_the_next_join_as_the_file_a_fresh_join_makes():
+    """The council packet's edit loop: documents whose bytes and places did not change are copied
+    from the previous file (Placement), the changed one joined, the front pages' objects written
+    last into places held first. The file is the one a join of every source makes."""
+    font = sample_font()
+    stamp = corner_stamp(font)
+    front, a, b, c, b2 = (document("Front", 1), document("Alpha", 2), document("Beta", 1), document("Gamma", 2),
+                          document("Beta two", 1))
+
+    def packet(documents: list[bytes], previous: bytes | None = None, placements: list | None = None):
+        buffer = io.BytesIO()
+        joiner = PdfJoin(buffer)
+        joiner.embed_font("/Stamp", font)
+        assert joiner.hold_pages(1) == 0
+        placed, copied = [], 0
+        for n, data in enumerate(documents):
+            kept = placements[n] if placements else None
+            if kept is not None and kept.base == len(joiner.offsets):
+                kept = Placement.from_data(pickle.loads(pickle.dumps(kept.as_data())))
+                placed.append(joiner.copy_placed(kept, previous[kept.start:kept.start + kept.length]))
+                copied += 1
+            else:
+                placed.append(joiner.place(joiner.segment(data, stamped=True), data, stamp))
+        joiner.append_segment(joiner.segment(front, stamped=True), front, stamp, at=0)
+        joiner.finish([OutlineEntry("Front", 0), OutlineEntry("Gamma", 4)], {"Title": "Packet"}, identifier=b"test")
+        return buffer.getvalue(), placed, copied
+
+    first, placed, copied = packet([a, b, c])
+    assert copied == 0 and [p.first_page for p in placed] == [1, 3, 4]
+    reader = PdfReader(io.BytesIO(first))
+    assert [page.extract_text().split("\n")[0] for page in reader.pages] == [
+        "Front, part 1", "Alpha, part 1", "Alpha, part 2", "Beta, part 1", "Gamma, part 1", "Gamma, part 2"]
+    assert "Stamp 0" in reader.pages[0].extract_text() and "Stamp 5" in reader.pages[5].extract_text()
+
+    # The same documents: every one copied, the same file.
+    again, _, copied = packet([a, b, c], first, placed)
+    assert copied == 3 and again == first
+    # Beta changed, with as many objects: Alpha and Gamma copied, Beta joined.
+    fresh, _, _ = packet([a, b2, c])
+    changed, _, copied = packet([a, b2, c], first, [placed[0], None, placed[2]])
+    assert copied == 2 and changed == fresh
+    # A document placed at other object numbers than the next free one is refused, never written.
+    joiner = PdfJoin(io.BytesIO())
+    with pytest.raises(ValueError, match="placement is for objects from"):
+        joiner.copy_placed(placed[1], first[placed[1].start:placed[1].start + placed[1].length])
+    joiner = PdfJoin(io.BytesIO())
+    joiner.embed_font("/Stamp", font)
+    joiner.hold_pages(1)
+    joiner.copy_placed(placed[0], first[placed[0].start:placed[0].start + placed[0].length])
+    with pytest.raises(ValueError, match="do not begin with"):  # the bytes of another place in the file
+        joiner.copy_placed(placed[1], first[placed[1].start + 1:placed[1].start + placed[1].length + 1])
+    with pytest.raises(ValueError, match="no 1 held pages at 1"):  # Alpha's first page is there
+        joiner.append_segment(joiner.segment(front, stamped=True), front, stamp, at=1)
+    with pytest.raises(ValueError, match="held and never written"):  # the front page's place was never filled
+        joiner.finish([], {})
+
+
+def test_a_kept_placement_of_another_shape_is_refused():
+    """What a damaged or forged cache could hold as a placement: a miss, never a crash."""
+    joiner = PdfJoin(io.BytesIO())
+    placement = joiner.place(joiner.segment(document("Beta", 1)), document("Beta", 1))
+    data = placement.as_data()
+    base, start, length, offsets, pages, stamped = data
+    assert Placement.from_data(data) == Placement(base, 0, start, length, offsets, pages, stamped)
+    refused = [
+        "placement", list(data), data[:5], (-1, start, length, offsets, pages, stamped),
+        (base, start, length, offsets[:-1], pages, stamped),  # not whole numbers of 8 bytes
+        (base, start, length, b"", pages, stamped), (base, start, length, offsets, pages, 1),
+        (base, start, 10, offsets, pages, stamped),  # an object beyond its bytes
+        (base, start, length, offsets, pages + (1 << 20).to_bytes(8, "little"), stamped),  # a page that is no object of it
+        (base, start, float(length), offsets, pages, stamped),
+    ]
+    assert [value for value in refused if Placement.from_data(value) is not None] == []
