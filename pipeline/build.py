@@ -117,7 +117,8 @@ def _build(batch_folder: Path, out_root: Path, *, as_of, keep_going, jobs, force
     warned = len(result.warnings)
     keep_revisions(batch, result.plan, snapshots, result.warnings)
     if not result.hand_edits and len(result.warnings) == warned:  # the next build like this one has nothing to do
-        unchanged.remember(committed, unchanged.key(inputs, batch.folder))
+        unchanged.remember(committed, unchanged.key(inputs, batch.folder), generation.manifest_data,
+                           result.written if generation.manifest_data else None, generation.known_stat)
     return result
 
 

@@ -6,6 +6,12 @@ rendered there, unchanged ones hard-linked from the current generation, the mani
 Then one atomic rename swaps the link. However a build is interrupted, out/<batch> is the
 previous complete output with its manifest, or the new one: never a mix, never half a file.
 Leftovers of an interrupted build are cleared by the next one.
+
+The generation a commit replaces is not deleted but kept as the spare (out/.<batch>.spare), and
+the next build starts its staging folder from it: nearly every file there is already the current
+generation's very file (the same inode), so linking twenty thousand unchanged files and deleting
+the old generation's twenty thousand become a look at each name. Only a file of the spare that is
+the current file, by device and inode, is kept; anything else there is replaced or removed.
 """
 
 from __future__ import annotations
@@ -159,13 +165,44 @@ class OutputFolder:
                     shutil.rmtree(folder, ignore_errors=True)
             number = max((n for n, _ in self._generations()), default=0) + 1
             staging = Path(tempfile.mkdtemp(prefix=f".{self.name}.next-", dir=self.parent))
+            recycled = self._take_spare(staging)
         except OSError as exc:
             os.close(lock)
             raise output_error(exc, self.parent) from None
         except BaseException:
             os.close(lock)
             raise
-        return Generation(self, staging, self.parent / f".{self.name}.gen-{number}", current, lock)
+        return Generation(self, staging, self.parent / f".{self.name}.gen-{number}", current, lock, recycled)
+
+    @property
+    def spare(self) -> Path:
+        return self.parent / f".{self.name}.spare"
+
+    def _take_spare(self, staging: Path) -> bool:
+        """Move the spare into the (empty) staging folder: True if the staging folder starts from it."""
+        if self.spare.is_symlink() or self.spare.is_file():
+            self.spare.unlink()
+            return False
+        try:
+            os.rename(self.spare, staging)  # onto the empty folder mkdtemp made
+        except OSError:  # no spare (or one that cannot be moved: removed, and the staging folder starts empty)
+            if self.spare.exists():
+                shutil.rmtree(self.spare, ignore_errors=True)
+            return False
+        return True
+
+    def keep_spare(self, folder: Path) -> bool:
+        """Keep `folder` (a generation replaced, a staging folder given up) as the next build's
+        spare; False if it could not be (then the caller removes it)."""
+        try:
+            if self.spare.is_symlink() or self.spare.is_file():
+                self.spare.unlink()
+            elif self.spare.exists():
+                shutil.rmtree(self.spare)
+            os.rename(folder, self.spare)
+        except OSError:
+            return False
+        return True
 
     def _lock(self) -> int:
         """An exclusive lock on out/.<batch>.lock, released when the build ends (or dies)."""
@@ -186,14 +223,24 @@ class OutputFolder:
 class Generation:
     """The next output, built in a temporary folder and made current in one rename."""
 
-    def __init__(self, output: OutputFolder, staging: Path, final: Path, current: Path | None, lock: int | None = None):
+    def __init__(self, output: OutputFolder, staging: Path, final: Path, current: Path | None, lock: int | None = None,
+                 recycled: bool = False):
         self.output, self.staging, self.final, self.current = output, staging, final, current
         self.lock = lock
+        # What the staging folder holds from the spare and this build has not claimed yet: each
+        # file's inode by its path, and the folders (see _index_spare).
+        self._spare: dict[str, int] = {}
+        self._spare_folders: set[str] = set()
+        self._spare_device = 0
+        if recycled:
+            self._index_spare()
         self._real_dirs: dict[Path, Path] = {}  # see safe_relative: folders resolved once per generation
         self._real_paths: dict[str, str] = {}  # the same, as strings, for the paths of the current generation
         self._current_files: dict[str, os.stat_result | None] = {}  # relative path -> its stat in the current generation
         self._current_paths: dict[str, str] = {}  # and, for each file there, its checked path
         self._carried: dict[str, None] = {}  # taken over, not yet linked into the staging folder (see link_carried)
+        self._linked: set[str] = set()  # taken over and linked: the current generation's very file (see known_stat)
+        self.manifest_data: bytes | None = None  # the manifest the commit wrote
         self._made_dirs: set[str] = set()
         self.written = 0  # files written anew (not taken over)
 
@@ -205,16 +252,68 @@ class Generation:
     def target(self, relative: str) -> Path:
         return safe_relative(self.staging, relative, self._real_dirs)
 
+    def _index_spare(self) -> None:
+        """Every regular file and folder the spare brought, by path; anything else there (a link,
+        a socket) is removed, so the staging folder holds nothing a path could be led through."""
+        self._spare_device = os.stat(self.staging).st_dev
+        pending = [("", str(self.staging))]
+        while pending:
+            prefix, folder = pending.pop()
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    relative = prefix + entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        self._spare_folders.add(relative)
+                        pending.append((relative + "/", entry.path))
+                    elif entry.is_file(follow_symlinks=False):
+                        self._spare[relative] = entry.inode()
+                    else:
+                        os.unlink(entry.path)
+
+    def _make_room(self, relative: str) -> None:
+        """Clear the way for a file of this build at `relative` through what the spare left:
+        a file where a folder must be, a folder where the file goes."""
+        if not self._spare_folders and not self._spare:
+            return
+        parts = relative.split("/")
+        for depth in range(1, len(parts)):
+            above = "/".join(parts[:depth])
+            if above in self._spare:
+                os.unlink(self.staging / above)
+                del self._spare[above]
+        if relative in self._spare_folders:
+            shutil.rmtree(self.staging / relative)
+            inside = relative + "/"
+            self._spare_folders = {f for f in self._spare_folders if f != relative and not f.startswith(inside)}
+            self._spare = {path: inode for path, inode in self._spare.items() if not path.startswith(inside)}
+        self._spare.pop(relative, None)  # a file there is replaced by the write (atomic_file's rename)
+
+    def _clear_spare(self) -> None:
+        """Remove what the spare brought and this build did not claim: the files, then the folders left empty."""
+        for relative in self._spare:
+            os.unlink(self.staging / relative)
+        self._spare.clear()
+        for folder in sorted(self._spare_folders, key=lambda f: f.count("/"), reverse=True):
+            try:
+                os.rmdir(self.staging / folder)
+            except OSError:  # not empty: it holds this build's files
+                pass
+        self._spare_folders.clear()
+
     def write(self, relative: str, data: bytes) -> str:
         """Write a new file; return its sha-256."""
+        self._make_room(relative)
         write_atomically(self.target(relative), data)
         self._carried.pop(relative, None)
+        self._linked.discard(relative)
         self.written += 1
         return sha256(data)
 
     def open(self, relative: str):
         """A new file written as a stream (see atomic_file), for outputs too big to hold whole."""
+        self._make_room(relative)
         self._carried.pop(relative, None)
+        self._linked.discard(relative)
         self.written += 1
         return atomic_file(self.target(relative))
 
@@ -234,6 +333,12 @@ class Generation:
         found = self._current_file(relative)
         return found.st_size if found is not None else None
 
+    def known_stat(self, relative: str) -> os.stat_result | None:
+        """The stat of `relative` in the new generation if it is a file taken over by a hard link
+        (the current generation's very file, as it was looked up), else None: what a build notes
+        of the generation it left (pipeline/unchanged.py) without a stat of every file again."""
+        return self._current_files.get(relative) if relative in self._linked else None
+
     def current_path(self, relative: str) -> str | None:
         """The path of `relative` in the current generation, checked as `carry` checks it, or None."""
         return self._current_paths.get(relative) if self._current_file(relative) is not None else None
@@ -247,6 +352,14 @@ class Generation:
             # folder holds only what this build made there: no link of anyone's to follow.
             source = self._current_paths[relative]
             target = staging + "/" + relative
+            if relative in self._spare:  # the spare's file: kept if it is the current one, else replaced
+                found, inode = self._current_files[relative], self._spare.pop(relative)
+                if inode == found.st_ino and self._spare_device == found.st_dev:
+                    self._linked.add(relative)
+                    continue
+                os.unlink(target)
+            elif self._spare_folders:
+                self._make_room(relative)
             parent = target.rsplit("/", 1)[0]
             if parent not in self._made_dirs:
                 os.makedirs(parent, exist_ok=True)
@@ -258,6 +371,8 @@ class Generation:
             except OSError:  # a file system without hard links
                 if not os.path.lexists(target):
                     shutil.copy2(source, target)
+                continue
+            self._linked.add(relative)
         self._carried.clear()
 
     def _current_file(self, relative: str) -> os.stat_result | None:
@@ -307,7 +422,8 @@ class Generation:
             for name in names:
                 relative = prefix + name
                 if relative != MANIFEST and relative not in manifest_paths and relative not in previous_paths \
-                        and os.path.isfile(os.path.join(root, name)) and not self.target(relative).exists():
+                        and os.path.isfile(os.path.join(root, name)) \
+                        and (relative in self._spare or not self.target(relative).exists()):
                     self.carry(relative)
 
     def commit(self, manifest: dict, previous_paths: set[str] = frozenset()) -> Path:
@@ -317,11 +433,12 @@ class Generation:
         if self._unchanged(manifest):
             self.abort()
             return self.current
-        data = manifest_bytes(manifest)
+        data = self.manifest_data = manifest_bytes(manifest)
         self.link_carried()
         self.carry_foreign({entry["path"] for entry in manifest["files"]}, set(previous_paths))
         self.link_carried()
         self.write(MANIFEST, data)
+        self._clear_spare()
         for folder, _, _ in os.walk(self.staging):
             os.chmod(folder, FOLDER_MODE)
         os.replace(self.staging, self.final)
@@ -341,8 +458,9 @@ class Generation:
                 os.replace(legacy, folder)
             shutil.rmtree(self.final, ignore_errors=True)
             raise
+        spare = self.current
         for _, old in self.output._generations():
-            if old != self.final:
+            if old != self.final and not (old.resolve() == spare and self.output.keep_spare(old)):
                 shutil.rmtree(old, ignore_errors=True)
         self.release()
         return self.final
@@ -361,7 +479,10 @@ class Generation:
         return compact(kept) == compact(manifest)
 
     def abort(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        """Give the staging folder up: kept as the spare if it holds anything (its files are
+        checked one by one when the next build takes it), else removed."""
+        if not (self.staging.is_dir() and any(os.scandir(self.staging)) and self.output.keep_spare(self.staging)):
+            shutil.rmtree(self.staging, ignore_errors=True)
         self.release()
 
 

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline import __version__, hand_edits, run_cache
@@ -62,20 +63,24 @@ def taken_over(output: OutputFolder, build_key: str) -> dict | None:
     return manifest if _files(current, manifest.get("files", [])) == files_digest else None
 
 
-def remember(generation: Path | None, build_key: str) -> None:
+def remember(generation: Path | None, build_key: str, data: bytes | None = None, files: list | None = None,
+             known: Callable[[str], os.stat_result | None] = lambda path: None) -> None:
     """Note that `generation`, the one this build committed (or kept), is what `build_key` makes,
     file by file: each DOCX only as the run cache knows it was written (a DOCX saved again while
     the build ran is not noted, so the next build finds it edited). Read from the generation's own
-    folder, never through out/<batch>, which a second build may have moved on since."""
+    folder, never through out/<batch>, which a second build may have moved on since: `data`, its
+    manifest as written, `files`, that manifest's files, and `known`, the stat of a file taken
+    over as the build looked it up (Generation.known_stat; the same inode), spare reading,
+    parsing and stating them again."""
     try:
-        data = (generation / MANIFEST).read_bytes() if generation else None
+        data = data if data is not None else (generation / MANIFEST).read_bytes() if generation else None
     except OSError:
         return
     if data is None:
         return
-    files = json.loads(data).get("files", [])
+    files = files if files is not None else json.loads(data).get("files", [])
     unedited = lambda path, found, entry: entry.get("format") != "docx" or hand_edits.known_unedited(path, found, entry.get("sha256"))  # noqa: E731
-    files_digest = _files(generation, files, unedited)
+    files_digest = _files(generation, files, unedited, known)
     if files_digest is not None:
         run_cache.active().put(TABLE, build_key, f"{run_cache.digest(data)}:{files_digest}")
 
@@ -85,15 +90,16 @@ def _current(output: OutputFolder) -> Path | None:
     return output.current() if output.folder.is_symlink() else None
 
 
-def _files(current: Path, files: list, accept=lambda path, found, entry: True) -> str | None:
-    """One digest of every listed file's identity as the file system tells it, or None if one is
-    gone, not a regular file, not at the size written, or not accepted."""
+def _files(current: Path, files: list, accept=lambda path, found, entry: True,
+           known: Callable[[str], os.stat_result | None] = lambda path: None) -> str | None:
+    """One digest of every listed file's identity as the file system tells it (or `known` told
+    it), or None if one is gone, not a regular file, not at the size written, or not accepted."""
     root = str(current)
     identities = hashlib.blake2b(digest_size=20)
     for entry in files:
         path = entry["path"]
         try:
-            found = os.stat(f"{root}/{path}")  # a string, not a Path: some twenty thousand files
+            found = known(path) or os.stat(f"{root}/{path}")  # a string, not a Path: some twenty thousand files
         except (OSError, ValueError):
             return None
         if not stat.S_ISREG(found.st_mode) or found.st_size != entry.get("bytes") or not accept(path, found, entry):

@@ -116,7 +116,7 @@ def test_a_build_makes_a_link_to_a_readable_generation_with_its_manifest_last(tm
     assert _beside(folder) == [".batch.gen-1", ".batch.lock", "batch"]
 
 
-def test_the_next_build_replaces_the_output_whole_and_leaves_no_old_generation(tmp_path):
+def test_the_next_build_replaces_the_output_whole_and_keeps_the_old_generation_only_as_the_spare(tmp_path):
     folder = tmp_path / "out" / "batch"
     _build(folder, {"old.pdf": b"1", "kept.pdf": b"2"})
     inode = (folder / "kept.pdf").stat().st_ino
@@ -124,7 +124,44 @@ def test_the_next_build_replaces_the_output_whole_and_leaves_no_old_generation(t
     assert final.name == ".batch.gen-2" and os.readlink(folder) == ".batch.gen-2"
     assert set(_tree(folder)) == {"new.pdf", "kept.pdf", MANIFEST}
     assert (folder / "kept.pdf").stat().st_ino == inode  # taken over by a hard link, not copied
-    assert _beside(folder) == [".batch.gen-2", ".batch.lock", "batch"]
+    assert _beside(folder) == [".batch.gen-2", ".batch.lock", ".batch.spare", "batch"]
+    assert set(_tree(folder.parent / ".batch.spare")) == {"old.pdf", "kept.pdf", MANIFEST}  # the first generation
+    assert OutputFolder(folder).current() == final  # the spare is never taken for the output
+
+
+def test_the_next_build_starts_from_the_spare_and_keeps_only_what_is_the_current_generations_very_file(
+        tmp_path, monkeypatch):
+    """The spare (the generation before the current one, or a staging folder given up) holds hard
+    links to the current files, older files and anything else left there: a file is kept only if
+    it is the current file (device and inode) this build takes over; the rest is replaced or removed."""
+    folder = tmp_path / "out" / "batch"
+    _build(folder, {"a/same.pdf": b"1", "a/older.pdf": b"2", "stale.pdf": b"3", "b": b"a file", "c/d.pdf": b"4"})
+    (folder / "clerk.txt").write_text("the clerk's")
+    _build(folder, {"a/older.pdf": b"2 again"}, carried=("a/same.pdf", "stale.pdf", "b", "c/d.pdf"))
+    spare = folder.parent / ".batch.spare"
+    assert (spare / "a" / "same.pdf").stat().st_ino == (folder / "a" / "same.pdf").stat().st_ino
+    assert (spare / "a" / "older.pdf").read_bytes() == b"2"  # not the current file: the first build's
+    (spare / "planted").symlink_to(tmp_path)  # nothing in the staging folder may lead a path elsewhere
+    (spare / "e").mkdir()
+    (spare / "e" / "half.pdf.tmp").write_bytes(b"%PDF")  # a killed writer's
+    links = []
+    real_link = os.link
+    monkeypatch.setattr(output.os, "link", lambda *a, **k: links.append(a[1]) or real_link(*a, **k))
+    generation = OutputFolder(folder).begin()
+    assert not spare.exists() and (generation.staging / "a" / "same.pdf").is_file()
+    assert not os.path.lexists(generation.staging / "planted")
+    for path in ("a/same.pdf", "a/older.pdf"):
+        assert generation.carry(path)
+    generation.write("b/now.pdf", b"a folder where a file was")
+    generation.write("c", b"a file where a folder was")
+    final = generation.commit(_manifest("a/same.pdf", "a/older.pdf", "b/now.pdf", "c"), {"stale.pdf", "b", "c/d.pdf"})
+    assert _tree(folder) == {"a/same.pdf": b"1", "a/older.pdf": b"2 again", "b/now.pdf": b"a folder where a file was",
+                             "c": b"a file where a folder was", "clerk.txt": b"the clerk's",
+                             MANIFEST: manifest_bytes(_manifest("a/same.pdf", "a/older.pdf", "b/now.pdf", "c"))}
+    assert [os.path.relpath(path, generation.staging) for path in links] == ["a/older.pdf"]  # the one file the spare had not current
+    assert sorted(p.relative_to(final).as_posix() for p in final.rglob("*")) == [
+        "a", "a/older.pdf", "a/same.pdf", "b", "b/now.pdf", "c", "clerk.txt", MANIFEST]  # no folder left empty
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in [final, *final.rglob("*")] if p.is_dir()} == {oct(0o755)}
 
 
 def test_what_the_last_build_made_and_this_one_does_not_is_removed_and_what_no_build_made_is_kept(tmp_path):
