@@ -388,11 +388,11 @@ class _Subjects:
 
     def of(self, record) -> str:
         key = run_cache.digest(self.settings, record.kind, record.source) if self.settings and record.source else None
-        subject = self.contexts.kept_value(self.kept, "agenda subject", key)
+        subject = self.contexts.kept_value(self.kept, "agenda subject", key, record)
         if subject is None:
-            self.contexts.read_other_records = False
+            self.contexts.reset_reads()
             subject = process(record.kind).agenda_subject(self.contexts.view(record, "en"))
-            self.contexts.keep_value(self.kept, "agenda subject", key, subject)
+            self.contexts.keep_value(self.kept, "agenda subject", key, subject, record)
         return subject
 
 

@@ -396,16 +396,17 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.d
             [(doc.lang, f"{doc.template}.docx")] if "docx" in doc.formats else []), overrides=overrides)
         known = None
         if lazy and record.source and batch.city.source and batch.meeting.source:
-            known = run_cache.digest(settings, record.source, _digest(doc.__dict__), templates, text_revision)
-            kept = contexts.kept_value(cache, "inputs", known)
+            # The plan's repr, not its JSON: a key, of text fields only, hashed twelve thousand times at 1,000 records.
+            known = run_cache.digest(settings, record.source, repr(doc), templates, text_revision)
+            kept = contexts.kept_value(cache, "inputs", known, record)
             if kept is not None:
                 tasks.append(RenderTask(doc, None, text_revision or kept[:10], archival, kept, overrides))
                 continue
-        contexts.read_other_records = False
+        contexts.reset_reads()
         context = document_context(doc, record, contexts, issued_on)
         inputs = _digest([context, doc.__dict__, archival.data.decode() if archival else None, templates, text_revision,
                           __version__])
-        contexts.keep_value(cache, "inputs", known, inputs)
+        contexts.keep_value(cache, "inputs", known, inputs, record)
         tasks.append(RenderTask(doc, context, text_revision or inputs[:10], archival, inputs, overrides))
     return tasks
 

@@ -300,6 +300,7 @@ class ContextBuilder:
     def __init__(self, batch):
         self._batch = batch
         self.read_other_records = False  # set when a context reads records beyond its own (see build.make_tasks)
+        self.asked_tier: list = []  # the records whose place in line it asked (see tier)
         self._ranker = None
         self._whole_batch = None
         self.city_data = batch.city.data
@@ -318,18 +319,41 @@ class ContextBuilder:
         self.read_other_records = True
         return self._batch
 
-    def kept_value(self, cache, table: str, key: str | None) -> str | None:
+    def kept_value(self, cache, table: str, key: str | None, record=None) -> str | None:
         """A text `keep_value` kept under `key` in the run cache, if what its context read is
-        unchanged: its own record (in the key), or every record when it read others."""
+        unchanged: its own record (in the key); the donation priority tier of `record`, when
+        that is all it asked of other records; every record, when it read the batch."""
         from pipeline import run_cache
 
         found = cache.get(table, key, run_cache.is_tuple_of(str, str)) if key else None
-        return found[0] if found is not None and found[1] in ("", self._whole_batch_digest()) else None
+        if found is None:
+            return None
+        value, read = found
+        if read == "" or read == self._whole_batch_digest():
+            return value
+        return value if record is not None and read == self._tier_read(record) else None
 
-    def keep_value(self, cache, table: str, key: str | None, value: str) -> None:
-        """Keep `value`, worked out from a context built since `read_other_records` was reset."""
-        if key:
-            cache.put(table, key, (value, self._whole_batch_digest() if self.read_other_records else ""))
+    def keep_value(self, cache, table: str, key: str | None, value: str, record=None) -> None:
+        """Keep `value`, worked out from `record`'s context built since `read_other_records` and
+        `asked_tier` were reset."""
+        if not key:
+            return
+        if self.read_other_records or any(asked is not record for asked in self.asked_tier):
+            read = self._whole_batch_digest()
+        elif self.asked_tier:
+            read = self._tier_read(record)
+        else:
+            read = ""
+        cache.put(table, key, (value, read))
+
+    def reset_reads(self) -> None:
+        """Start counting what the next context reads beyond its own record."""
+        self.read_other_records, self.asked_tier = False, []
+
+    def _tier_read(self, record) -> str:
+        """What a context that asked only its own record's place in line depends on: the answer."""
+        tier, reason = self._priority_ranker().tier(record.data)
+        return f"tier {tier}: {reason}"
 
     def _whole_batch_digest(self) -> str:
         """What a context that read other records depends on: every record file's place and text."""
@@ -340,15 +364,18 @@ class ContextBuilder:
                                                    for r in self._batch.all_records()))
         return self._whole_batch
 
-    @property
-    def priority_ranker(self):
-        """The donation priority tiers as `check` ranks them (they depend on every partnership),
-        indexed once per batch."""
+    def tier(self, record) -> tuple[int, str]:
+        """`record`'s place in line among donation requests (it depends on every partnership: the
+        first active one at the recipient's place). A context that asks only this of the batch
+        is kept while the answer is the same (kept_value), not only while no record changed."""
+        self.asked_tier.append(record)
+        return self._priority_ranker().tier(record.data)
+
+    def _priority_ranker(self):
         from pipeline.rules.batch import PriorityRanker
 
-        batch = self.batch
         if self._ranker is None:
-            self._ranker = PriorityRanker(self.city_data, batch.of_kind("partnership"))
+            self._ranker = PriorityRanker(self.city_data, self._batch.of_kind("partnership"))
         return self._ranker
 
     def deadline(self, start, days, lang: str) -> str:

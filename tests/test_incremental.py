@@ -391,15 +391,38 @@ def test_a_rebuild_works_out_again_only_what_depends_on_the_changed_record(examp
     assert changed.work["front segment", "hit"] == first.work["front segment", "miss"] > 0
     assert changed.rendered and all(doc.startswith("laredo-saltillo/") for doc in changed.rendered)
     saltillo = {doc for doc in first.rendered if doc.startswith("laredo-saltillo/")}
-    # Contexts are built again for that record's documents, and for those that read every record
-    # (a donation's place in line: its agenda item and availability requests); none is rendered.
-    others = set(changed.contexts_built) - saltillo
-    assert saltillo <= set(changed.contexts_built)
-    assert others and all(doc.startswith("don-") and doc.split("/")[1].startswith(("agenda_item", "availability_request"))
-                          for doc in others), others
+    # Contexts are built again for that record's documents alone: a donation's place in line (its
+    # agenda item and availability requests read it) did not change with Saltillo's words.
+    assert set(changed.contexts_built) == saltillo
 
     full = build(example.folder, tmp_path / "full", as_of=AFTER_MEETING, jobs=2, force=True)
     assert full.contexts_built and hashes(out) == hashes(tmp_path / "full")  # the packet too, byte for byte
+
+
+def test_a_donations_documents_that_show_its_place_in_line_are_made_again_when_the_place_changes(example, tmp_path):
+    """A donation's place in line depends on every partnership (the first active one where the
+    recipient is): its documents that show it are kept while the answer is the same, whatever
+    other record changed, and made again when it changes."""
+    example.replace("donations/don-2026-nld-public-works.yaml", "municipality: Nuevo Laredo", "municipality: Monterrey")
+    example.replace("donations/don-2026-nld-public-works.yaml", "state: MX-TAM", "state: MX-NLE")
+    example.replace("donations/don-2026-nld-public-works.yaml", "  partnership: dos-laredos\n", "")  # its place decides
+    out = tmp_path / "out"
+    build(example.folder, out, as_of=AFTER_MEETING, jobs=2)
+    ranked = "don-2026-nld-public-works/agenda_item"  # its priority paragraph gives the place in line
+    item = next(f for f in manifest(out)["files"] if f["document_id"].startswith(ranked) and f["format"] == "pdf")
+    assert "second of three tiers" in " ".join(p.extract_text() for p in PdfReader(out / "example" / item["path"]).pages)
+    example.replace("partnerships/dos-laredos.yaml", "name: Nuevo Laredo", "name: Nuevo Laredo, Tamaulipas")
+    moved_elsewhere = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)  # no donation's place changes
+    assert moved_elsewhere.contexts_built and not [doc for doc in moved_elsewhere.contexts_built if doc.startswith("don-")]
+    example.replace("partnerships/laredo-monterrey.yaml", "name: Monterrey", "name: Monterrey, Nuevo León")
+    moved = build(example.folder, out, as_of=AFTER_MEETING, jobs=2)  # the recipient's place has no sister city now
+    donations = [doc for doc in moved.contexts_built if doc.startswith("don-")]
+    assert donations and all(doc.startswith(ranked) for doc in donations)
+    assert [doc for doc in moved.rendered if doc.startswith("don-")] == donations
+    text = " ".join(p.extract_text() for p in PdfReader(out / "example" / item["path"]).pages)
+    assert "third of three tiers" in text and "second of three tiers" not in text
+    build(example.folder, tmp_path / "full", as_of=AFTER_MEETING, jobs=2, force=True)
+    assert hashes(out) == hashes(tmp_path / "full")
 
 
 def test_check_finds_the_same_with_the_cache_as_without(example, tmp_path):

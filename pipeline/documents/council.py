@@ -90,7 +90,7 @@ def _priority(builder, record) -> str:
     """A donation's place in line (neighbours, then active sister cities, then others), as check ranks it."""
     if record.kind != "donation":
         return ""
-    tier, _ = builder.priority_ranker.tier(record.data)
+    tier, _ = builder.tier(record)
     where = {1: "the recipient is in a neighboring municipality", 2: "the recipient's community has an active sister-city agreement with the City",
              3: "the recipient is neither in a neighboring municipality nor in an active sister city"}[tier]
     return f"{('first', 'second', 'third')[tier - 1]} of three tiers, because {where}"

@@ -175,7 +175,7 @@ def task_context(doc, record, context: dict, builder) -> None:
         if doc.document in ("notice", "availability_request") else ""
     context["notice"] = {"to": to, "fleet": fleet}
     if doc.document == "availability_request":  # where the request stands in line (Appendix A)
-        tier, reason = builder.priority_ranker.tier(record.data)
+        tier, reason = builder.tier(record)
         context["priority"] = {"tier": tier, "reason": reason}
 
 
