@@ -164,15 +164,18 @@ class OutputFolder:
                 if current is None or folder.resolve() != current:
                     shutil.rmtree(folder, ignore_errors=True)
             number = max((n for n, _ in self._generations()), default=0) + 1
-            staging = Path(tempfile.mkdtemp(prefix=f".{self.name}.next-", dir=self.parent))
-            recycled = self._take_spare(staging)
+            staging = self.new_staging()
+            return Generation(self, staging, self.parent / f".{self.name}.gen-{number}", current, lock,
+                              self._take_spare(staging))
         except OSError as exc:
             os.close(lock)
             raise output_error(exc, self.parent) from None
         except BaseException:
             os.close(lock)
             raise
-        return Generation(self, staging, self.parent / f".{self.name}.gen-{number}", current, lock, recycled)
+
+    def new_staging(self) -> Path:
+        return Path(tempfile.mkdtemp(prefix=f".{self.name}.next-", dir=self.parent))
 
     @property
     def spare(self) -> Path:
@@ -233,7 +236,11 @@ class Generation:
         self._spare_folders: set[str] = set()
         self._spare_device = 0
         if recycled:
-            self._index_spare()
+            try:
+                self._index_spare()
+            except OSError:  # a spare that cannot be read through: left as debris for the next build to clear
+                self._spare, self._spare_folders = {}, set()
+                self.staging = output.new_staging()
         self._real_dirs: dict[Path, Path] = {}  # see safe_relative: folders resolved once per generation
         self._real_paths: dict[str, str] = {}  # the same, as strings, for the paths of the current generation
         self._current_files: dict[str, os.stat_result | None] = {}  # relative path -> its stat in the current generation
@@ -481,9 +488,17 @@ class Generation:
     def abort(self) -> None:
         """Give the staging folder up: kept as the spare if it holds anything (its files are
         checked one by one when the next build takes it), else removed."""
-        if not (self.staging.is_dir() and any(os.scandir(self.staging)) and self.output.keep_spare(self.staging)):
+        if not (_holds_anything(self.staging) and self.output.keep_spare(self.staging)):
             shutil.rmtree(self.staging, ignore_errors=True)
         self.release()
+
+
+def _holds_anything(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return any(True for _ in entries)
+    except OSError:
+        return False
 
 
 def output_error(exc: OSError, where: Path) -> OutputError:

@@ -164,6 +164,29 @@ def test_the_next_build_starts_from_the_spare_and_keeps_only_what_is_the_current
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in [final, *final.rglob("*")] if p.is_dir()} == {oct(0o755)}
 
 
+def test_a_spare_that_cannot_be_read_through_is_left_as_debris_and_the_build_starts_afresh(tmp_path, monkeypatch):
+    folder = tmp_path / "out" / "batch"
+    _build(folder, {"a.pdf": b"1"})
+    _build(folder, {"a.pdf": b"2"})
+    (folder.parent / ".batch.spare" / "locked").mkdir()
+    real_scandir = os.scandir
+
+    def refuse(path="."):
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(output.os, "scandir", refuse)
+    generation = OutputFolder(folder).begin()
+    assert list(generation.staging.iterdir()) == []  # a fresh folder: nothing of the spare is trusted
+    generation.write("a.pdf", b"3")
+    generation.commit(_manifest("a.pdf"))
+    monkeypatch.undo()
+    assert _tree(folder) == {"a.pdf": b"3", MANIFEST: manifest_bytes(_manifest("a.pdf"))}
+    _build(folder, {"a.pdf": b"4"})  # the next build clears the debris
+    assert _beside(folder) == [".batch.gen-4", ".batch.lock", ".batch.spare", "batch"]
+
+
 def test_what_the_last_build_made_and_this_one_does_not_is_removed_and_what_no_build_made_is_kept(tmp_path):
     folder = tmp_path / "out" / "batch"
     _build(folder, {"letters/stale.pdf": b"1", "letters/kept.pdf": b"2"})
