@@ -179,20 +179,20 @@ class _Documents:
         self.placed: list[tuple[str, int, Placement]] = []  # (placement key, first packet page, where written)
         self.copied: list[str] = []  # the segment keys of the documents copied
         self.segments: run_cache.RunCache | None = None
-        self.found: dict[int, Placement | None] = {}  # by part: its placement in the previous packet, if any
+        # By part: its placement key (None for a manifest entry without a sha-256), and its
+        # placement in the previous packet if it can be copied from there.
+        self.found: dict[int, tuple[str | None, Placement | None]] = {}
         moved = new = 0
         for part in parts:
-            value = self.kept.get("placement", self._key(part), _is_placement, counted=False) if self._key(part) else None
+            key = run_cache.digest(bytes.fromhex(part.sha256), self.layout) if _is_sha(part.sha256) else None
+            value = self.kept.get("placement", key, _is_placement, counted=False) if key else None
             fits = value is not None and self.previous is not None and value[0] == self.previous_sha \
                 and value[1] == part.first_page
-            self.found[id(part)] = Placement.from_data(value[2]) if fits else None
+            self.found[id(part)] = key, Placement.from_data(value[2]) if fits else None
             moved += value is not None and not fits
             new += value is None
         if moved or new > PARSED_RATHER_THAN_KEPT:
             self._kept_segments()
-
-    def _key(self, part: PacketPart) -> str | None:
-        return run_cache.digest(bytes.fromhex(part.sha256), self.layout) if _is_sha(part.sha256) else None
 
     def _kept_segments(self) -> run_cache.RunCache:
         if self.segments is None:
@@ -203,7 +203,7 @@ class _Documents:
 
     def append(self, part: PacketPart, stamp) -> tuple[int, int]:
         """(first page index, page count) of `part` written into the packet."""
-        placement = self.found.pop(id(part), None)
+        key, placement = self.found.pop(id(part), (None, None))
         if placement is not None and placement.base == len(self.join.offsets):
             try:
                 written = self.join.copy_placed(placement, os.pread(self.previous, placement.length, placement.start))
@@ -214,16 +214,15 @@ class _Documents:
                 self.copied.append(_segment_key(bytes.fromhex(part.sha256), STAMP_FONTS))
                 if self.segments is not None:
                     self.segments.retain("segment", self.copied[-1])
-                return self._placed(part, written)
+                return self._placed(key, part, written)
         self.kept.stats["placement", "miss"] += 1
         data = (self.folder / part.path).read_bytes()
         if placement is not None:  # kept, but an earlier document moved it: the rest is likely moved too
             self._kept_segments()
         segment = kept_segment(self.join, data, self.segments) if self.segments else self.join.segment(data, stamped=True)
-        return self._placed(part, self.join.place(segment, data, stamp))
+        return self._placed(key, part, self.join.place(segment, data, stamp))
 
-    def _placed(self, part: PacketPart, placement: Placement) -> tuple[int, int]:
-        key = self._key(part)
+    def _placed(self, key: str | None, part: PacketPart, placement: Placement) -> tuple[int, int]:
         if key:
             self.placed.append((key, part.first_page, placement))
         return placement.first_page, len(placement.pages) // 8
@@ -378,7 +377,7 @@ class _Subjects:
     """Each agenda item's subject, kept in the run cache by its record's text, the city and the
     meeting: building the view of every record on the agenda to learn a line of the index was the
     packet's largest cost after one record changed (a third of a second at 1,000 records). A
-    subject that read other records is trusted only while no record of the batch changed, as a
+    subject that asked its donation's place in line is trusted while the answer is the same, as a
     document's inputs are (ContextBuilder.kept_value)."""
 
     def __init__(self, batch, contexts: ContextBuilder):

@@ -314,13 +314,10 @@ def _known_unedited(generation: Generation, name: str, previous: dict, force: bo
     """(path, sha-256) of the previous build's file `name` if the run cache knows it to be the
     file that build wrote (the packet: its bytes for unchanged documents are copied)."""
     entry = previous.get(name)
-    path = generation.current_path(name) if entry and not force else None
-    if path is None:
+    found = generation.current_file(name) if entry and not force else None
+    if found is None:
         return None
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
+    path, status = found
     return (path, entry["sha256"]) if hand_edits.known_unedited(name, status, entry.get("sha256")) else None
 
 
@@ -366,8 +363,8 @@ def make_tasks(batch, the_plan: Plan, overrides: Path | None = None, as_of: dt.d
     Given the build's `contexts`, a document whose inputs the run cache knows from the same record
     text, city, meeting, plan, templates and day gets its inputs hash without its context being
     built (context None: `with_context` builds it should the document need rendering after all).
-    A context that read other records than its own (a donation's place in line reads every
-    partnership) is known only while no record of the batch changed."""
+    A context that asked its donation's place in line (which reads every partnership) is known
+    while the answer is the same (ContextBuilder.kept_value)."""
     lazy = contexts is not None
     contexts = contexts or ContextBuilder(batch)
     issued_on = as_of or dt.date.today()

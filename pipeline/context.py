@@ -299,8 +299,7 @@ class ContextBuilder:
 
     def __init__(self, batch):
         self._batch = batch
-        self.read_other_records = False  # set when a context reads records beyond its own (see build.make_tasks)
-        self.asked_tier: list = []  # the records whose place in line it asked (see tier)
+        self.asked_tier: list = []  # the records whose place in line a context asked: all it reads of others (see tier)
         self._ranker = None
         self._whole_batch = None
         self.city_data = batch.city.data
@@ -313,16 +312,10 @@ class ContextBuilder:
     def date(self, value, lang: str) -> str:
         return long_date(value, lang, self.date_order)
 
-    @property
-    def batch(self):
-        """The whole batch: a context that reads it depends on every record, not only its own."""
-        self.read_other_records = True
-        return self._batch
-
     def kept_value(self, cache, table: str, key: str | None, record=None) -> str | None:
         """A text `keep_value` kept under `key` in the run cache, if what its context read is
         unchanged: its own record (in the key); the donation priority tier of `record`, when
-        that is all it asked of other records; every record, when it read the batch."""
+        that is all it asked of other records; every record, when it asked another's."""
         from pipeline import run_cache
 
         found = cache.get(table, key, run_cache.is_tuple_of(str, str)) if key else None
@@ -334,11 +327,10 @@ class ContextBuilder:
         return value if record is not None and read == self._tier_read(record) else None
 
     def keep_value(self, cache, table: str, key: str | None, value: str, record=None) -> None:
-        """Keep `value`, worked out from `record`'s context built since `read_other_records` and
-        `asked_tier` were reset."""
+        """Keep `value`, worked out from `record`'s context built since `reset_reads`."""
         if not key:
             return
-        if self.read_other_records or any(asked is not record for asked in self.asked_tier):
+        if any(asked is not record for asked in self.asked_tier):
             read = self._whole_batch_digest()
         elif self.asked_tier:
             read = self._tier_read(record)
@@ -348,7 +340,7 @@ class ContextBuilder:
 
     def reset_reads(self) -> None:
         """Start counting what the next context reads beyond its own record."""
-        self.read_other_records, self.asked_tier = False, []
+        self.asked_tier = []
 
     def _tier_read(self, record) -> str:
         """What a context that asked only its own record's place in line depends on: the answer."""
@@ -356,7 +348,7 @@ class ContextBuilder:
         return f"tier {tier}: {reason}"
 
     def _whole_batch_digest(self) -> str:
-        """What a context that read other records depends on: every record file's place and text."""
+        """What a context that asked another record's place in line depends on: every record file's place and text."""
         if self._whole_batch is None:
             from pipeline import run_cache
 

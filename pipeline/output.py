@@ -346,9 +346,10 @@ class Generation:
         of the generation it left (pipeline/unchanged.py) without a stat of every file again."""
         return self._current_files.get(relative) if relative in self._linked else None
 
-    def current_path(self, relative: str) -> str | None:
-        """The path of `relative` in the current generation, checked as `carry` checks it, or None."""
-        return self._current_paths.get(relative) if self._current_file(relative) is not None else None
+    def current_file(self, relative: str) -> tuple[str, os.stat_result] | None:
+        """The path of `relative` in the current generation, checked as `carry` checks it, and its stat; or None."""
+        found = self._current_file(relative)
+        return (self._current_paths[relative], found) if found is not None else None
 
     def link_carried(self) -> None:
         """Link every file taken over so far into the staging folder, for code that reads it there

@@ -199,7 +199,7 @@ class PdfJoin:
             raise ValueError(f"the placement is for objects from {placement.base} and {placement.length} bytes, "
                              f"not {base} and {len(data)}")
         offsets = array("Q", placement.offsets)
-        if not data.startswith(b"%d 0 obj\n" % (base + _first_written(offsets))):
+        if 0 not in offsets or not data.startswith(b"%d 0 obj\n" % (base + offsets.index(0))):  # the object written first
             raise ValueError("the placed bytes do not begin with the placement's first object")
         first = self._take_pages(array("Q", (base + number for number in array("Q", placement.pages))), at)
         self.offsets.extend(array("Q", (start + offset for offset in offsets)))
@@ -324,11 +324,6 @@ class Placement:
         if any(offset >= length for offset in array("Q", offsets)) or any(n >= size for n in array("Q", pages)):
             return None
         return cls(base, 0, start, length, offsets, pages, stamped)
-
-
-def _first_written(offsets: array) -> int:
-    """The object written first: the one at the smallest offset."""
-    return min(range(len(offsets)), key=offsets.__getitem__)
 
 
 # A segment's object bodies are tuples of parts, written one after another:
