@@ -53,7 +53,9 @@ class Snapshot:
 
     record_id: str
     revision: str
-    texts: dict[str, list[str]]  # document id -> paragraphs, as the reader reads them
+    # document id -> paragraphs, as the reader reads them; None in a revision the run cache kept for
+    # `check`, which compares revisions and never reads their words
+    texts: dict[str, list[str]] | None = None
     fields: dict[str, str] = field(default_factory=dict)  # "path.to.field" -> value, record and city.yaml
     templates: dict[str, str] = field(default_factory=dict)  # "templates_en/partnership/agreement.html" -> sha-256
     group: str = GROUP  # "agreement", or the resolution's document name
@@ -65,6 +67,12 @@ class Snapshot:
     def as_data(self) -> dict:
         data = dataclasses.asdict(self)
         data.pop("also_made_from")
+        return data
+
+    def summary(self) -> dict:
+        """What the run cache keeps of a revision: all but its words (a tenth of the size)."""
+        data = self.as_data()
+        data.pop("texts")
         return data
 
     @classmethod
@@ -172,13 +180,15 @@ def _current(batch, record, overrides: Path | None, group: str) -> Snapshot | No
     if wanted in _RENDERED:  # rendered earlier in this process from the very same inputs
         _RENDERED.move_to_end(wanted)
         return _RENDERED[wanted]
-    cache = run_cache.active()  # rendered by an earlier run from the very same inputs (a text waiting for review)
-    kept_data = cache.get("snapshot", wanted, _is_snapshot)
-    if kept_data is not None:
-        made = Snapshot.from_data(kept_data)
-    else:
-        made = snapshot(batch, record, overrides, group)
-        cache.put("snapshot", wanted, made.as_data())
+    # Rendered by an earlier run from the very same inputs (a text waiting for review): the run cache
+    # keeps what the check compares, not the words, which only a build keeping the revision needs.
+    cache = run_cache.active()
+    kept_data = cache.get("snapshot", wanted, _is_summary)
+    if kept_data is not None and not batch.kept(KEEP_TEXTS, lambda: False):
+        return Snapshot.from_data(kept_data)
+    made = snapshot(batch, record, overrides, group)
+    if kept_data is None:
+        cache.put("snapshot", wanted, made.summary())
     _RENDERED[wanted] = made
     while len(_RENDERED) > RENDERED_KEPT:
         _RENDERED.popitem(last=False)
@@ -196,11 +206,10 @@ def current_revision(batch, record, overrides: Path | None = None, group: str = 
                                    lambda value: isinstance(value, str) and len(value) == 10 and value.isalnum())
 
 
-def _is_snapshot(value) -> bool:
-    """A snapshot as `as_data` writes it: its fields, of their types, and nothing else."""
-    kinds = {"record_id": str, "revision": str, "texts": dict, "fields": dict, "templates": dict, "group": str, "inputs": str}
-    return isinstance(value, dict) and set(value) == set(kinds) and all(isinstance(value[k], kinds[k]) for k in kinds) \
-        and all(isinstance(v, list) and all(isinstance(p, str) for p in v) for v in value["texts"].values())
+def _is_summary(value) -> bool:
+    """A revision as `summary` writes it: its fields, of their types, and nothing else."""
+    kinds = {"record_id": str, "revision": str, "fields": dict, "templates": dict, "group": str, "inputs": str}
+    return isinstance(value, dict) and set(value) == set(kinds) and all(isinstance(value[k], kinds[k]) for k in kinds)
 
 
 # The texts rendered in this process, by the hash of their inputs (equal inputs, equal words): a

@@ -181,3 +181,26 @@ def test_a_link_inside_the_batch_is_read_and_a_roundabout_path_keeps_the_batch_n
     (batch.folder / "sub").mkdir()
     loaded = load_batch(batch.folder / "sub" / "..")
     assert loaded.name == "example" and "laredo-saltillo" in {r.id for r in loaded.records}
+
+
+def test_records_share_one_copy_of_each_field_name_path_and_short_value(monkeypatch):
+    """At 10,000 records the field names, line-map paths and short values repeated in every record
+    are most of the batch's memory (and of the run cache's pickle): one copy of each is held."""
+    from pipeline import yamlsource
+
+    first = parse("id: a\nkind: sister_city\npartner: {name: Monterrey, country: MX}\nitems:\n  - vin: X\n"
+                  "note: " + "a long text nobody else writes, " * 3 + "\n")
+    second = parse("id: b\nkind: sister_city\npartner: {name: Saltillo, country: MX}\nitems:\n  - vin: Y\n"
+                   "note: " + "a long text nobody else writes, " * 3 + "\n")
+    for path in first.lines:
+        [same] = [other for other in second.lines if other == path]
+        assert same is path, path
+    pairs = [(next(k for k in first.value if k == key), key) for key in second.value]
+    assert all(mine is theirs for mine, theirs in pairs)
+    assert first.value["kind"] is second.value["kind"] and first.value["partner"]["country"] is second.value["partner"]["country"]
+    assert first.value["note"] == second.value["note"] and first.value["note"] is not second.value["note"]  # long: not shared
+
+    monkeypatch.setattr(yamlsource, "PATHS_SHARED", 3)
+    yamlsource._PATHS.clear()
+    doc = parse("a: 1\nb: 2\nc: 3\nd: 4\ne: 5\n")  # a file of more paths than are shared starts the table again
+    assert doc.lines == {(): 1, ("a",): 1, ("b",): 2, ("c",): 3, ("d",): 4, ("e",): 5} and len(yamlsource._PATHS) <= 3

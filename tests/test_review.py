@@ -339,3 +339,46 @@ def test_a_build_works_out_each_text_once_and_a_check_alone_holds_none(tmp_path,
     validate(loaded, as_of=AFTER_MEETING)
     assert ("laredo-saltillo", review.GROUP) in asked
     assert not [name for name in loaded.__dict__.get("_kept", {}) if isinstance(name, tuple) and name[0] == "review.current"]
+
+
+@pytest.mark.slow
+def test_the_run_cache_keeps_a_waiting_texts_revision_not_its_words(tmp_path, monkeypatch):
+    """A text changed since its approval is rendered once to learn its revision; the run cache keeps
+    what the check compares (revision, fields, templates), not the words, so a second check renders
+    nothing and holds no words; the build, which keeps the revision with its words, renders it."""
+    from pipeline import run_cache
+
+    batch, approved_revision = approved(tmp_path)
+    batch.replace(SALTILLO, CLAUSE, CHANGED)
+    out = tmp_path / "out"
+    cache_file = run_cache.cache_path(out, load_batch(batch.folder).name)
+    rendered = []
+    render = review.snapshot
+    monkeypatch.setattr(review, "snapshot", lambda *args, **kw: rendered.append(
+        (args[1].id, args[3] if len(args) > 3 else kw.get("group", review.GROUP))) or render(*args, **kw))
+    agreement = ("laredo-saltillo", review.GROUP)
+
+    def checked() -> str:
+        review.forget_rendered()
+        with run_cache.using(cache_file):
+            report = validate(load_batch(batch.folder), as_of=AFTER_MEETING)
+        [stale] = [f for f in report.findings if f.rule == "legal_review.stale" and f.record == "laredo-saltillo"]
+        return stale.message
+
+    first = checked()
+    assert rendered.count(agreement) == 1  # (and every other text no revision file holds)
+    kept = run_cache._load(cache_file)["snapshot"]
+    [summary] = [value for value in kept.values() if value["record_id"] == "laredo-saltillo"]
+    assert "texts" not in summary and summary["revision"] != approved_revision and summary["revision"] in first
+    assert any(name.startswith("city.yaml: ") for name in summary["fields"])  # what "what changed" compares
+
+    rendered[:] = []
+    assert checked() == first and rendered == []  # the kept revisions answer the check: nothing rendered
+
+    review.forget_rendered()
+    build(batch.folder, out, as_of=AFTER_MEETING, keep_going=True, jobs=1)
+    assert rendered.count(agreement) == 1  # the build needs the words it keeps: rendered once
+    written = json.loads(review.store_path(batch.folder, "laredo-saltillo", summary["revision"]).read_text(encoding="utf-8"))
+    assert written["texts"] == render(load_batch(batch.folder), next(
+        r for r in load_batch(batch.folder).records if r.id == "laredo-saltillo")).texts
+    assert any(CHANGED in paragraph for paragraphs in written["texts"].values() for paragraph in paragraphs)
