@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import errno
 import hashlib
 import json
+import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -174,7 +176,7 @@ def _current(batch, record, overrides: Path | None, group: str) -> Snapshot | No
     wanted = inputs(batch, record, group, overrides)
     folder = Path(batch.folder) / REVISIONS / record.id
     for path in kept_files(folder, group):
-        found = kept(batch.folder, record.id, path.stem.removeprefix(f"{group}-"), group)
+        found = kept(batch.folder, record.id, path.stem.removeprefix(f"{group}-"), group, words=False)
         if found is not None and wanted in made_from(found):
             return found
     if wanted in _RENDERED:  # rendered earlier in this process from the very same inputs
@@ -229,17 +231,14 @@ def inputs(batch, record, group: str = GROUP, overrides: Path | None = None, tem
     mean the same words, so `check` renders only what changed since the revision it compares with."""
     if templates is None:  # asked by the check and by the build alike: worked out once per batch
         kept_for, hashed = batch.kept(("review.inputs", id(record), group, str(overrides)), lambda: (
-            record, inputs(batch, record, group, overrides, _templates(_plans(record, group), overrides))))
+            record, _kept_inputs(batch, record, group, overrides, _templates(_plans(record, group), overrides))))
         if kept_for is record:  # (not another record since made at the same address)
             return hashed
         templates = _templates(_plans(record, group), overrides)
     from pipeline import __version__
 
     shown = _without(record.data, FILLED_AFTER_REVIEW) if group == GROUP else record.data
-    positions = batch.positions()
-    named = {value for value in _strings(record.data) if value in positions}
-    named.discard(record.id)
-    others = [r.data for _, r in sorted((hit for value in named for hit in positions[value]), key=lambda hit: hit[0])]
+    others = [r.data for r in _named(batch, record)]
     # The sha-256 of json.dumps([group, shown, others, city, meeting, templates, version]) (the kept
     # revisions' made_from), with the city and the meeting (its agenda names every record) written
     # and encoded once per batch, not once per text.
@@ -248,6 +247,47 @@ def inputs(batch, record, group: str = GROUP, overrides: Path | None = None, tem
     digest.update(settings)
     digest.update(f", {_json(templates)}, {_json(__version__)}]".encode("utf-8"))
     return digest.hexdigest()
+
+
+def _kept_inputs(batch, record, group: str, overrides: Path | None, templates: dict) -> str:
+    """`inputs`, kept in the run cache under the digests of the files it hashes (the record's, the
+    records it names', the city's and the meeting's) and the templates': a build asks for every
+    record's texts, and hashing 1,000 records' data as JSON took half a second of each edit."""
+    from pipeline import __version__
+
+    named = _named(batch, record)
+    sources = [record.source, *(r.source for r in named), batch.city.source, batch.meeting.source]
+    if not all(sources):  # a record not read from a file as it is (the reviewed view of one)
+        return inputs(batch, record, group, overrides, templates)
+    key = run_cache.digest(group, *sources, _json(templates), __version__)
+    return run_cache.active().kept("text inputs", key, lambda: inputs(batch, record, group, overrides, templates),
+                                   lambda value: isinstance(value, str) and len(value) == 64)
+
+
+def _named(batch, record) -> list:
+    """The other records `record` names (a value equal to their id), in batch order: what its
+    texts print of them. Kept in the run cache by the record's text and the batch's ids."""
+    positions = batch.positions()
+    if not record.source:
+        return _named_in(record, positions)
+
+    def looked_up() -> list:
+        ids = batch.kept("review.ids", lambda: run_cache.digest(*(r.id for r in batch.records)))
+        names = run_cache.active().kept("named", run_cache.digest(record.source, ids),
+                                        lambda: tuple(r.id for r in _named_in(record, positions)),
+                                        lambda value: isinstance(value, tuple) and all(v in positions for v in value))
+        if names != tuple(dict.fromkeys(names)):  # an id twice in the batch (the check's error): found afresh
+            return _named_in(record, positions)
+        return [r for name in names for _, r in positions[name]]
+
+    kept_for, named = batch.kept(("review.named", id(record)), lambda: (record, looked_up()))
+    return named if kept_for is record else _named_in(record, positions)  # (not another record since made at the same address)
+
+
+def _named_in(record, positions: dict) -> list:
+    named = {value for value in _strings(record.data) if value in positions}
+    named.discard(record.id)
+    return [r for _, r in sorted((hit for value in named for hit in positions[value]), key=lambda hit: hit[0])]
 
 
 def _without(data, paths) -> object:
@@ -358,14 +398,26 @@ def keep(batch_folder: Path, snap: Snapshot) -> bool:
 
     path = store_path(batch_folder, snap.record_id, snap.revision, snap.group)
     if path.is_file():
-        old = kept(batch_folder, snap.record_id, snap.revision, snap.group)
+        old = kept(batch_folder, snap.record_id, snap.revision, snap.group, words=False)
         if old is not None and snap.inputs and snap.inputs not in made_from(old):
             also = sorted([*old.also_made_from, {"inputs": snap.inputs, "templates": snap.templates}], key=lambda a: a["inputs"])
             write_atomically(also_path(path), (json.dumps(also, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+            _known_kept(path, old.summary(), tuple(also))
         return False
+    if snap.texts is None:  # a revision read from its file without its words, and the file gone since
+        raise FileNotFoundError(errno.ENOENT, "the kept revision was removed during the build", str(path))
     text = json.dumps(snap.as_data(), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
     write_atomically(path, text.encode("utf-8"))
+    _known_kept(path, snap.summary(), ())
     return True
+
+
+def _known_kept(path: Path, summary: dict, also: tuple) -> None:
+    """What was just written, known to the run cache under the files' new identity: the next build
+    does not read back a revision file this one wrote."""
+    key = _files_key(path)
+    if key is not None:
+        run_cache.active().put("kept revision", key, (summary, also))
 
 
 def kept_files(folder: Path, group: str = GROUP) -> list[Path]:
@@ -379,9 +431,19 @@ def also_path(path: Path) -> Path:
     return path.with_name(path.stem + ".also.json")
 
 
-def kept(batch_folder: Path, record_id: str, revision: str, group: str = GROUP) -> Snapshot | None:
-    """A kept revision, or None when this batch never rendered it (or the file is not one)."""
+def kept(batch_folder: Path, record_id: str, revision: str, group: str = GROUP, *, words: bool = True) -> Snapshot | None:
+    """A kept revision, or None when this batch never rendered it (or the file is not one).
+
+    words=False: what the check compares and `keep` asks (the revision, its fields, templates and
+    the inputs known to make it), which may come without its words (texts None). It is kept in the
+    run cache under the files' identity (path, size, time, inode), so a build does not read again
+    the 1,000 revision files (40 kB each) it read last time."""
     path = store_path(batch_folder, record_id, revision, group)
+    key = _files_key(path) if not words else None
+    if key is not None:
+        known = run_cache.active().get("kept revision", key, _is_kept_summary)
+        if known is not None:
+            return dataclasses.replace(Snapshot.from_data(known[0]), also_made_from=known[1])
     try:
         snap = Snapshot.from_data(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
@@ -392,7 +454,30 @@ def kept(batch_folder: Path, record_id: str, revision: str, group: str = GROUP) 
         also = []
     valid = tuple(a for a in also if isinstance(a, dict) and isinstance(a.get("inputs"), str)
                   and isinstance(a.get("templates"), dict)) if isinstance(also, list) else ()
-    return dataclasses.replace(snap, also_made_from=valid)
+    snap = dataclasses.replace(snap, also_made_from=valid)
+    if key is not None and key == _files_key(path):  # (not changed while it was read)
+        run_cache.active().put("kept revision", key, (snap.summary(), valid))
+    return snap
+
+
+def _files_key(path: Path) -> str | None:
+    """The identity of a kept revision's file and of its .also.json beside it (or of its absence)."""
+    try:
+        facts = os.stat(path)
+    except OSError:
+        return None
+    try:
+        also = os.stat(also_path(path))
+        also_facts = f"{also.st_size}:{also.st_mtime_ns}:{also.st_ino}"
+    except OSError:
+        also_facts = "none"
+    return run_cache.digest(os.path.abspath(path), f"{facts.st_size}:{facts.st_mtime_ns}:{facts.st_ino}", also_facts)
+
+
+def _is_kept_summary(value) -> bool:
+    return isinstance(value, tuple) and len(value) == 2 and _is_summary(value[0]) and isinstance(value[1], tuple) \
+        and all(isinstance(a, dict) and isinstance(a.get("inputs"), str) and isinstance(a.get("templates"), dict)
+                for a in value[1])
 
 
 def made_from(snap: Snapshot) -> set[str]:
@@ -454,6 +539,10 @@ def stale_pairs(batch, report, snapshots: dict) -> list[tuple[Snapshot, Snapshot
             continue
         approved = str(get(record.data, "legal_review", "revision") or "").strip()
         old = kept(batch.folder, record.id, approved) if approved else None
-        if old is not None and old.revision != current.revision:
+        if old is None or old.revision == current.revision:
+            continue
+        if current.texts is None:  # found kept without its words, which the redline shows
+            current = kept(batch.folder, record.id, current.revision, current.group)
+        if current is not None:
             pairs.append((old, current))
     return pairs

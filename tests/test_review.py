@@ -382,3 +382,44 @@ def test_the_run_cache_keeps_a_waiting_texts_revision_not_its_words(tmp_path, mo
     assert written["texts"] == render(load_batch(batch.folder), next(
         r for r in load_batch(batch.folder).records if r.id == "laredo-saltillo")).texts
     assert any(CHANGED in paragraph for paragraphs in written["texts"].values() for paragraph in paragraphs)
+
+
+@pytest.mark.slow
+def test_a_rebuild_reads_no_revision_file_it_read_before_and_hashes_only_the_changed_records_texts(tmp_path):
+    """The kept revisions a build compares with are known by their files' identity from the last
+    build; a file replaced is read again, and one removed is written again with its words. Each
+    text's inputs hash is kept by the files it is made from: a change to one record hashes that
+    record's texts alone."""
+    batch, revision = approved(tmp_path)
+    out = tmp_path / "out"
+    monterrey = ["partnerships/laredo-monterrey.yaml", "Monterrey"]
+    first = build(batch.folder, out, as_of=AFTER_MEETING, keep_going=True, jobs=1)
+    assert first.work["text inputs", "miss"] > 3 and first.work["text inputs", "hit"] == 0
+    kept_files = sorted((batch.folder / review.REVISIONS).rglob("*-??????????.json"))
+    assert len(kept_files) > 3
+
+    def rebuilt(name: str):
+        batch.replace(monterrey[0], f"  name: {monterrey[1]}\n", f"  name: {name}\n")  # the partner city's: its texts change
+        monterrey[1] = name
+        return build(batch.folder, out, as_of=AFTER_MEETING, keep_going=True, jobs=1)
+
+    assert first.work["kept revision", "miss"] == 1  # the approved text's, kept before any build: read once
+    second = rebuilt("Monterrey (a)")
+    added = set((batch.folder / review.REVISIONS).rglob("*-??????????.json")) - set(kept_files)
+    assert added and all("laredo-monterrey" in str(path) for path in added)  # Monterrey's new text, kept
+    assert second.work["kept revision", "miss"] == 0  # the files a build wrote are known as written
+    third = rebuilt("Monterrey (b)")
+    assert third.work["kept revision", "miss"] == 0 and third.work["kept revision", "hit"] >= len(kept_files) + len(added)
+    texts = first.work["text inputs", "miss"]
+    changed = third.work["text inputs", "miss"]
+    assert 0 < changed <= 3 and third.work["text inputs", "hit"] == texts - changed  # Monterrey's texts alone
+
+    agreement = review.store_path(batch.folder, "laredo-saltillo", revision)
+    agreement.write_bytes(agreement.read_bytes())  # the same words in a new file: read again, once
+    assert rebuilt("Monterrey (c)").work["kept revision", "miss"] == 1
+    assert not [f for f in findings(batch, "legal_review.stale")]  # and it still is the approved text
+
+    shutil.rmtree(agreement.parent)  # removed by hand: the revision is rendered and kept again, words and all
+    rebuilt("Monterrey (d)")
+    written = json.loads(agreement.read_text(encoding="utf-8"))
+    assert written["revision"] == revision and CLAUSE in " ".join(" ".join(texts) for texts in written["texts"].values())
