@@ -78,12 +78,14 @@ def _build(batch_folder: Path, out_root: Path, *, as_of, keep_going, jobs, force
         checked(report)
     result = BuildResult(report, warnings=environment_warnings())
     if report.errors and not keep_going:
+        run_cache.active().prune = False  # the check's part of the work: the next build's entries stay
         return result
     result.plan = plan(batch, report, as_of)
     output = OutputFolder(Path(out_root) / batch.name)
     inputs = unchanged.batch_inputs(batch, report, as_of, overrides)
     kept = None if force else unchanged.taken_over(output, unchanged.key(inputs, batch.folder))
     if kept is not None:  # made from the very same inputs, and still there as written: nothing to plan or make
+        run_cache.active().prune = False
         result.written, result.out_folder = kept["files"], output.folder
         result.reused = [doc.doc_id for doc in result.plan.documents]
         return result

@@ -82,7 +82,8 @@ def check(batch, as_json, as_of):
     try:
         folder = resolve_batch_folder(batch, project.records)
         # what the last run found in files unchanged since is kept in the user's cache (pipeline/run_cache.py)
-        with run_cache.using(run_cache.cache_path(project.out, batch_name(folder))):
+        with run_cache.using(run_cache.cache_path(project.out, batch_name(folder))) as cache:
+            cache.prune = False  # a check does part of a build's work: what only the build uses stays
             loaded = load_batch(folder)
             report = validate(loaded, as_of=as_of, overrides=project.overrides_for(folder))
     except InputError as exc:

@@ -16,7 +16,10 @@ nothing but plain values and dates, from a regular file of bounded size; an entr
 shape is a miss. A cache that cannot be read or written is a slower run, not an error, and
 `build --force` neither reads it nor keeps what it had. A table a run never looked at (`check`
 looks at no document) is kept as it was; of the others, only the entries the run used are
-written back, so it holds one batch's worth.
+written back, so it holds one batch's worth. A run that does part of a build's work (`check`, a
+build that finds nothing to do or stops at the check's errors) prunes nothing: it would drop
+what the next build needs (each text's inputs hash, asked by the check for some texts and by the
+build for all).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class RunCache:
         self._taken: set = set()
         self._looked_at: set[str] = set()
         self._replaced = False
+        self.prune = True  # False: keep the file's entries this run did not use (see the module's docstring)
 
     def get(self, table: str, key: str, valid: Callable[[object], bool] = lambda value: True, *, counted: bool = True):
         """The value kept under `key`, or None. A value `valid` refuses (not of the shape this
@@ -125,6 +129,8 @@ class RunCache:
         if self.path is None:
             return
         tables = {**{name: rows for name, rows in self._old.items() if name not in self._looked_at}, **self._new}
+        if not self.prune:
+            tables = {**self._old, **{name: {**self._old.get(name, {}), **rows} for name, rows in self._new.items()}}
         if not tables or self._same_as_read(tables):
             return
         temporary = None

@@ -385,7 +385,7 @@ def test_the_run_cache_keeps_a_waiting_texts_revision_not_its_words(tmp_path, mo
 
 
 @pytest.mark.slow
-def test_a_rebuild_reads_no_revision_file_it_read_before_and_hashes_only_the_changed_records_texts(tmp_path):
+def test_a_rebuild_reads_no_revision_file_it_read_before_and_hashes_only_the_changed_records_texts(tmp_path, monkeypatch):
     """The kept revisions a build compares with are known by their files' identity from the last
     build; a file replaced is read again, and one removed is written again with its words. Each
     text's inputs hash is kept by the files it is made from: a change to one record hashes that
@@ -398,9 +398,13 @@ def test_a_rebuild_reads_no_revision_file_it_read_before_and_hashes_only_the_cha
     kept_files = sorted((batch.folder / review.REVISIONS).rglob("*-??????????.json"))
     assert len(kept_files) > 3
 
-    def rebuilt(name: str):
+    def rebuilt(name: str, checked_first: bool = False):
         batch.replace(monterrey[0], f"  name: {monterrey[1]}\n", f"  name: {name}\n")  # the partner city's: its texts change
         monterrey[1] = name
+        if checked_first:  # the office checks before it builds: the check keeps what only the build uses
+            checked = CliRunner().invoke(cli, ["check", str(batch.folder), "--as-of", AFTER_MEETING.isoformat()],
+                                         catch_exceptions=False)
+            assert checked.exit_code in (0, 1), checked.output
         return build(batch.folder, out, as_of=AFTER_MEETING, keep_going=True, jobs=1)
 
     assert first.work["kept revision", "miss"] == 1  # the approved text's, kept before any build: read once
@@ -408,7 +412,9 @@ def test_a_rebuild_reads_no_revision_file_it_read_before_and_hashes_only_the_cha
     added = set((batch.folder / review.REVISIONS).rglob("*-??????????.json")) - set(kept_files)
     assert added and all("laredo-monterrey" in str(path) for path in added)  # Monterrey's new text, kept
     assert second.work["kept revision", "miss"] == 0  # the files a build wrote are known as written
-    third = rebuilt("Monterrey (b)")
+    assert build(batch.folder, out, as_of=AFTER_MEETING, keep_going=True, jobs=1).rendered == []  # a no-op keeps them too
+    monkeypatch.chdir(tmp_path)  # the working folder: the check's cache is for its out/, the build's
+    third = rebuilt("Monterrey (b)", checked_first=True)
     assert third.work["kept revision", "miss"] == 0 and third.work["kept revision", "hit"] >= len(kept_files) + len(added)
     texts = first.work["text inputs", "miss"]
     changed = third.work["text inputs", "miss"]
