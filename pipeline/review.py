@@ -399,25 +399,30 @@ def keep(batch_folder: Path, snap: Snapshot) -> bool:
     path = store_path(batch_folder, snap.record_id, snap.revision, snap.group)
     if path.is_file():
         old = kept(batch_folder, snap.record_id, snap.revision, snap.group, words=False)
-        if old is not None and snap.inputs and snap.inputs not in made_from(old):
+        if old is not None and snap.inputs and snap.inputs not in made_from(old) and not is_light(snap):
+            old = kept(batch_folder, snap.record_id, snap.revision, snap.group)  # whole: its notes are rewritten
+            if old is None:
+                raise FileNotFoundError(errno.ENOENT, "the kept revision was removed during the build", str(path))
             also = sorted([*old.also_made_from, {"inputs": snap.inputs, "templates": snap.templates}], key=lambda a: a["inputs"])
             write_atomically(also_path(path), (json.dumps(also, indent=1, sort_keys=True) + "\n").encode("utf-8"))
-            _known_kept(path, old.summary(), tuple(also))
+            _known_kept(path, dataclasses.replace(old, also_made_from=tuple(also)))
         return False
     if snap.texts is None:  # a revision read from its file without its words, and the file gone since
         raise FileNotFoundError(errno.ENOENT, "the kept revision was removed during the build", str(path))
     text = json.dumps(snap.as_data(), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
     write_atomically(path, text.encode("utf-8"))
-    _known_kept(path, snap.summary(), ())
+    _known_kept(path, dataclasses.replace(snap, also_made_from=()))
     return True
 
 
-def _known_kept(path: Path, summary: dict, also: tuple) -> None:
-    """What was just written, known to the run cache under the files' new identity: the next build
-    does not read back a revision file this one wrote."""
+def _known_kept(path: Path, snap: Snapshot) -> None:
+    """A kept revision's file as read or just written, known to the run cache under the files'
+    identity by its revision and inputs (a few bytes): the next build reads it back only for its
+    fields, to say what changed since an approval."""
     key = _files_key(path)
     if key is not None:
-        run_cache.active().put("kept revision", key, (summary, also))
+        run_cache.active().put("kept revision", key, (snap.revision, snap.inputs,
+                                                      tuple(a["inputs"] for a in snap.also_made_from)))
 
 
 def kept_files(folder: Path, group: str = GROUP) -> list[Path]:
@@ -434,16 +439,17 @@ def also_path(path: Path) -> Path:
 def kept(batch_folder: Path, record_id: str, revision: str, group: str = GROUP, *, words: bool = True) -> Snapshot | None:
     """A kept revision, or None when this batch never rendered it (or the file is not one).
 
-    words=False: what the check compares and `keep` asks (the revision, its fields, templates and
-    the inputs known to make it), which may come without its words (texts None). It is kept in the
-    run cache under the files' identity (path, size, time, inode), so a build does not read again
-    the 1,000 revision files (40 kB each) it read last time."""
+    words=False: enough to tell which inputs make it (`made_from`), which may come as a light copy
+    (`is_light`: its revision and inputs, no words, fields or templates). The run cache keeps that
+    under the files' identity (path, size, time, inode), so a build does not read again the 1,000
+    revision files (40 kB each) it read or wrote last time."""
     path = store_path(batch_folder, record_id, revision, group)
     key = _files_key(path) if not words else None
     if key is not None:
-        known = run_cache.active().get("kept revision", key, _is_kept_summary)
+        known = run_cache.active().get("kept revision", key, _is_light_data)
         if known is not None:
-            return dataclasses.replace(Snapshot.from_data(known[0]), also_made_from=known[1])
+            return Snapshot(record_id, known[0], None, None, None, group, known[1],
+                            tuple({"inputs": inputs} for inputs in known[2]))
     try:
         snap = Snapshot.from_data(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
@@ -456,8 +462,13 @@ def kept(batch_folder: Path, record_id: str, revision: str, group: str = GROUP, 
                   and isinstance(a.get("templates"), dict)) if isinstance(also, list) else ()
     snap = dataclasses.replace(snap, also_made_from=valid)
     if key is not None and key == _files_key(path):  # (not changed while it was read)
-        run_cache.active().put("kept revision", key, (snap.summary(), valid))
+        _known_kept(path, snap)
     return snap
+
+
+def is_light(snap: Snapshot) -> bool:
+    """A kept revision known by its inputs alone (kept(words=False)): read it whole for its fields."""
+    return snap.fields is None
 
 
 def _files_key(path: Path) -> str | None:
@@ -474,10 +485,10 @@ def _files_key(path: Path) -> str | None:
     return run_cache.digest(os.path.abspath(path), f"{facts.st_size}:{facts.st_mtime_ns}:{facts.st_ino}", also_facts)
 
 
-def _is_kept_summary(value) -> bool:
-    return isinstance(value, tuple) and len(value) == 2 and _is_summary(value[0]) and isinstance(value[1], tuple) \
-        and all(isinstance(a, dict) and isinstance(a.get("inputs"), str) and isinstance(a.get("templates"), dict)
-                for a in value[1])
+def _is_light_data(value) -> bool:
+    """(revision, inputs, the other inputs known to make it), as `_known_kept` writes it."""
+    return isinstance(value, tuple) and len(value) == 3 and isinstance(value[0], str) and isinstance(value[1], str) \
+        and isinstance(value[2], tuple) and all(isinstance(h, str) for h in value[2])
 
 
 def made_from(snap: Snapshot) -> set[str]:

@@ -429,3 +429,20 @@ def test_a_rebuild_reads_no_revision_file_it_read_before_and_hashes_only_the_cha
     rebuilt("Monterrey (d)")
     written = json.loads(agreement.read_text(encoding="utf-8"))
     assert written["revision"] == revision and CLAUSE in " ".join(" ".join(texts) for texts in written["texts"].values())
+
+
+@pytest.mark.slow
+def test_what_changed_since_an_approval_reads_alike_from_a_revision_known_by_its_inputs(tmp_path):
+    """The run cache knows a kept revision by its inputs alone; to say what changed since the approval
+    the check reads the current revision's fields from its file, and says what it says without the cache."""
+    from pipeline import run_cache
+
+    batch, _ = approved(tmp_path)
+    batch.replace(SALTILLO, CLAUSE, CHANGED)
+    out = tmp_path / "out"
+    build(batch.folder, out, as_of=AFTER_MEETING, keep_going=True, jobs=1)  # keeps the changed text's revision
+    with run_cache.using(run_cache.cache_path(out, "example")) as cache:
+        [cached] = findings(batch, "legal_review.stale")
+    assert cache.stats["kept revision", "hit"] > 0
+    [fresh] = findings(batch, "legal_review.stale")  # no run cache: every revision file read whole
+    assert cached.message == fresh.message and "changed: fields" in fresh.message

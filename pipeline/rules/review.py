@@ -70,7 +70,11 @@ def _check_record(batch, record, report, overrides) -> None:
 
 def _what_changed(batch, record_id: str, old_revision: str, current) -> str:
     """"changed: fields a, b; templates c", from the kept revision (or why it cannot be said)."""
-    old = review.kept(batch.folder, record_id, old_revision, current.group, words=False)
+    old = review.kept(batch.folder, record_id, old_revision, current.group)
+    if review.is_light(current):  # the text as it stands, known by its inputs: read whole for its fields
+        current = review.kept(batch.folder, record_id, current.revision, current.group)
+        if current is None:
+            return "the current revision's file was removed during the check, so what changed cannot be shown"
     if old is None:
         folder = display_path(review.store_path(batch.folder, record_id, old_revision, current.group).parent)
         return f"rev. {old_revision} is not kept under {folder}, so what changed cannot be shown"
