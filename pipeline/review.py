@@ -55,10 +55,11 @@ class Snapshot:
 
     record_id: str
     revision: str
-    # document id -> paragraphs, as the reader reads them; None in a revision the run cache kept for
-    # `check`, which compares revisions and never reads their words
+    # document id -> paragraphs, as the reader reads them; None when not read: a revision the run
+    # cache kept for `check` (which compares revisions, never their words), or a light copy
     texts: dict[str, list[str]] | None = None
-    fields: dict[str, str] = field(default_factory=dict)  # "path.to.field" -> value, record and city.yaml
+    # "path.to.field" -> value, record and city.yaml; None in a light copy (is_light)
+    fields: dict[str, str] | None = field(default_factory=dict)
     templates: dict[str, str] = field(default_factory=dict)  # "templates_en/partnership/agreement.html" -> sha-256
     group: str = GROUP  # "agreement", or the resolution's document name
     inputs: str = ""  # the hash of what the text was made from: equal inputs, equal text (no need to render)
