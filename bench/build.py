@@ -2,8 +2,11 @@
 
 Prints, as medians over several runs, documents/s and pages/s for the whole pipeline
 (load → validate → plan → render PDF+DOCX → write), and the ratio to bare WeasyPrint rendering
-the same HTML to PDF in the same run, both on every core. Issue 3's target: pipeline overhead
-under 15% of bare rendering. Also says whether HarfBuzz subsetting is available.
+the same HTML to PDF in the same run, both on every core. The target (issue 18): the full build
+ahead of bare WeasyPrint, a ratio below 1.0, though the build also makes the DOCX, the archival
+copies, the packet and the report, and bare is timed without making its HTML. Each run of the
+build starts from an empty output folder and its own run cache. Also says whether HarfBuzz
+subsetting is available.
 
     python bench/build.py [--records 200] [--runs 3] [--jobs N]
 """
@@ -47,6 +50,7 @@ def main() -> None:
         pipeline_times, bare_times, pages = [], [], 0
         for run in range(args.runs):  # alternate the two, so drift on a noisy machine hits both alike
             out = tmp / f"out{run}"
+            os.environ["XDG_CACHE_HOME"] = str(tmp / f"cache{run}")  # a full build: nothing kept from the run before
             start = time.perf_counter()
             result = build(folder, out, as_of=AS_OF, jobs=args.jobs)
             pipeline_times.append(time.perf_counter() - start)
@@ -64,7 +68,7 @@ def main() -> None:
               f"{pages / pipeline_s:6.1f} pages/s")
         print(f"bare WeasyPrint, same HTML, PDF only: {bare_s:7.2f} s  {len(htmls) / bare_s:6.1f} PDFs/s       "
               f"{pages / bare_s:6.1f} pages/s")
-        print(f"ratio pipeline / bare: {pipeline_s / bare_s:.3f}  (overhead {100 * (pipeline_s / bare_s - 1):+.1f}%; target < +15%)")
+        print(f"ratio pipeline / bare: {pipeline_s / bare_s:.3f}  (target < 1.0: the full build ahead of bare WeasyPrint)")
         print(harfbuzz_line())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -25,7 +25,7 @@ class PageContent:
     watermark: list = field(default_factory=list)  # (x, y, width, height) of each watermark text box
     width: float = 0.0
     height: float = 0.0
-    overflowing: list = field(default_factory=list)  # words wider than the table cell that holds them
+    overflowing: list = field(default_factory=list)  # words wider than the table cell or pair column that holds them
     in_top_margin: list = field(default_factory=list)  # body text laid out above the page's content area
 
 
@@ -45,15 +45,15 @@ def _classes(box) -> set[str]:
     return set((element.get("class") or "").split()) if element is not None and hasattr(element, "get") else set()
 
 
-def _walk(box, inherited: frozenset, content: PageContent, cell_right: float | None) -> None:
+def _walk(box, inherited: frozenset, content: PageContent, cell_right: float | None, in_pair: bool = False) -> None:
     if isinstance(box, boxes.MarginBox):
         return  # page number, running header, document id: furniture by construction
     classes = _classes(box)
     if classes & {"signature", "signatures"}:
         content.signatures.add(id(box.element))
     scope = inherited | (classes & (FURNITURE | SIGNING))
-    if isinstance(box, boxes.TableCellBox):
-        cell_right = box.content_box_x() + box.width
+    if isinstance(box, boxes.TableCellBox) or (in_pair and "col" in classes):
+        cell_right = box.content_box_x() + box.width  # a table's cell, or one language's column of a side-by-side pair
     if isinstance(box, boxes.TextBox):
         if box.text.strip() and not scope & {"watermark"}:
             content.in_top_margin.append((box.position_y, box.text))
@@ -70,7 +70,7 @@ def _walk(box, inherited: frozenset, content: PageContent, cell_right: float | N
             content.body_words += words
         return
     for child in getattr(box, "children", ()):
-        _walk(child, scope, content, cell_right)
+        _walk(child, scope, content, cell_right, "pair" in classes)
 
 
 def watermark_corners(page: PageContent, degrees: float = 32.0):

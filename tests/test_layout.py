@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from pipeline.build import make_tasks
 from pipeline.plan import plan
 from pipeline.records import load_batch
-from pipeline.render import lay_out, render_html
+from pipeline.render import SHARED_STYLESHEET, lay_out, render_html
 from pipeline.validate import validate
 from tests.conftest import AFTER_MEETING, BatchCopy, approve_donations
 from tests.layout import page_contents, watermark_corners
@@ -168,7 +168,7 @@ def test_no_text_runs_into_the_top_margin_over_the_running_header(documents):
     assert not overprinted, "\n".join(overprinted)
 
 
-def test_every_word_in_a_table_fits_its_column(documents):
+def test_every_word_in_a_table_or_a_side_by_side_column_fits_it(documents):
     """A VIN, an amount, a heading is never broken mid-word nor runs into the next column."""
     overflowing = [f"{doc_id} page {page.number}: {text!r}" for doc_id, _, pages in documents
                    for page in pages for text in page.overflowing]
@@ -238,6 +238,33 @@ def test_the_letterhead_heads_the_first_page_and_a_running_header_every_later_on
                 assert running[0] == head + document.title, running[0]
             checked += 1
     assert checked > 40
+
+
+def side_by_side(left: str, right: str = "corto", col_style: str = "") -> str:
+    return (f'<html><head>{SHARED_STYLESHEET}</head><body><section class="pair"><div class="col" style="{col_style}"><p>{left}</p></div>'
+            f'<div class="col"><p>{right}</p></div></section></body></html>')
+
+
+def test_a_word_longer_than_its_side_by_side_column_breaks_inside_it_and_the_columns_stay_equal():
+    word = "Juchitán" * 16  # no space to break at: a hostile or mistyped name
+    document = lay_out(side_by_side(word))
+    assert page_contents(document)[0].overflowing == []
+    columns, plain = _columns(document), _columns(lay_out(side_by_side("short")))
+    assert [(round(c.position_x, 2), round(c.width, 2)) for c in columns] == [(round(c.position_x, 2), round(c.width, 2)) for c in plain]
+    assert columns[0].width == pytest.approx(columns[1].width)
+    # the check itself sees a word that runs into the other language's column
+    assert page_contents(lay_out(side_by_side(word, col_style="overflow-wrap: normal")))[0].overflowing == [word]
+
+
+def _columns(document) -> list:
+    """The boxes of a side-by-side pair's two columns, on the first page."""
+    def walk(box):
+        element = getattr(box, "element", None)
+        if element is not None and box.element_tag == "div" and "col" in (element.get("class") or "").split():
+            yield box
+        for child in getattr(box, "children", ()):
+            yield from walk(child)
+    return list(walk(document.pages[0]._page_box))
 
 
 def test_the_column_check_sees_a_word_too_wide_for_its_column():

@@ -12,6 +12,7 @@ import pytest
 from docxtpl import DocxTemplate
 from jinja2 import nodes
 
+from pipeline import render
 from pipeline.build import build
 from pipeline.documents import english_only
 from pipeline.render import TEMPLATE_DIRS, ASSETS, RenderError, html_to_pdf, make_url_fetcher
@@ -80,6 +81,50 @@ def test_errors_weasyprint_only_logs_fail_the_document():
     html = '<html><body><img src="style.css"><p>letterhead</p></body></html>'
     with pytest.raises(RenderError, match="(?i)image"):
         html_to_pdf(html, "rec/x.en")
+
+
+def _files(folder):
+    return {str(f.relative_to(folder)): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file() and not f.is_symlink()}
+
+
+@pytest.mark.slow
+def test_the_stylesheet_parsed_once_per_process_makes_the_same_bytes_as_each_document_parsing_it(tmp_path, monkeypatch):
+    """WeasyPrint takes the parsed stylesheet as a user stylesheet, beneath every template's own
+    <style> (the council packet's pages, the SCI letter) whatever their specificity: the whole
+    example, packet and report included, comes out byte for byte as when each document reads it."""
+    batch = BatchCopy(tmp_path)
+    once = build(batch.folder, tmp_path / "once", as_of=dt.date(2026, 12, 9), jobs=2)
+    monkeypatch.setattr(render, "SHARED_STYLESHEET", "<never in a document>")  # the workers fork with it
+    each = build(batch.folder, tmp_path / "each", as_of=dt.date(2026, 12, 9), jobs=2, force=True)
+    assert once.rendered == each.rendered and len(once.rendered) > 40
+    assert _files(tmp_path / "once") == _files(tmp_path / "each")
+
+
+def test_the_shared_stylesheet_is_parsed_once_per_process_and_only_when_read_whole(tmp_path, monkeypatch):
+    import weasyprint
+
+    parsed = []
+    real = weasyprint.CSS
+    monkeypatch.setattr(weasyprint, "CSS", lambda *a, **k: parsed.append(k.get("url")) or real(*a, **k))
+    render._shared_stylesheet.cache_clear()
+    html = f'<html><head>{render.SHARED_STYLESHEET}</head><body><p class="small">x</p></body></html>'
+    first, second = html_to_pdf(html, "rec/a.en"), html_to_pdf(html, "rec/b.en")
+    assert parsed == [(ASSETS / "style.css").as_uri()] and first.pages == second.pages == 1
+    # a stylesheet WeasyPrint could not read whole fails every document that links it and is not kept:
+    # a font it may not read, a declaration it ignores
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    monkeypatch.setattr(render, "ASSETS", assets)
+    monkeypatch.setattr(render, "READABLE_ROOTS", (assets,))
+    for css, message in (('@font-face { font-family: X; src: url(fonts/missing.ttf); }', r"fonts/missing\.ttf"),
+                         ("p { colour: red; }", r"rec/c\.en: .*assets/style\.css: .*colour")):
+        (assets / "style.css").write_text(css)
+        render._shared_stylesheet.cache_clear()
+        for _ in range(2):
+            with pytest.raises(RenderError, match=message):
+                html_to_pdf(html, "rec/c.en")
+        assert render._shared_stylesheet.cache_info().currsize == 0
+    render._shared_stylesheet.cache_clear()
 
 
 # --- the twins -----------------------------------------------------------------------------------
