@@ -194,10 +194,12 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
             found = [kept_parts.get("report part", key, _is_pdf) for _, key in parts]
             missing = [html for (html, _), pdf in zip(parts, found) if pdf is None]
             pending_report = pool.submit(lay_out_parts, missing, overrides) if pool and missing else missing
-        packet = None
+        packet = summary = None
         for done, (task, output) in enumerate(zip(stale, results), start=1):
             if packet is None and sources_written == sources:
                 packet = _packet(generation, batch, result, files, previous, force, overrides)
+                if report is None:  # a long report's summary, laid out a page at a time while the workers go on
+                    summary = summary_pages(context, kept_parts, overrides)
             for fmt in task.plan.formats:
                 path = task.plan.path(fmt)
                 pages = {"pages": output["pages"]} if fmt in ("pdf", ARCHIVAL) else {}
@@ -218,8 +220,10 @@ def write(generation: Generation, batch, result: BuildResult, tasks: list[Render
         if report is None:
             made = iter(pending_report.result() if pool and missing else lay_out_parts(missing, overrides))
             pdfs = [pdf if pdf is not None else next(made) for pdf in found]
-            try:  # a long report's summary is laid out here, a page at a time, once the documents are written
-                rendered = render_report(context, overrides, summary_pages(context, kept_parts, overrides) + pdfs, kept_parts)
+            if summary is None:
+                summary = summary_pages(context, kept_parts, overrides)
+            try:
+                rendered = render_report(context, overrides, summary + pdfs, kept_parts)
             except ValueError:  # pypdf's, reading a part a damaged or forged cache entry held: laid out afresh
                 pdfs = lay_out_parts([html for html, _ in parts], overrides)
                 kept_parts.drop("summary page", "summary page row", "report segment")  # replaced by what is laid out now, so the next build is whole again

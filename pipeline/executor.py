@@ -88,6 +88,13 @@ def warm_up() -> None:
     _font_config()
 
 
+# Tasks out per worker (process or thread): the main process is away from the results for up to
+# about two seconds at a time (joining the council packet, laying out the report's summary), and a
+# worker renders a document in about a fifth of a second, so a dozen apiece keep every worker busy
+# through it. The main process holds at most this many results per worker.
+TASKS_OUT_PER_WORKER = 12
+
+
 @contextmanager
 def open_executor(spec: str | None, jobs: int, work: int, overrides: Path | None = None,
                   standing: Standby | None = None) -> Iterator[tuple[Executor | None, int]]:
@@ -101,11 +108,11 @@ def open_executor(spec: str | None, jobs: int, work: int, overrides: Path | None
             return
         if standing is not None and standing.pool is not None:
             standing.used = True
-            yield standing.pool, jobs * 4  # shut down by its owner
+            yield standing.pool, jobs * TASKS_OUT_PER_WORKER  # shut down by its owner
             return
         pool = ProcessPoolExecutor(max_workers=jobs)
         try:
-            yield pool, jobs * 4
+            yield pool, jobs * TASKS_OUT_PER_WORKER
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         return
@@ -114,7 +121,7 @@ def open_executor(spec: str | None, jobs: int, work: int, overrides: Path | None
         threads = _check_workers(client, spec, overrides)
         pool = client.get_executor(pure=False)  # every task is rendered, never deduplicated by Dask
         try:
-            yield pool, threads * 4
+            yield pool, threads * TASKS_OUT_PER_WORKER
         finally:
             pool.shutdown(wait=False)
     finally:

@@ -112,7 +112,7 @@ def test_the_workers_started_while_tasks_are_worked_out_are_the_ones_that_render
     with executor.standby("processes", 2) as workers:
         assert fake_pools[0].submitted == ["warm_up", "warm_up"]  # one each: loading before any task is known
         with executor.open_executor("processes", 2, 10, standing=workers) as (pool, window):
-            assert pool is fake_pools[0] and window == 8
+            assert pool is fake_pools[0] and window == 2 * executor.TASKS_OUT_PER_WORKER
         assert pool.waited is None  # its owner shuts it down, once, when the build is done with it
     assert len(fake_pools) == 1 and fake_pools[0].waited is True
 
