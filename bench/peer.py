@@ -70,10 +70,21 @@ def docxtpl_side(folder: Path) -> tuple[float, int]:
 
 
 def libreoffice(docx: list[Path], out: Path, tmp: Path) -> float:
-    """Seconds for JOBS LibreOffice instances (own profiles) to print `docx` to PDF, a share each."""
+    """Seconds for JOBS LibreOffice instances (own profiles) to print `docx` to PDF, a share each.
+
+    Every record's documents share file names (agreement.en.docx, ...) and LibreOffice names a PDF
+    after its DOCX in one output folder, so each DOCX is linked first under a name of its own:
+    otherwise the PDFs overwrite each other and the pages are undercounted."""
     soffice = shutil.which("soffice")
     if soffice is None:
         raise SystemExit("soffice not found: install the Debian package libreoffice-writer-nogui")
+    staged = out.parent / f"{out.name}-docx"
+    staged.mkdir(parents=True)
+    named = []
+    for n, path in enumerate(docx):
+        named.append(staged / f"{n:05d}-{path.parent.name}-{path.name}")
+        os.link(path, named[-1])
+    docx = named
     shares = [docx[i::JOBS] for i in range(JOBS)]
 
     def convert(n: int) -> None:
@@ -91,7 +102,11 @@ def libreoffice(docx: list[Path], out: Path, tmp: Path) -> float:
     start = time.perf_counter()
     with ThreadPoolExecutor(JOBS) as pool:
         list(pool.map(convert, range(JOBS)))
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    printed = len(list(out.rglob("*.pdf")))
+    if printed != len(docx):
+        raise SystemExit(f"LibreOffice printed {printed} PDFs of {len(docx)} DOCX: its figures would not be the same documents'")
+    return seconds
 
 
 def pages(paths) -> int:

@@ -569,6 +569,7 @@ class BodyWriter:
         table._tbl.tblStyle_val = self.style("Table Grid")
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         needs = [ColumnNeed() for _ in range(columns)]
+        grid = table._cells  # row by row; table.cell(r, c) would list them all again for every cell
         for r, cells in enumerate(rows):
             _no_split(table.rows[r])
             if all(cell_node.tag == "th" for cell_node in cells):
@@ -576,7 +577,7 @@ class BodyWriter:
             for c, cell_node in enumerate(cells):
                 heading = cell_node.tag == "th"
                 needs[c].add(_cell_text(cell_node), bold=heading)
-                self._grid_cell(table.cell(r, c), cell_node, heading)
+                self._grid_cell(grid[r * columns + c], cell_node, heading)
         _fix_widths(table, column_widths(needs, _available_width(container)))
         _cell_margins(table)
         self._space_below_table(container)
