@@ -15,7 +15,8 @@ Prints, for whole `python -m pipeline build` processes:
 Issue 5's targets on a 2-core machine: efficiency ≥ 85%, no-op < 2% of the full build,
 one-record change renders only that record's documents (and the packet), peak RSS < 500 MB,
 full build within 20% of bare rendering. Issue 18's: one record changed ≤ check + 5 s, no-op
-≤ 1.2 × check (1,000 records); check of 10,000 records ≤ 10 s and ≤ 400 MB.
+≤ 1.2 × check (1,000 records); check of 10,000 records ≤ 10 s and ≤ 400 MB; the full build ahead
+of bare rendering (a ratio below 1.0).
 
     python bench/scale.py [--records 1000] [--one-job-records N] [--workdir DIR] [--edit-loop-only]
                           [--repeat 3] [--check-records 10000] [--check-only]
@@ -171,7 +172,7 @@ def main() -> None:
         print(f"full build, {jobs} jobs: {full:8.1f} s  {documents} documents ({bare_docs} PDF, {pages} PDF pages)  "
               f"{pages / full:6.1f} pages/s  peak RSS {full_rss:6.0f} MB", flush=True)
         print(f"bare WeasyPrint, same HTML, {jobs} jobs: {bare_s:8.1f} s  {pages / bare_s:6.1f} pages/s", flush=True)
-        print(f"ratio full build / bare: {full / bare_s:.3f}  ({100 * (full / bare_s - 1):+.1f}%; target within +20%)", flush=True)
+        print(f"ratio full build / bare: {full / bare_s:.3f}  (issue 5's target within 1.2; issue 18's below 1.0)", flush=True)
 
         if args.one_job_records and args.one_job_records < args.records:
             small = tmp / "small"
