@@ -327,13 +327,15 @@ SHARED_STYLESHEET = '<link rel="stylesheet" href="style.css">'  # as _layout.htm
 
 
 @lru_cache(maxsize=8)
-def _shared_stylesheet(roots: tuple) -> object:
+def _shared_stylesheet(roots: tuple, font_config) -> object:
     """The shared stylesheet, parsed once per process: WeasyPrint parses a linked stylesheet and
     compiles its selectors for every document (about a twentieth of a document's time).
 
     Handed to WeasyPrint as a user stylesheet, so the rules of a template's own <style> win over
     it whatever their specificity (test_render checks that the packaged templates lay out the
-    same either way). A stylesheet WeasyPrint could not read whole raises, and is not kept."""
+    same either way). Its @font-face rules are registered with `font_config`, so it is kept per
+    font configuration: with another, its fonts would not be found. A stylesheet WeasyPrint could
+    not read whole raises, and is not kept."""
     import weasyprint
 
     logger = logging.getLogger("weasyprint")
@@ -341,7 +343,7 @@ def _shared_stylesheet(roots: tuple) -> object:
     logger.addHandler(handler)
     try:
         sheet = weasyprint.CSS(url=(ASSETS / "style.css").as_uri(), url_fetcher=make_url_fetcher(roots),
-                               font_config=_font_config())
+                               font_config=font_config)
     finally:
         logger.removeHandler(handler)
     if handler.records:
@@ -356,12 +358,12 @@ def lay_out(html: str, overrides: Path | None = None):
     import weasyprint
 
     roots = (*READABLE_ROOTS, *(d for lang in LANGS for d in template_dirs(lang, overrides)))
-    stylesheets = []
+    fonts, stylesheets = _font_config(), []
     if SHARED_STYLESHEET in html:  # a record's value cannot hold it: Jinja escapes its "<"
         html = html.replace(SHARED_STYLESHEET, "", 1)
-        stylesheets.append(_shared_stylesheet(roots))
+        stylesheets.append(_shared_stylesheet(roots, fonts))
     return weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=make_url_fetcher(roots)).render(
-        font_config=_font_config(), stylesheets=stylesheets)
+        font_config=fonts, stylesheets=stylesheets)
 
 
 def html_to_pdf(html: str, document_id: str, archival: Archival | None = None, overrides: Path | None = None,

@@ -110,6 +110,10 @@ def test_the_shared_stylesheet_is_parsed_once_per_process_and_only_when_read_who
     html = f'<html><head>{render.SHARED_STYLESHEET}</head><body><p class="small">x</p></body></html>'
     first, second = html_to_pdf(html, "rec/a.en"), html_to_pdf(html, "rec/b.en")
     assert parsed == [(ASSETS / "style.css").as_uri()] and first.pages == second.pages == 1
+    # a new font configuration gets its own: the fonts the stylesheet registered with the old one
+    # are not the new one's (the same bytes, not a fallback font)
+    render._font_config.cache_clear()
+    assert html_to_pdf(html, "rec/a.en").pdf == first.pdf and len(parsed) == 2
     # a stylesheet WeasyPrint could not read whole fails every document that links it and is not kept:
     # a font it may not read, a declaration it ignores
     assets = tmp_path / "assets"
