@@ -332,8 +332,8 @@ def _shared_stylesheet(roots: tuple, font_config) -> object:
     compiles its selectors for every document (about a twentieth of a document's time).
 
     Handed to WeasyPrint as a user stylesheet, so the rules of a template's own <style> win over
-    it whatever their specificity (test_render checks that the packaged templates lay out the
-    same either way). Its @font-face rules are registered with `font_config`, so it is kept per
+    it whatever their specificity (the example, packet included, builds to the same bytes either
+    way: test_render). Its @font-face rules are registered with `font_config`, so it is kept per
     font configuration: with another, its fonts would not be found. A stylesheet WeasyPrint could
     not read whole raises, and is not kept."""
     import weasyprint

@@ -135,6 +135,7 @@ def test_a_worker_loads_what_rendering_needs_before_its_first_task():
     from pipeline import render
 
     render._font_config.cache_clear()
+    render._shared_stylesheet.cache_clear()  # it holds the font configuration its fonts are registered with
     executor.warm_up()
     assert "weasyprint" in sys.modules and "docxtpl" in sys.modules and render._font_config.cache_info().currsize == 1
 

@@ -89,9 +89,9 @@ def _files(folder):
 
 @pytest.mark.slow
 def test_the_stylesheet_parsed_once_per_process_makes_the_same_bytes_as_each_document_parsing_it(tmp_path, monkeypatch):
-    """WeasyPrint takes the parsed stylesheet as a user stylesheet, beneath every template's own
-    <style> (the council packet's pages, the SCI letter) whatever their specificity: the whole
-    example, packet and report included, comes out byte for byte as when each document reads it."""
+    """WeasyPrint takes the parsed stylesheet as a user stylesheet, beneath a template's own <style>
+    (the council packet's pages have one) whatever its specificity: the whole example, packet and
+    report included, comes out byte for byte as when each document reads it."""
     batch = BatchCopy(tmp_path)
     once = build(batch.folder, tmp_path / "once", as_of=dt.date(2026, 12, 9), jobs=2)
     monkeypatch.setattr(render, "SHARED_STYLESHEET", "<never in a document>")  # the workers fork with it
